@@ -1,0 +1,65 @@
+import { booleanFlag, durationMs, SharedEnvSchema } from '@jobcast/config';
+import { RedisEnvSchema } from '@jobcast/redis';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+(b|kb|mb)?$/i, 'must be a byte count, optionally with b, kb or mb')
+  .transform((text) => {
+    const [, amount = '0', unit = 'b'] = /^(\d+)(b|kb|mb)?$/i.exec(text) ?? [];
+    return Number(amount) * { b: 1, kb: 1024, mb: 1024 * 1024 }[unit.toLowerCase() as 'b' | 'kb' | 'mb'];
+  });
+
+export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
+  .extend({
+    /** HTTP and Socket.IO port. @default 3000 */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Interface to listen on. @default 0.0.0.0 */
+    HOST: z.string().default('0.0.0.0'),
+    /** Name this gateway reports to clients (demo page, logs). @default <hostname>:<PORT> */
+    GATEWAY_ID: z.string().max(100).optional(),
+    /** HS256 secret that signs and verifies tokens; at least 32 characters. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** PEM public key (RS256 or ES256) that verifies tokens, instead of or beside JWT_SECRET. */
+    JWT_PUBLIC_KEY: z.string().includes('PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+    /** When set, tokens must carry this `iss`. */
+    JWT_ISSUER: z.string().optional(),
+    /** When set, tokens must carry this `aud`. */
+    JWT_AUDIENCE: z.string().optional(),
+    /** Clock skew tolerated on `exp` and `nbf`. @default 30s */
+    JWT_CLOCK_SKEW: durationMs('s').default(30_000),
+    /** Serve POST /auth/dev-token; refused when NODE_ENV=production. @default 0 */
+    DEV_TOKENS: booleanFlag.default(false),
+    NODE_ENV: z.string().default('development'),
+    /** Comma-separated origins allowed to call the API and open sockets cross-site; empty: none. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)),
+    /** Largest HTTP request body. @default 64kb */
+    HTTP_BODY_LIMIT: byteSize.default(64 * 1024),
+    /** Largest Socket.IO message a client may send. @default 16kb */
+    SOCKET_MAX_MESSAGE: byteSize.default(16 * 1024),
+    /** Jobs one socket may watch at once. @default 100 */
+    SOCKET_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+    /** Interval of SSE keep-alive comments. @default 15s */
+    SSE_HEARTBEAT: durationMs('ms').default(15_000),
+  })
+  .refine((env) => env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined, {
+    message: 'set JWT_SECRET or JWT_PUBLIC_KEY',
+    path: ['JWT_SECRET'],
+  })
+  .refine((env) => !(env.DEV_TOKENS && env.NODE_ENV === 'production'), {
+    message: 'cannot be on when NODE_ENV=production',
+    path: ['DEV_TOKENS'],
+  })
+  .refine((env) => !env.DEV_TOKENS || env.JWT_SECRET !== undefined, {
+    message: 'needs JWT_SECRET to sign dev tokens',
+    path: ['DEV_TOKENS'],
+  })
+  .transform((env) => ({ ...env, GATEWAY_ID: env.GATEWAY_ID ?? `${hostname()}:${env.PORT}` }));
+
+export type GatewayConfig = z.infer<typeof GatewayEnvSchema>;
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -1,0 +1,56 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { JobEventLog } from '@jobcast/job-log';
+import { JobTypeRegistry } from '@jobcast/job-types';
+import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
+import type { Logger } from 'pino';
+import { DevTokenController } from './auth/dev-token.controller';
+import { HttpAuthGuard } from './auth/http-auth.guard';
+import { TokenVerifier } from './auth/token-verifier';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
+import { HealthController } from './health/health.controller';
+import { JobEventsSseController } from './jobs/job-events-sse.controller';
+import { JobQueue } from './jobs/job-queue';
+import { JobService } from './jobs/job.service';
+import { JobsController } from './jobs/jobs.controller';
+import { OwnerJobIndex } from './jobs/owner-job-index';
+import { JobWatchFactory } from './realtime/job-watch.factory';
+import { JobsGateway } from './realtime/jobs.gateway';
+import { LiveJobEvents } from './realtime/live-job-events';
+import { LOGGER, REDIS } from './tokens';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
+    const infrastructure: Provider[] = [
+      { provide: GATEWAY_CONFIG, useValue: config },
+      { provide: LOGGER, useValue: logger },
+      { provide: RedisKeys, useValue: new RedisKeys(config.REDIS_KEY_PREFIX) },
+      {
+        provide: REDIS,
+        useFactory: () => createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway' }),
+      },
+      {
+        provide: JobEventLog,
+        inject: [REDIS, RedisKeys],
+        useFactory: (redis: RedisClient, keys: RedisKeys) =>
+          new JobEventLog(redis, keys, { ttlSeconds: Math.ceil(config.JOB_TTL / 1000), maxEvents: config.JOB_LOG_MAX_EVENTS }),
+      },
+      { provide: JobTypeRegistry, useValue: new JobTypeRegistry() },
+    ];
+    return {
+      module: GatewayModule,
+      controllers: [HealthController, JobsController, JobEventsSseController, ...(config.DEV_TOKENS ? [DevTokenController] : [])],
+      providers: [
+        ...infrastructure,
+        TokenVerifier,
+        HttpAuthGuard,
+        JobQueue,
+        OwnerJobIndex,
+        JobService,
+        LiveJobEvents,
+        JobWatchFactory,
+        JobsGateway,
+      ],
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { EventStreamQuerySchema, type JobEvent } from '@jobcast/contracts';
+import type { Request, Response } from 'express';
+import { ownerOf } from '../auth/principal';
+import { TokenVerifier } from '../auth/token-verifier';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { ApiException } from '../http/api-exception';
+import { parseOrThrow } from '../http/parse-or-throw';
+import { JobWatchFactory } from '../realtime/job-watch.factory';
+import { validJobId } from './jobs.controller';
+
+function sseFrame(event: JobEvent): string {
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/**
+ * `GET /jobs/:id/events`: the same watch as a socket subscription, as Server-Sent Events. Resumes after
+ * `Last-Event-ID` (what EventSource sends on reconnect) or `?afterSeq=`, and ends after the terminal event.
+ * EventSource cannot set headers, so the token may also come as `?access_token=`.
+ */
+@Controller('jobs')
+export class JobEventsSseController {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly watches: JobWatchFactory,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  @Get(':id/events')
+  async stream(
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const [scheme, headerToken] = (request.headers.authorization ?? '').split(' ');
+    const token = scheme?.toLowerCase() === 'bearer' ? headerToken : query.access_token;
+    const principal = await this.verifier.verify(token);
+    if (!principal) throw ApiException.unauthorized();
+    const jobId = validJobId(id);
+    const { afterSeq: queryAfterSeq } = parseOrThrow(EventStreamQuerySchema, { afterSeq: query.afterSeq });
+    const afterSeq = lastEventId !== undefined ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq : queryAfterSeq;
+
+    let heartbeat: NodeJS.Timeout | undefined;
+    const watch = this.watches.create(jobId, afterSeq ?? 0, {
+      start: (_snapshot, backlog) => {
+        response.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // Tells nginx not to buffer the stream.
+          'x-accel-buffering': 'no',
+        });
+        response.write(`retry: 1000\n\n${backlog.map(sseFrame).join('')}`);
+        heartbeat = setInterval(() => response.write(': keep-alive\n\n'), this.config.SSE_HEARTBEAT);
+      },
+      deliver: (event) => response.write(sseFrame(event)),
+      finish: () => {
+        clearInterval(heartbeat);
+        response.end();
+      },
+    });
+    response.on('close', () => {
+      clearInterval(heartbeat);
+      watch.close();
+    });
+    const owner = ownerOf(principal);
+    const outcome = await watch.start((record) => record.owner === owner);
+    if (outcome === 'not-found') throw ApiException.jobNotFound(jobId);
+  }
+}

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigError, loadConfig } from '@jobcast/config';
+import { PinoNestLogger, createLogger } from '@jobcast/observability';
+import { GatewayEnvSchema } from './config/gateway-config';
+import { GatewayModule } from './gateway.module';
+import { ApiExceptionFilter } from './http/api-exception.filter';
+import { OriginPolicy } from './http/origin-policy';
+import { JobsIoAdapter } from './realtime/jobs-io.adapter';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig(GatewayEnvSchema);
+  const logger = createLogger('gateway', config.LOG_LEVEL).child({ gateway: config.GATEWAY_ID });
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
+  const origins = new OriginPolicy(config.CORS_ORIGINS);
+  app.enableCors({ origin: (origin, callback) => callback(null, origin !== undefined && origins.isListed(origin)) });
+  app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new ApiExceptionFilter(logger));
+  app.useWebSocketAdapter(new JobsIoAdapter(app, config));
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.PORT, config.HOST);
+  logger.info({ url: await app.getUrl() }, 'gateway listening');
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`jobcast gateway failed to start: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JobEventLog } from '@jobcast/job-log';
+import type { Logger } from 'pino';
+import { LOGGER } from '../tokens';
+import { JobWatch, type WatchSink } from './job-watch';
+import { LiveJobEvents } from './live-job-events';
+
+/** Creates watches wired to this gateway's log reader and live feed. */
+@Injectable()
+export class JobWatchFactory {
+  constructor(
+    private readonly eventLog: JobEventLog,
+    private readonly live: LiveJobEvents,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  create(jobId: string, afterSeq: number, sink: WatchSink): JobWatch {
+    return new JobWatch(jobId, afterSeq, this.eventLog, this.live, sink, this.logger);
+  }
+}

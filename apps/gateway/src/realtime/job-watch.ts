@@ -1,0 +1,109 @@
+import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
+import type { JobEventLog, JobRecord } from '@jobcast/job-log';
+import type { Logger } from 'pino';
+import type { LiveEventListener, LiveJobEvents } from './live-job-events';
+
+/** Where a watch delivers: a socket, an SSE response. */
+export interface WatchSink {
+  /** The snapshot and logged backlog, sent before any live event (the subscribe ack, the SSE head). */
+  start(snapshot: JobSnapshot, backlog: JobEvent[]): void;
+  deliver(event: JobEvent): void;
+  /** The terminal event went out; nothing more will come. */
+  finish(): void;
+}
+
+/**
+ * One watcher of one job: delivers every event with seq > afterSeq exactly once, in seq order. It joins
+ * the live feed before it reads the log, holds live events back until the backlog is out, drops what it
+ * already sent and re-reads the log for any gap, so neither a race nor a dropped Redis message can
+ * cost a watcher an event.
+ */
+export class JobWatch implements LiveEventListener {
+  private lastSeq: number;
+  private tail: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly jobId: string,
+    afterSeq: number,
+    private readonly eventLog: JobEventLog,
+    private readonly live: LiveJobEvents,
+    private readonly sink: WatchSink,
+    private readonly logger: Logger,
+  ) {
+    this.lastSeq = afterSeq;
+  }
+
+  /**
+   * Joins the feed, reads the snapshot and backlog, and hands them to `sink.start` if `authorize` accepts
+   * the record. Otherwise closes: 'not-found' when the job does not exist or is refused, 'closed' when the
+   * watch was closed meanwhile.
+   */
+  async start(authorize: (record: JobRecord) => boolean): Promise<'started' | 'not-found' | 'closed'> {
+    let backlogSent!: () => void;
+    this.tail = new Promise((resolve) => (backlogSent = resolve));
+    try {
+      await this.live.watch(this.jobId, this);
+      const read = await this.eventLog.readSince(this.jobId, this.lastSeq);
+      if (this.closed) return 'closed';
+      if (!read || !authorize(read.record)) {
+        this.close();
+        return 'not-found';
+      }
+      this.sink.start(read.record.snapshot, read.events);
+      const last = read.events.at(-1);
+      if (last) this.advance(last);
+      return 'started';
+    } catch (error) {
+      this.close();
+      throw error;
+    } finally {
+      backlogSent();
+    }
+  }
+
+  onEvent(event: JobEvent): void {
+    this.enqueue(async () => {
+      if (event.seq <= this.lastSeq) return;
+      if (event.seq > this.lastSeq + 1) await this.fillGap();
+      if (!this.closed && event.seq === this.lastSeq + 1) this.emit(event);
+    });
+  }
+
+  onResync(): void {
+    this.enqueue(() => this.fillGap());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.live.unwatch(this.jobId, this);
+  }
+
+  private async fillGap(): Promise<void> {
+    const read = await this.eventLog.readSince(this.jobId, this.lastSeq);
+    for (const event of read?.events ?? []) {
+      if (this.closed) return;
+      if (event.seq > this.lastSeq) this.emit(event);
+    }
+  }
+
+  private emit(event: JobEvent): void {
+    this.sink.deliver(event);
+    this.advance(event);
+  }
+
+  private advance(event: JobEvent): void {
+    this.lastSeq = event.seq;
+    if (isTerminalEvent(event)) {
+      this.close();
+      this.sink.finish();
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.tail = this.tail
+      .then(() => (this.closed ? undefined : task()))
+      .catch((error: unknown) => this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; will retry on the next event'));
+  }
+}

@@ -1,0 +1,130 @@
+import { Inject } from '@nestjs/common';
+import {
+  Ack,
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import {
+  ErrorCode,
+  JOBS_NAMESPACE,
+  SocketEvent,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type ErrorAck,
+  type SubscribeAck,
+  type UnsubscribeAck,
+} from '@jobcast/contracts';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { ownerOf } from '../auth/principal';
+import { TokenVerifier } from '../auth/token-verifier';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { LOGGER } from '../tokens';
+import { JobWatchFactory } from './job-watch.factory';
+import type { JobsNamespace, JobsSocket } from './jobs-socket';
+
+type AckFn<T> = ((answer: T) => void) | undefined;
+
+function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck {
+  return { ok: false, error: { code, message, ...(details !== undefined && { details }) } };
+}
+
+/**
+ * The `/jobs` namespace: authenticates the handshake, then lets a socket subscribe to the jobs its user
+ * owns. Every request is answered by its ack — an error ack for anything malformed — and never crashes
+ * or silently drops.
+ */
+@WebSocketGateway({ namespace: JOBS_NAMESPACE })
+export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisconnect<JobsSocket> {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly watches: JobWatchFactory,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  afterInit(namespace: JobsNamespace): void {
+    namespace.use((socket, next) => {
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      this.verifier.verify(auth?.token).then(
+        (principal) => {
+          if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
+          socket.data.principal = principal;
+          socket.data.watches = new Map();
+          next();
+        },
+        (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  }
+
+  handleDisconnect(socket: JobsSocket): void {
+    for (const watch of socket.data.watches?.values() ?? []) watch.close();
+    socket.data.watches?.clear();
+  }
+
+  @SubscribeMessage(SocketEvent.SUBSCRIBE)
+  async subscribe(@ConnectedSocket() socket: JobsSocket, @MessageBody() body: unknown, @Ack() ack: AckFn<SubscribeAck>): Promise<void> {
+    const reply = (answer: SubscribeAck): void => {
+      if (typeof ack === 'function') ack(answer);
+    };
+    const request = this.parse(SubscribeRequestSchema, body);
+    if ('error' in request) return reply(request.error);
+    const denied = this.checkAllowed(socket, request.data.jobId);
+    if (denied) return reply(denied);
+
+    const { jobId, afterSeq = 0 } = request.data;
+    socket.data.watches.get(jobId)?.close();
+    const forget = (): void => {
+      if (socket.data.watches.get(jobId) === watch) socket.data.watches.delete(jobId);
+    };
+    const watch = this.watches.create(jobId, afterSeq, {
+      start: (snapshot, events) => reply({ ok: true, snapshot, events }),
+      deliver: (event) => socket.emit(SocketEvent.JOB_EVENT, event),
+      finish: () => forget(),
+    });
+    socket.data.watches.set(jobId, watch);
+    const owner = ownerOf(socket.data.principal);
+    try {
+      const outcome = await watch.start((record) => record.owner === owner);
+      if (outcome !== 'started') forget();
+      if (outcome === 'not-found') reply(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
+    } catch (error) {
+      forget();
+      this.logger.warn({ err: error, jobId }, 'subscribe failed');
+      reply(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
+    }
+  }
+
+  @SubscribeMessage(SocketEvent.UNSUBSCRIBE)
+  unsubscribe(@ConnectedSocket() socket: JobsSocket, @MessageBody() body: unknown, @Ack() ack: AckFn<UnsubscribeAck>): void {
+    const request = this.parse(UnsubscribeRequestSchema, body);
+    const answer: UnsubscribeAck = 'error' in request ? request.error : { ok: true };
+    if ('data' in request) {
+      socket.data.watches.get(request.data.jobId)?.close();
+      socket.data.watches.delete(request.data.jobId);
+    }
+    if (typeof ack === 'function') ack(answer);
+  }
+
+  private parse<Schema extends z.ZodType>(schema: Schema, body: unknown): { data: z.infer<Schema> } | { error: ErrorAck } {
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return { data: parsed.data };
+    return { error: errorAck(ErrorCode.VALIDATION_FAILED, 'Malformed request', parsed.error.issues) };
+  }
+
+  private checkAllowed(socket: JobsSocket, jobId: string): ErrorAck | undefined {
+    if (socket.data.principal.expiresAt <= Date.now() - this.config.JWT_CLOCK_SKEW) {
+      return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
+    }
+    const { watches } = socket.data;
+    if (!watches.has(jobId) && watches.size >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
+      return errorAck(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per socket`);
+    }
+    return undefined;
+  }
+}

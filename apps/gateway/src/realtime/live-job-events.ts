@@ -1,0 +1,86 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { JobEvent } from '@jobcast/contracts';
+import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
+import type { Logger } from 'pino';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { LOGGER } from '../tokens';
+
+/** Receives a job's events as they are published. */
+export interface LiveEventListener {
+  onEvent(event: JobEvent): void;
+  /** The live feed was interrupted (Redis reconnect): events may have been missed, re-read the log. */
+  onResync(): void;
+}
+
+interface ChannelSubscription {
+  listeners: Set<LiveEventListener>;
+  /** Resolves once Redis confirmed the subscription: only then can a listener rely on the live feed. */
+  ready: Promise<unknown>;
+}
+
+/**
+ * The gateway's one subscriber connection. It subscribes to a job's sharded channel while at least one
+ * local watcher wants it, so a gateway receives only the jobs it serves, and it tells every watcher to
+ * re-read the log whenever the connection comes back after a drop.
+ */
+@Injectable()
+export class LiveJobEvents implements OnApplicationShutdown {
+  private readonly subscriber: RedisClient;
+  private readonly channels = new Map<string, ChannelSubscription>();
+  private readonly jobIdByChannel = new Map<string, string>();
+  private interrupted = false;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly keys: RedisKeys,
+  ) {
+    this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
+    this.subscriber.on('smessage', (channel: string, message: string) => this.dispatch(channel, message));
+    this.subscriber.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'live feed connection error'));
+    this.subscriber.on('close', () => {
+      this.interrupted = true;
+    });
+    // ioredis re-subscribes every channel before it reports ready, so a re-read from here on misses nothing.
+    this.subscriber.on('ready', () => {
+      if (!this.interrupted) return;
+      this.interrupted = false;
+      this.logger.info({ jobs: this.channels.size }, 'live feed back; watchers re-read their logs');
+      for (const { listeners } of this.channels.values()) for (const listener of listeners) listener.onResync();
+    });
+  }
+
+  /** Starts delivering the job's events to the listener; resolves once the feed is live. */
+  async watch(jobId: string, listener: LiveEventListener): Promise<void> {
+    let subscription = this.channels.get(jobId);
+    if (!subscription) {
+      const channel = this.keys.jobChannel(jobId);
+      this.jobIdByChannel.set(channel, jobId);
+      subscription = { listeners: new Set(), ready: this.subscriber.ssubscribe(channel) };
+      this.channels.set(jobId, subscription);
+    }
+    subscription.listeners.add(listener);
+    await subscription.ready;
+  }
+
+  unwatch(jobId: string, listener: LiveEventListener): void {
+    const subscription = this.channels.get(jobId);
+    if (!subscription?.listeners.delete(listener) || subscription.listeners.size > 0) return;
+    this.channels.delete(jobId);
+    const channel = this.keys.jobChannel(jobId);
+    this.jobIdByChannel.delete(channel);
+    this.subscriber.sunsubscribe(channel).catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber.disconnect();
+  }
+
+  private dispatch(channel: string, message: string): void {
+    const jobId = this.jobIdByChannel.get(channel);
+    const listeners = jobId === undefined ? undefined : this.channels.get(jobId)?.listeners;
+    if (!listeners) return;
+    const event = JSON.parse(message) as JobEvent;
+    for (const listener of listeners) listener.onEvent(event);
+  }
+}

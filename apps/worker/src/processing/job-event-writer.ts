@@ -1,0 +1,48 @@
+import type { JobEventBody } from '@jobcast/contracts';
+import { JobEventLog, JobLogAppendError } from '@jobcast/job-log';
+import type { Logger } from 'pino';
+
+/** The job finished elsewhere (cancelled, say) while this worker was still running it. */
+export class JobFinishedElsewhere extends Error {
+  constructor(jobId: string) {
+    super(`job ${jobId} already finished`);
+    this.name = 'JobFinishedElsewhere';
+  }
+}
+
+/**
+ * Appends one running job's events strictly in the order they were made, however the handler interleaves
+ * progress, log lines and its own end.
+ */
+export class JobEventWriter {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly jobId: string,
+    private readonly eventLog: JobEventLog,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves false when the job had already finished, so the event was not logged. */
+  append(body: JobEventBody): Promise<boolean> {
+    const appended = this.tail.then(() => this.appendNow(body));
+    this.tail = appended.catch(() => undefined);
+    return appended;
+  }
+
+  /** Like append, but a finished job throws JobFinishedElsewhere so the caller stops. */
+  async appendOrStop(body: JobEventBody): Promise<void> {
+    if (!(await this.append(body))) throw new JobFinishedElsewhere(this.jobId);
+  }
+
+  private async appendNow(body: JobEventBody): Promise<boolean> {
+    try {
+      await this.eventLog.append(this.jobId, body);
+      return true;
+    } catch (error) {
+      if (!(error instanceof JobLogAppendError)) throw error;
+      this.logger.info({ jobId: this.jobId, event: body.type, reason: error.reason }, 'event not logged');
+      return false;
+    }
+  }
+}

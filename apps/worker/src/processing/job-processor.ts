@@ -1,0 +1,135 @@
+import { ErrorCode } from '@jobcast/contracts';
+import { JobEventLog } from '@jobcast/job-log';
+import { JobTypeRegistry, type JobContext, type JobType } from '@jobcast/job-types';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { JobEventWriter, JobFinishedElsewhere } from './job-event-writer';
+import { ProgressThrottle, toPercent } from './progress-throttle';
+import { AbortReason, type QueuedJobData } from './queued-job';
+
+const DEFAULT_TIMEOUT_MS = 600_000;
+const DEFAULT_BACKOFF_MS = 1000;
+
+export interface JobProcessorOptions {
+  progressMaxHz: number;
+}
+
+interface Attempt {
+  job: Job<QueuedJobData>;
+  type: JobType;
+  number: number;
+  token: string | undefined;
+  writer: JobEventWriter;
+}
+
+/**
+ * Runs one BullMQ job through its handler and logs its lifecycle: `started`, coalesced `progress`, `log`,
+ * then `completed`, `retrying`, `failed` or `cancelled`. BullMQ owns retries, backoff, stalled-job recovery
+ * and cancellation; this class turns each of them into the events watchers see.
+ */
+export class JobProcessor {
+  constructor(
+    private readonly eventLog: JobEventLog,
+    private readonly registry: JobTypeRegistry,
+    private readonly logger: Logger,
+    private readonly options: JobProcessorOptions,
+  ) {}
+
+  async process(job: Job<QueuedJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    const { jobId } = job.data;
+    const writer = new JobEventWriter(jobId, this.eventLog, this.logger.child({ jobId }));
+    const number = Math.max(1, job.attemptsStarted);
+    const record = await this.eventLog.getRecord(jobId);
+    if (!record) throw new UnrecoverableError(`job ${jobId} has no snapshot (expired?)`);
+    if (record.cancelRequested) {
+      await writer.append({ type: 'cancelled', data: { reason: 'cancelled before it started' } });
+      return undefined;
+    }
+    const check = this.registry.check(job.data.type, job.data.payload);
+    if (!check.ok) {
+      await writer.append({ type: 'failed', data: { error: { code: check.code, message: check.message }, attempts: number } });
+      throw new UnrecoverableError(check.message);
+    }
+    if (!(await writer.append({ type: 'started', data: { attempt: number } }))) return undefined;
+    const attempt: Attempt = { job, type: check.type, number, token, writer };
+    return this.run(attempt, check.payload, signal ?? new AbortController().signal);
+  }
+
+  private async run(attempt: Attempt, payload: unknown, workerSignal: AbortSignal): Promise<unknown> {
+    const { type, writer } = attempt;
+    const signal = AbortSignal.any([workerSignal, AbortSignal.timeout(type.timeoutMs ?? DEFAULT_TIMEOUT_MS)]);
+    const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
+      await writer.append({ type: 'progress', data: progress });
+    });
+    const context: JobContext<unknown> = {
+      jobId: attempt.job.data.jobId,
+      payload,
+      attempt: attempt.number,
+      signal,
+      progress: (value, details) =>
+        throttle.push({ percent: toPercent(value), ...details, ...(typeof value === 'object' && value) }),
+      log: (level, message) => {
+        // Pending progress goes first, so the log reads in the order the handler wrote it.
+        void throttle.flush();
+        void writer.append({ type: 'log', data: { level, message } });
+      },
+    };
+    try {
+      const result = await untilAborted(type.run(context), signal);
+      await throttle.flush();
+      await writer.appendOrStop({ type: 'completed', data: { result: result ?? null } });
+      return result;
+    } catch (error) {
+      await throttle.flush();
+      if (error instanceof JobFinishedElsewhere) throw new UnrecoverableError(error.message);
+      return this.fail(attempt, signal, workerSignal, error);
+    }
+  }
+
+  private async fail(attempt: Attempt, signal: AbortSignal, workerSignal: AbortSignal, error: unknown): Promise<never> {
+    const { job, type, writer } = attempt;
+    if (workerSignal.aborted && workerSignal.reason === AbortReason.CANCELLED) {
+      await writer.append({ type: 'cancelled', data: { reason: 'cancelled by its owner' } });
+      throw new UnrecoverableError('cancelled');
+    }
+    if (workerSignal.aborted && workerSignal.reason === AbortReason.SHUTDOWN) {
+      // Hand the job back to the queue without spending an attempt; another worker takes it from here.
+      await writer.append({ type: 'log', data: { level: 'warn', message: 'worker shutting down; job returned to the queue' } });
+      await job.moveToWait(attempt.token);
+      throw new WaitingError();
+    }
+    const timedOut = signal.aborted && !workerSignal.aborted;
+    const jobError = timedOut
+      ? { code: 'JOB_TIMEOUT', message: `attempt ${attempt.number} ran longer than ${type.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` }
+      : describeError(error);
+    const maxAttempts = job.opts.attempts ?? 1;
+    if (job.attemptsMade + 1 < maxAttempts) {
+      const delayMs = (type.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** job.attemptsMade;
+      await writer.appendOrStop({
+        type: 'retrying',
+        data: { attempt: attempt.number + 1, error: { message: jobError.message }, delayMs },
+      });
+      throw new Error(jobError.message);
+    }
+    await writer.appendOrStop({ type: 'failed', data: { error: jobError, attempts: attempt.number } });
+    throw new UnrecoverableError(jobError.message);
+  }
+}
+
+/** Settles with the handler, or rejects once the signal aborts, even if the handler ignores it. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function describeError(error: unknown): { code?: string; message: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { ...(typeof code === 'string' && { code }), message: error.message };
+  }
+  return { code: ErrorCode.INTERNAL, message: String(error) };
+}

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { durationMs } from './duration';
+
+export const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((value) => value === '1' || value === 'true' || value === 'yes');
+
+/** Settings that the gateway and the worker must agree on. */
+export const SharedEnvSchema = z.object({
+  /** How long a job's log and snapshot live after it ends. @default 24h */
+  JOB_TTL: durationMs('s').default(86_400_000),
+  /** Approximate cap on the number of events kept per job. @default 10000 */
+  JOB_LOG_MAX_EVENTS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  /** pino level. @default info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long a process may take to stop after SIGTERM. @default 10s */
+  SHUTDOWN_GRACE_MS: durationMs('ms').default(10_000),
+});
+export type SharedEnv = z.infer<typeof SharedEnvSchema>;

@@ -1,0 +1,17 @@
+/** Every error Jobcast answers with, over HTTP, in a Socket.IO ack or as a disconnect reason. */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  UNKNOWN_JOB_TYPE: 'UNKNOWN_JOB_TYPE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
+  JOB_FINISHED: 'JOB_FINISHED',
+  NOT_FOUND: 'NOT_FOUND',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

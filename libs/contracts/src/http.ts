@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { JobSnapshotSchema } from './job-snapshot';
+
+export const JOB_TYPE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$/;
+
+export const SubmitJobRequestSchema = z.strictObject({
+  type: z.string().min(1).max(100),
+  payload: z.unknown().optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  /** Overrides the job type's default number of attempts. */
+  attempts: z.number().int().min(1).max(25).optional(),
+});
+export type SubmitJobRequest = z.infer<typeof SubmitJobRequestSchema>;
+
+export const SubmitJobResponseSchema = z.object({ job: JobSnapshotSchema });
+export type SubmitJobResponse = z.infer<typeof SubmitJobResponseSchema>;
+
+export const ListJobsQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Opaque cursor from the previous page's `nextCursor`. */
+  cursor: z.string().max(100).optional(),
+});
+export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
+
+export const ListJobsResponseSchema = z.object({
+  jobs: z.array(JobSnapshotSchema),
+  nextCursor: z.string().optional(),
+});
+export type ListJobsResponse = z.infer<typeof ListJobsResponseSchema>;
+
+export const DevTokenRequestSchema = z.strictObject({
+  sub: z.string().min(1).max(100),
+  tenant: z.string().min(1).max(100).optional(),
+});
+export type DevTokenRequest = z.infer<typeof DevTokenRequestSchema>;
+
+export const EventStreamQuerySchema = z.object({
+  afterSeq: z.coerce.number().int().nonnegative().optional(),
+});

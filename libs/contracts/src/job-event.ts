@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { JobIdSchema } from './job-id';
+
+const Seq = z.number().int().positive();
+const JobErrorSchema = z.object({ code: z.string().optional(), message: z.string() });
+export type JobError = z.infer<typeof JobErrorSchema>;
+
+export const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+export type LogLevel = z.infer<typeof LogLevelSchema>;
+
+export const ProgressDataSchema = z.object({
+  percent: z.number().min(0).max(100),
+  stage: z.string().max(200).optional(),
+  message: z.string().max(2000).optional(),
+  current: z.number().nonnegative().optional(),
+  total: z.number().nonnegative().optional(),
+});
+export type ProgressData = z.infer<typeof ProgressDataSchema>;
+
+/** What a publisher appends: the event without the fields the log assigns (jobId, seq). */
+export const JobEventBodySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('queued'), data: z.object({}) }),
+  z.object({ type: z.literal('started'), data: z.object({ attempt: z.number().int().positive() }) }),
+  z.object({ type: z.literal('progress'), data: ProgressDataSchema }),
+  z.object({ type: z.literal('log'), data: z.object({ level: LogLevelSchema, message: z.string().max(4000) }) }),
+  z.object({
+    type: z.literal('retrying'),
+    data: z.object({
+      attempt: z.number().int().positive(),
+      error: z.object({ message: z.string() }),
+      delayMs: z.number().int().nonnegative(),
+    }),
+  }),
+  z.object({ type: z.literal('completed'), data: z.object({ result: z.unknown() }) }),
+  z.object({
+    type: z.literal('failed'),
+    data: z.object({ error: JobErrorSchema, attempts: z.number().int().nonnegative() }),
+  }),
+  z.object({ type: z.literal('cancelled'), data: z.object({ reason: z.string().optional() }) }),
+]);
+export type JobEventBody = z.infer<typeof JobEventBodySchema>;
+export type JobEventType = JobEventBody['type'];
+
+const EventEnvelopeSchema = z.object({
+  jobId: JobIdSchema,
+  seq: Seq,
+  at: z.number().int().nonnegative(),
+  /** Only on a conflated progress event: it stands for the progress events fromSeq..seq. */
+  fromSeq: Seq.optional(),
+});
+
+export const JobEventSchema = z.intersection(EventEnvelopeSchema, JobEventBodySchema);
+export type JobEvent = z.infer<typeof EventEnvelopeSchema> & JobEventBody;
+
+export const TERMINAL_EVENT_TYPES = ['completed', 'failed', 'cancelled'] as const satisfies readonly JobEventType[];
+export type TerminalEventType = (typeof TERMINAL_EVENT_TYPES)[number];
+
+export function isTerminalEvent(event: Pick<JobEvent, 'type'>): boolean {
+  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(event.type);
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { ApiErrorSchema } from './api-error';
+import { JobEventSchema, type JobEvent } from './job-event';
+import { JobIdSchema } from './job-id';
+import { JobSnapshotSchema } from './job-snapshot';
+
+export const JOBS_NAMESPACE = '/jobs';
+
+export const SocketEvent = {
+  SUBSCRIBE: 'subscribe',
+  UNSUBSCRIBE: 'unsubscribe',
+  JOB_EVENT: 'job:event',
+} as const;
+
+export const SubscribeRequestSchema = z.strictObject({
+  jobId: JobIdSchema,
+  afterSeq: z.number().int().nonnegative().optional(),
+});
+export type SubscribeRequest = z.infer<typeof SubscribeRequestSchema>;
+
+export const UnsubscribeRequestSchema = z.strictObject({ jobId: JobIdSchema });
+export type UnsubscribeRequest = z.infer<typeof UnsubscribeRequestSchema>;
+
+export const ErrorAckSchema = z.object({ ok: z.literal(false), error: ApiErrorSchema });
+export type ErrorAck = z.infer<typeof ErrorAckSchema>;
+
+export const SubscribeAckSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), snapshot: JobSnapshotSchema, events: z.array(JobEventSchema) }),
+  ErrorAckSchema,
+]);
+export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
+
+export const UnsubscribeAckSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), ErrorAckSchema]);
+export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
+
+/** Events a client sends on the `/jobs` namespace, for `Server<ClientToServerEvents, ServerToClientEvents>`. */
+export interface ClientToServerEvents {
+  subscribe: (request: SubscribeRequest, ack: (answer: SubscribeAck) => void) => void;
+  unsubscribe: (request: UnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
+}
+
+/** Events the gateway pushes on the `/jobs` namespace. */
+export interface ServerToClientEvents {
+  'job:event': (event: JobEvent) => void;
+}
+
+/** Socket.IO `disconnect` reasons are free text; the gateway sends these codes when it drops a client on purpose. */
+export const DisconnectReason = {
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+} as const;

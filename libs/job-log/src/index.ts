@@ -1,0 +1,2 @@
+export * from './job-event-log';
+export * from './snapshot-codec';

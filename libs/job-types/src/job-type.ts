@@ -1,0 +1,60 @@
+import type { LogLevel } from '@jobcast/contracts';
+import type { z } from 'zod';
+
+export interface ProgressDetails {
+  stage?: string;
+  message?: string;
+}
+
+/** What a handler's `run` gets: its validated payload and the means to report and to stop. */
+export interface JobContext<Payload> {
+  readonly jobId: string;
+  readonly payload: Payload;
+  /** 1 on the first attempt, 2 on the first retry, and so on. */
+  readonly attempt: number;
+  /** Aborted when the job is cancelled, times out, or the worker must give it up. */
+  readonly signal: AbortSignal;
+  /** Reports progress as a percent or as `{current, total}`; cheap to call often, it is coalesced. */
+  progress(value: number | { current: number; total: number }, details?: ProgressDetails): void;
+  log(level: LogLevel, message: string): void;
+}
+
+/** A job type: one file that names it, describes its payload and runs it. */
+export interface JobType<Schema extends z.ZodType = z.ZodType, Result = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly payload: Schema;
+  /** Attempts when the submitter does not say. @default 1 */
+  readonly attempts?: number;
+  /** First retry delay; each later one doubles it. @default 1000 */
+  readonly backoffMs?: number;
+  /** An attempt that runs longer fails with JOB_TIMEOUT. @default 600000 */
+  readonly timeoutMs?: number;
+  run(context: JobContext<z.infer<Schema>>): Promise<Result>;
+}
+
+export function defineJobType<Schema extends z.ZodType, Result>(type: JobType<Schema, Result>): JobType<Schema, Result> {
+  return type;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Lets timers, I/O and cancellation run between chunks of CPU work. */
+export function yieldToEventLoop(signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,3 @@
+export * from './redis-config';
+export * from './redis-connection';
+export * from './redis-keys';

@@ -1,0 +1,46 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from './redis-config';
+
+export type RedisClient = Redis | Cluster;
+
+export interface RedisConnectionOptions {
+  /** Shown in `CLIENT LIST`, so an operator can tell Jobcast's connections apart. */
+  name: string;
+  /** BullMQ requires null: its blocking commands must wait, not fail, while Redis is away. */
+  maxRetriesPerRequest?: number | null;
+}
+
+function optionsFromUrl(config: RedisConfig, options: RedisConnectionOptions): RedisOptions {
+  const url = new URL(config.url);
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 6379,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    connectionName: options.name,
+    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 20 : options.maxRetriesPerRequest,
+    // Reconnect for ever with a capped backoff: Redis restarts are an expected event, not a fatal one.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  };
+}
+
+/** One connection to Redis, single node or Cluster, as the config says. */
+export function createRedisConnection(config: RedisConfig, options: RedisConnectionOptions): RedisClient {
+  const nodeOptions = optionsFromUrl(config, options);
+  if (!config.clusterNodes) return new Redis(nodeOptions);
+  const { host: _host, port: _port, db: _db, ...shared } = nodeOptions;
+  const clusterOptions: ClusterOptions = {
+    redisOptions: shared,
+    clusterRetryStrategy: nodeOptions.retryStrategy,
+    shardedSubscribers: true,
+  };
+  return new Cluster(config.clusterNodes, clusterOptions);
+}
+
+/** Connection settings in the shape BullMQ takes, so it opens its own connections the same way. */
+export function bullmqConnection(config: RedisConfig, name: string): RedisClient {
+  return createRedisConnection(config, { name, maxRetriesPerRequest: null });
+}

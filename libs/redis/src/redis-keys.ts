@@ -1,0 +1,44 @@
+/**
+ * Every key Jobcast writes. A job's keys share the hash tag `{jobId}`, so on a Redis Cluster they live in
+ * one slot and one Lua script can update them together.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The job's event log, a Stream whose entry ids are `0-<seq>`. */
+  jobLog(jobId: string): string {
+    return `${this.prefix}:job:{${jobId}}:log`;
+  }
+
+  /** The job's snapshot, a Hash. */
+  jobSnapshot(jobId: string): string {
+    return `${this.prefix}:job:{${jobId}}:snapshot`;
+  }
+
+  /** The sharded Pub/Sub channel each appended event is published on. */
+  jobChannel(jobId: string): string {
+    return `${this.prefix}:job:{${jobId}}:live`;
+  }
+
+  /** A sorted set of an owner's job ids, scored by creation time. */
+  ownerJobs(owner: string): string {
+    return `${this.prefix}:owner:{${owner}}:jobs`;
+  }
+
+  /** Maps an owner's idempotency key to the job it created. */
+  idempotency(owner: string, key: string): string {
+    return `${this.prefix}:owner:{${owner}}:idempotency:${key}`;
+  }
+
+  /** Workers listen here for cancellation of jobs they may be running. */
+  cancelChannel(): string {
+    return `${this.prefix}:cancel`;
+  }
+
+  /** BullMQ's key prefix; the braces keep every key of the queue in one Cluster slot. */
+  queuePrefix(): string {
+    return `{${this.prefix}:queue}`;
+  }
+}
+
+export const JOBS_QUEUE_NAME = 'jobs';
