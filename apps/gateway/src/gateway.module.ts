@@ -33,13 +33,21 @@ export class GatewayModule {
         provide: JobEventLog,
         inject: [REDIS, RedisKeys],
         useFactory: (redis: RedisClient, keys: RedisKeys) =>
-          new JobEventLog(redis, keys, { ttlSeconds: Math.ceil(config.JOB_TTL / 1000), maxEvents: config.JOB_LOG_MAX_EVENTS }),
+          new JobEventLog(redis, keys, {
+            ttlSeconds: Math.ceil(config.JOB_TTL / 1000),
+            maxEvents: config.JOB_LOG_MAX_EVENTS,
+          }),
       },
       { provide: JobTypeRegistry, useValue: new JobTypeRegistry() },
     ];
     return {
       module: GatewayModule,
-      controllers: [HealthController, JobsController, JobEventsSseController, ...(config.DEV_TOKENS ? [DevTokenController] : [])],
+      controllers: [
+        HealthController,
+        JobsController,
+        JobEventsSseController,
+        ...(config.DEV_TOKENS ? [DevTokenController] : []),
+      ],
       providers: [
         ...infrastructure,
         TokenVerifier,

@@ -28,6 +28,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`jobcast gateway failed to start: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `jobcast gateway failed to start: ${error instanceof ConfigError ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

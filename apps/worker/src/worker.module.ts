@@ -25,7 +25,10 @@ export class WorkerModule {
           provide: JobEventLog,
           inject: [REDIS, RedisKeys],
           useFactory: (redis: RedisClient, keys: RedisKeys) =>
-            new JobEventLog(redis, keys, { ttlSeconds: Math.ceil(config.JOB_TTL / 1000), maxEvents: config.JOB_LOG_MAX_EVENTS }),
+            new JobEventLog(redis, keys, {
+              ttlSeconds: Math.ceil(config.JOB_TTL / 1000),
+              maxEvents: config.JOB_LOG_MAX_EVENTS,
+            }),
         },
         { provide: JobTypeRegistry, useValue: new JobTypeRegistry() },
         {

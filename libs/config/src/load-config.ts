@@ -9,7 +9,10 @@ export class ConfigError extends Error {
 }
 
 /** Validates the environment once, at boot, into a typed config. */
-export function loadConfig<Schema extends z.ZodType>(schema: Schema, env: NodeJS.ProcessEnv = process.env): z.infer<Schema> {
+export function loadConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<Schema> {
   // An empty variable means "not set", as it does in docker compose files and shells.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = schema.safeParse(present);
@@ -18,4 +21,3 @@ export function loadConfig<Schema extends z.ZodType>(schema: Schema, env: NodeJS
     parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
   );
 }
-

@@ -1,9 +1,4 @@
-import {
-  isTerminalEvent,
-  type JobEvent,
-  type JobEventBody,
-  type JobSnapshot,
-} from '@jobcast/contracts';
+import { isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { APPEND_EVENT_LUA, CREATE_JOB_LUA, READ_SINCE_LUA, REQUEST_CANCEL_LUA } from './lua-scripts';
 import { decodeJobRecord, snapshotPatchFor, type JobRecord } from './snapshot-codec';

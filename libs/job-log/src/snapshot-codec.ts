@@ -1,8 +1,4 @@
-import {
-  JobSnapshotSchema,
-  type JobEventBody,
-  type JobSnapshot,
-} from '@jobcast/contracts';
+import { JobSnapshotSchema, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 
 /** A job's snapshot as stored, with the owner that only the gateway's access checks see. */
 export interface JobRecord {
@@ -40,7 +36,13 @@ export function snapshotPatchFor(body: JobEventBody, at: number): SnapshotPatch 
     case 'retrying':
       return { ...patch, status: 'retrying', error: JSON.stringify(body.data.error) };
     case 'completed':
-      return { ...patch, status: 'completed', percent: '100', error: '', result: JSON.stringify(body.data.result ?? null) };
+      return {
+        ...patch,
+        status: 'completed',
+        percent: '100',
+        error: '',
+        result: JSON.stringify(body.data.result ?? null),
+      };
     case 'failed':
       return { ...patch, status: 'failed', error: JSON.stringify(body.data.error) };
     case 'cancelled':

@@ -1,5 +1,4 @@
 import { ErrorCode } from '@jobcast/contracts';
-import type { z } from 'zod';
 import type { JobType } from './job-type';
 import { demoStepsJob } from './types/demo-steps.job';
 import { hashSha256Job } from './types/hash-sha256.job';
@@ -10,7 +9,12 @@ export const JOB_TYPES: readonly JobType[] = [demoStepsJob, hashSha256Job, textW
 
 export type PayloadCheck =
   | { ok: true; type: JobType; payload: unknown }
-  | { ok: false; code: typeof ErrorCode.UNKNOWN_JOB_TYPE | typeof ErrorCode.VALIDATION_FAILED; message: string; details?: unknown };
+  | {
+      ok: false;
+      code: typeof ErrorCode.UNKNOWN_JOB_TYPE | typeof ErrorCode.VALIDATION_FAILED;
+      message: string;
+      details?: unknown;
+    };
 
 /** Looks job types up by name; the gateway and the worker both check payloads here, so they always agree. */
 export class JobTypeRegistry {
@@ -32,11 +36,21 @@ export class JobTypeRegistry {
   check(name: string, payload: unknown): PayloadCheck {
     const type = this.byName.get(name);
     if (!type) {
-      return { ok: false, code: ErrorCode.UNKNOWN_JOB_TYPE, message: `Unknown job type "${name}"`, details: { known: this.names() } };
+      return {
+        ok: false,
+        code: ErrorCode.UNKNOWN_JOB_TYPE,
+        message: `Unknown job type "${name}"`,
+        details: { known: this.names() },
+      };
     }
-    const parsed = (type.payload as z.ZodType).safeParse(payload ?? {});
+    const parsed = type.payload.safeParse(payload ?? {});
     if (!parsed.success) {
-      return { ok: false, code: ErrorCode.VALIDATION_FAILED, message: `Invalid payload for ${name}`, details: parsed.error.issues };
+      return {
+        ok: false,
+        code: ErrorCode.VALIDATION_FAILED,
+        message: `Invalid payload for ${name}`,
+        details: parsed.error.issues,
+      };
     }
     return { ok: true, type, payload: parsed.data };
   }

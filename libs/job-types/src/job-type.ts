@@ -15,8 +15,8 @@ export interface JobContext<Payload> {
   /** Aborted when the job is cancelled, times out, or the worker must give it up. */
   readonly signal: AbortSignal;
   /** Reports progress as a percent or as `{current, total}`; cheap to call often, it is coalesced. */
-  progress(value: number | { current: number; total: number }, details?: ProgressDetails): void;
-  log(level: LogLevel, message: string): void;
+  progress: (value: number | { current: number; total: number }, details?: ProgressDetails) => void;
+  log: (level: LogLevel, message: string) => void;
 }
 
 /** A job type: one file that names it, describes its payload and runs it. */
@@ -33,7 +33,9 @@ export interface JobType<Schema extends z.ZodType = z.ZodType, Result = unknown>
   run(context: JobContext<z.infer<Schema>>): Promise<Result>;
 }
 
-export function defineJobType<Schema extends z.ZodType, Result>(type: JobType<Schema, Result>): JobType<Schema, Result> {
+export function defineJobType<Schema extends z.ZodType, Result>(
+  type: JobType<Schema, Result>,
+): JobType<Schema, Result> {
   return type;
 }
 

@@ -59,7 +59,8 @@ export class TokenVerifier {
 
   private async loadKeys(): Promise<VerificationKey[]> {
     const keys: VerificationKey[] = [];
-    if (this.config.JWT_SECRET) keys.push({ key: new TextEncoder().encode(this.config.JWT_SECRET), algorithms: ['HS256'] });
+    if (this.config.JWT_SECRET)
+      keys.push({ key: new TextEncoder().encode(this.config.JWT_SECRET), algorithms: ['HS256'] });
     if (this.config.JWT_PUBLIC_KEY) {
       const pem = this.config.JWT_PUBLIC_KEY.replace(/\\n/g, '\n');
       const algorithm = pem.includes('BEGIN PUBLIC KEY') && (await isEcKey(pem)) ? 'ES256' : 'RS256';

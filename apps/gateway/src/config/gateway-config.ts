@@ -37,7 +37,12 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     CORS_ORIGINS: z
       .string()
       .default('')
-      .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean)),
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      ),
     /** Largest HTTP request body. @default 64kb */
     HTTP_BODY_LIMIT: byteSize.default(64 * 1024),
     /** Largest Socket.IO message a client may send. @default 16kb */

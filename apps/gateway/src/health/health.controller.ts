@@ -17,12 +17,19 @@ export class HealthController {
   @Get('readyz')
   async ready(@Res() response: Response): Promise<void> {
     const redisUp = this.redis.status === 'ready' && (await this.ping());
-    response.status(redisUp ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status: redisUp ? 'ready' : 'unavailable', redis: redisUp ? 'up' : 'down' });
+    response
+      .status(redisUp ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE)
+      .json({ status: redisUp ? 'ready' : 'unavailable', redis: redisUp ? 'up' : 'down' });
   }
 
   private async ping(): Promise<boolean> {
     try {
-      return (await Promise.race([this.redis.ping(), new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1000))])) === 'PONG';
+      return (
+        (await Promise.race([
+          this.redis.ping(),
+          new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1000)),
+        ])) === 'PONG'
+      );
     } catch {
       return false;
     }

@@ -1,4 +1,11 @@
-import { Catch, HttpException, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  NotFoundException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { ErrorCode } from '@jobcast/contracts';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -6,10 +13,26 @@ import { ApiException } from './api-exception';
 
 /** body-parser's errors carry a `type`; these are the ones a client can cause. */
 const BODY_PARSER_ERRORS: Record<string, ApiException> = {
-  'entity.parse.failed': new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.BAD_REQUEST, 'Request body is not valid JSON'),
-  'entity.too.large': new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, HttpStatus.PAYLOAD_TOO_LARGE, 'Request body is too large'),
-  'encoding.unsupported': new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported body encoding'),
-  'charset.unsupported': new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'Unsupported charset'),
+  'entity.parse.failed': new ApiException(
+    ErrorCode.VALIDATION_FAILED,
+    HttpStatus.BAD_REQUEST,
+    'Request body is not valid JSON',
+  ),
+  'entity.too.large': new ApiException(
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    'Request body is too large',
+  ),
+  'encoding.unsupported': new ApiException(
+    ErrorCode.VALIDATION_FAILED,
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'Unsupported body encoding',
+  ),
+  'charset.unsupported': new ApiException(
+    ErrorCode.VALIDATION_FAILED,
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'Unsupported charset',
+  ),
 };
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
@@ -45,7 +68,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (typeof parserType === 'string' && BODY_PARSER_ERRORS[parserType]) return BODY_PARSER_ERRORS[parserType];
     if (exception instanceof HttpException && exception.getStatus() < 500) {
       const status = exception.getStatus();
-      const message = status === HttpStatus.NOT_FOUND ? `No route ${request.method} ${request.path}` : exception.message;
+      const message =
+        exception instanceof NotFoundException ? `No route ${request.method} ${request.path}` : exception.message;
       return new ApiException(STATUS_CODES[status] ?? ErrorCode.VALIDATION_FAILED, status, message);
     }
     this.logger.error({ err: exception, method: request.method, path: request.path }, 'unhandled error');

@@ -14,7 +14,9 @@ export class ApiException extends HttpException {
   }
 
   toBody(): ApiErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.details !== undefined && { details: this.details }) } };
+    return {
+      error: { code: this.code, message: this.message, ...(this.details !== undefined && { details: this.details }) },
+    };
   }
 
   static jobNotFound(jobId: string): ApiException {

@@ -7,5 +7,10 @@ import { ApiException } from './api-exception';
 export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, input: unknown): z.infer<Schema> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.BAD_REQUEST, 'Request is not valid', parsed.error.issues);
+  throw new ApiException(
+    ErrorCode.VALIDATION_FAILED,
+    HttpStatus.BAD_REQUEST,
+    'Request is not valid',
+    parsed.error.issues,
+  );
 }

@@ -40,7 +40,10 @@ export class JobEventsSseController {
     if (!principal) throw ApiException.unauthorized();
     const jobId = validJobId(id);
     const { afterSeq: queryAfterSeq } = parseOrThrow(EventStreamQuerySchema, { afterSeq: query.afterSeq });
-    const afterSeq = lastEventId !== undefined ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq : queryAfterSeq;
+    const afterSeq =
+      lastEventId !== undefined
+        ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq
+        : queryAfterSeq;
 
     let heartbeat: NodeJS.Timeout | undefined;
     const watch = this.watches.create(jobId, afterSeq ?? 0, {

@@ -53,7 +53,10 @@ export class JobService {
       await this.queue.enqueue({ jobId, type: check.type, payload: check.payload, attempts: request.attempts });
     } catch (error) {
       await this.eventLog
-        .append(jobId, { type: 'failed', data: { error: { code: ErrorCode.SERVICE_UNAVAILABLE, message: 'could not queue the job' }, attempts: 0 } })
+        .append(jobId, {
+          type: 'failed',
+          data: { error: { code: ErrorCode.SERVICE_UNAVAILABLE, message: 'could not queue the job' }, attempts: 0 },
+        })
         .catch(() => undefined);
       throw error;
     }
@@ -72,7 +75,10 @@ export class JobService {
     const offset = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
     const ids = await this.index.page(owner, offset, query.limit);
     const records = await Promise.all(ids.map((id) => this.eventLog.getRecord(id)));
-    await this.index.remove(owner, ids.filter((_, i) => records[i] === null));
+    await this.index.remove(
+      owner,
+      ids.filter((_, i) => records[i] === null),
+    );
     const jobs = records.flatMap((record) => (record ? [record.snapshot] : []));
     return { jobs, ...(ids.length === query.limit && { nextCursor: String(offset + query.limit) }) };
   }
@@ -90,7 +96,9 @@ export class JobService {
     }
     await this.eventLog.requestCancel(jobId);
     if (await this.queue.removeUnstarted(jobId)) {
-      await this.eventLog.append(jobId, { type: 'cancelled', data: { reason: 'cancelled by its owner' } }).catch(() => undefined);
+      await this.eventLog
+        .append(jobId, { type: 'cancelled', data: { reason: 'cancelled by its owner' } })
+        .catch(() => undefined);
     } else {
       await this.redis.publish(this.keys.cancelChannel(), jobId);
     }
@@ -104,7 +112,11 @@ export class JobService {
       const record = await this.eventLog.getRecord(jobId);
       if (record && record.owner === owner) return record.snapshot;
       if (Date.now() > deadline) {
-        throw new ApiException(ErrorCode.SERVICE_UNAVAILABLE, HttpStatus.SERVICE_UNAVAILABLE, 'Job is still being created; retry');
+        throw new ApiException(
+          ErrorCode.SERVICE_UNAVAILABLE,
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'Job is still being created; retry',
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

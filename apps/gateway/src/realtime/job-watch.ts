@@ -104,6 +104,11 @@ export class JobWatch implements LiveEventListener {
   private enqueue(task: () => Promise<void>): void {
     this.tail = this.tail
       .then(() => (this.closed ? undefined : task()))
-      .catch((error: unknown) => this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; will retry on the next event'));
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, jobId: this.jobId },
+          'watch could not read the log; will retry on the next event',
+        ),
+      );
   }
 }

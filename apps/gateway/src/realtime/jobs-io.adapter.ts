@@ -32,7 +32,7 @@ export class JobsIoAdapter extends IoAdapter {
         const allowed = origins.allows(request.headers);
         callback(allowed ? null : 'FORBIDDEN_ORIGIN', allowed);
       },
-    }) as Server;
+    });
     const redisConfig = toRedisConfig(this.config);
     server.adapter(
       createShardedAdapter(

@@ -11,4 +11,9 @@ export interface JobsSocketData {
 }
 
 export type JobsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;
-export type JobsNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;
+export type JobsNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  JobsSocketData
+>;

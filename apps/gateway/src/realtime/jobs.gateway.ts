@@ -68,7 +68,11 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
   }
 
   @SubscribeMessage(SocketEvent.SUBSCRIBE)
-  async subscribe(@ConnectedSocket() socket: JobsSocket, @MessageBody() body: unknown, @Ack() ack: AckFn<SubscribeAck>): Promise<void> {
+  async subscribe(
+    @ConnectedSocket() socket: JobsSocket,
+    @MessageBody() body: unknown,
+    @Ack() ack: AckFn<SubscribeAck>,
+  ): Promise<void> {
     const reply = (answer: SubscribeAck): void => {
       if (typeof ack === 'function') ack(answer);
     };
@@ -101,7 +105,11 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
   }
 
   @SubscribeMessage(SocketEvent.UNSUBSCRIBE)
-  unsubscribe(@ConnectedSocket() socket: JobsSocket, @MessageBody() body: unknown, @Ack() ack: AckFn<UnsubscribeAck>): void {
+  unsubscribe(
+    @ConnectedSocket() socket: JobsSocket,
+    @MessageBody() body: unknown,
+    @Ack() ack: AckFn<UnsubscribeAck>,
+  ): void {
     const request = this.parse(UnsubscribeRequestSchema, body);
     const answer: UnsubscribeAck = 'error' in request ? request.error : { ok: true };
     if ('data' in request) {
@@ -111,7 +119,10 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
     if (typeof ack === 'function') ack(answer);
   }
 
-  private parse<Schema extends z.ZodType>(schema: Schema, body: unknown): { data: z.infer<Schema> } | { error: ErrorAck } {
+  private parse<Schema extends z.ZodType>(
+    schema: Schema,
+    body: unknown,
+  ): { data: z.infer<Schema> } | { error: ErrorAck } {
     const parsed = schema.safeParse(body);
     if (parsed.success) return { data: parsed.data };
     return { error: errorAck(ErrorCode.VALIDATION_FAILED, 'Malformed request', parsed.error.issues) };
@@ -123,7 +134,10 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
     }
     const { watches } = socket.data;
     if (!watches.has(jobId) && watches.size >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
-      return errorAck(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per socket`);
+      return errorAck(
+        ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+        `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per socket`,
+      );
     }
     return undefined;
   }

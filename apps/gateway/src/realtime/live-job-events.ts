@@ -37,7 +37,9 @@ export class LiveJobEvents implements OnApplicationShutdown {
   ) {
     this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
     this.subscriber.on('smessage', (channel: string, message: string) => this.dispatch(channel, message));
-    this.subscriber.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'live feed connection error'));
+    this.subscriber.on('error', (error: Error) =>
+      this.logger.warn({ err: error.message }, 'live feed connection error'),
+    );
     this.subscriber.on('close', () => {
       this.interrupted = true;
     });
@@ -69,7 +71,9 @@ export class LiveJobEvents implements OnApplicationShutdown {
     this.channels.delete(jobId);
     const channel = this.keys.jobChannel(jobId);
     this.jobIdByChannel.delete(channel);
-    this.subscriber.sunsubscribe(channel).catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
+    this.subscriber
+      .sunsubscribe(channel)
+      .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
   }
 
   onApplicationShutdown(): void {

@@ -1,5 +1,5 @@
 import type { JobEventBody } from '@jobcast/contracts';
-import { JobEventLog, JobLogAppendError } from '@jobcast/job-log';
+import { type JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import type { Logger } from 'pino';
 
 /** The job finished elsewhere (cancelled, say) while this worker was still running it. */

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@jobcast/contracts';
-import { JobEventLog } from '@jobcast/job-log';
-import { JobTypeRegistry, type JobContext, type JobType } from '@jobcast/job-types';
+import { type JobEventLog } from '@jobcast/job-log';
+import { type JobTypeRegistry, type JobContext, type JobType } from '@jobcast/job-types';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { JobEventWriter, JobFinishedElsewhere } from './job-event-writer';
@@ -47,7 +47,10 @@ export class JobProcessor {
     }
     const check = this.registry.check(job.data.type, job.data.payload);
     if (!check.ok) {
-      await writer.append({ type: 'failed', data: { error: { code: check.code, message: check.message }, attempts: number } });
+      await writer.append({
+        type: 'failed',
+        data: { error: { code: check.code, message: check.message }, attempts: number },
+      });
       throw new UnrecoverableError(check.message);
     }
     if (!(await writer.append({ type: 'started', data: { attempt: number } }))) return undefined;
@@ -94,13 +97,19 @@ export class JobProcessor {
     }
     if (workerSignal.aborted && workerSignal.reason === AbortReason.SHUTDOWN) {
       // Hand the job back to the queue without spending an attempt; another worker takes it from here.
-      await writer.append({ type: 'log', data: { level: 'warn', message: 'worker shutting down; job returned to the queue' } });
+      await writer.append({
+        type: 'log',
+        data: { level: 'warn', message: 'worker shutting down; job returned to the queue' },
+      });
       await job.moveToWait(attempt.token);
       throw new WaitingError();
     }
     const timedOut = signal.aborted && !workerSignal.aborted;
     const jobError = timedOut
-      ? { code: 'JOB_TIMEOUT', message: `attempt ${attempt.number} ran longer than ${type.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` }
+      ? {
+          code: 'JOB_TIMEOUT',
+          message: `attempt ${attempt.number} ran longer than ${type.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
+        }
       : describeError(error);
     const maxAttempts = job.opts.attempts ?? 1;
     if (job.attemptsMade + 1 < maxAttempts) {

@@ -28,7 +28,10 @@ export const hashSha256Job = defineJobType({
         if (offset % 4096 === 0) block = createHash('sha256').update(block).digest();
       }
       digest.update(chunk);
-      progress({ current: index + 1, total: payload.sizeMb }, { stage: 'hashing', message: `${index + 1} of ${payload.sizeMb} MiB` });
+      progress(
+        { current: index + 1, total: payload.sizeMb },
+        { stage: 'hashing', message: `${index + 1} of ${payload.sizeMb} MiB` },
+      );
       await yieldToEventLoop(signal);
     }
     return { sha256: digest.digest('hex'), bytes: payload.sizeMb * CHUNK_BYTES };

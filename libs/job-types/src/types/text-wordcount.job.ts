@@ -2,8 +2,26 @@ import { z } from 'zod';
 import { defineJobType, yieldToEventLoop } from '../job-type';
 
 const VOCABULARY = [
-  'job', 'event', 'stream', 'progress', 'socket', 'redis', 'worker', 'gateway', 'watch', 'queue',
-  'retry', 'cancel', 'snapshot', 'seq', 'log', 'client', 'server', 'fast', 'order', 'resume',
+  'job',
+  'event',
+  'stream',
+  'progress',
+  'socket',
+  'redis',
+  'worker',
+  'gateway',
+  'watch',
+  'queue',
+  'retry',
+  'cancel',
+  'snapshot',
+  'seq',
+  'log',
+  'client',
+  'server',
+  'fast',
+  'order',
+  'resume',
 ];
 
 /** A small linear congruential generator: the same seed always writes the same text. */
@@ -12,7 +30,7 @@ function* words(count: number, seed: number): Generator<string> {
   for (let i = 0; i < count; i += 1) {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     // Skew the distribution so the ranking stage has something to rank.
-    const index = Math.floor(((state / 2 ** 32) ** 2) * VOCABULARY.length);
+    const index = Math.floor((state / 2 ** 32) ** 2 * VOCABULARY.length);
     yield VOCABULARY[index] as string;
   }
 }

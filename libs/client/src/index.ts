@@ -1,0 +1,10 @@
+export { applyEvent } from './apply-event';
+export {
+  connect,
+  JobcastClient,
+  type ConnectionState,
+  type ConnectOptions,
+  type StateListener,
+} from './jobcast-client';
+export { ClientErrorCode, JobcastError } from './jobcast-error';
+export type { JobWatch, WatchOptions } from './job-watch';

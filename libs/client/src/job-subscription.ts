@@ -1,0 +1,153 @@
+import {
+  ErrorCode,
+  SocketEvent,
+  SubscribeAckSchema,
+  type ApiError,
+  type ClientToServerEvents,
+  type JobEvent,
+  type ServerToClientEvents,
+} from '@jobcast/contracts';
+import type { Socket } from 'socket.io-client';
+import { JobCursor, type CursorOwner } from './job-watch';
+import { ClientErrorCode, JobcastError } from './jobcast-error';
+
+export type JobsSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What a subscription needs from its client. */
+export interface SubscriptionHost {
+  readonly ackTimeoutMs: number;
+  /** How long to wait before asking again after the gateway answered "not now" for the `attempt`-th time. */
+  retryDelay(attempt: number): number;
+  /** The gateway refused the socket's token: reconnect with a fresh one. False when that was just tried. */
+  refreshToken(): boolean;
+  /** The subscription has no watches left; `unsubscribe` says whether the gateway may still hold it. */
+  release(subscription: JobSubscription, unsubscribe: boolean): void;
+}
+
+/** Refusals that say "not now" rather than "never". */
+const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
+
+/**
+ * The client's one gateway subscription to a job, shared by every watch of that job: the gateway keeps
+ * one subscription per job per socket, so two would replace each other. On every connection it
+ * subscribes from the lowest seq any watch still needs, holds live events back until the ack's backlog
+ * is out, and subscribes again to re-read the log when a watch sees a gap.
+ */
+export class JobSubscription implements CursorOwner {
+  private readonly cursors = new Set<JobCursor>();
+  private socket: JobsSocket | undefined;
+  /** Bumped by every subscribe and detach, so that the answer to an earlier one is ignored. */
+  private generation = 0;
+  /** Live events that came while a subscribe awaits its ack; undefined when none is pending. */
+  private held: JobEvent[] | undefined;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly jobId: string,
+    private readonly host: SubscriptionHost,
+  ) {}
+
+  watch(afterSeq: number): JobCursor {
+    const cursor = new JobCursor(this.jobId, afterSeq, this);
+    this.cursors.add(cursor);
+    // Even when already live: only a fresh ack gives the new watch its snapshot and backlog; the
+    // other watches drop the events they already have.
+    this.subscribe();
+    return cursor;
+  }
+
+  /** A connection is up: subscribe on it. */
+  attach(socket: JobsSocket): void {
+    this.socket = socket;
+    this.subscribe();
+  }
+
+  /** The connection is gone: whatever it still owes is asked for again on the next one. */
+  detach(): void {
+    this.socket = undefined;
+    this.generation++;
+    this.held = undefined;
+    clearTimeout(this.retryTimer);
+  }
+
+  /** A live `job:event` for this job. */
+  receive(event: JobEvent): void {
+    if (this.held) {
+      this.held.push(event);
+      return;
+    }
+    let gap = false;
+    for (const cursor of [...this.cursors]) if (cursor.offer(event) === 'gap') gap = true;
+    // The log holds an event before it is published, so the ack of this re-read brings the missing
+    // events and this one too.
+    if (gap) this.subscribe();
+  }
+
+  release(cursor: JobCursor, unsubscribe: boolean): void {
+    if (!this.cursors.delete(cursor) || this.cursors.size > 0) return;
+    this.detach();
+    this.host.release(this, unsubscribe);
+  }
+
+  /** Ends every watch of this job with `error`. */
+  fail(error: Error): void {
+    this.detach();
+    const cursors = [...this.cursors];
+    this.cursors.clear();
+    for (const cursor of cursors) cursor.fail(error);
+    this.host.release(this, false);
+  }
+
+  private subscribe(): void {
+    clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    if (!socket?.connected || this.cursors.size === 0) return;
+    const generation = ++this.generation;
+    this.held ??= [];
+    const afterSeq = Math.min(...[...this.cursors].map((cursor) => cursor.resumeAfter));
+    socket
+      .timeout(this.host.ackTimeoutMs)
+      .emit(SocketEvent.SUBSCRIBE, { jobId: this.jobId, afterSeq }, (error, answer) => {
+        if (generation !== this.generation) return;
+        // No answer in time (a disconnect also lands here, but detach already made this answer stale): the
+        // request or its ack may have been lost, and a repeated subscribe is harmless.
+        if (error) this.subscribe();
+        else this.onAck(answer);
+      });
+  }
+
+  private onAck(answer: unknown): void {
+    const parsed = SubscribeAckSchema.safeParse(answer);
+    if (!parsed.success) {
+      this.fail(
+        new JobcastError(
+          ClientErrorCode.INVALID_RESPONSE,
+          `Malformed subscribe ack for job ${this.jobId}`,
+          parsed.error.issues,
+        ),
+      );
+      return;
+    }
+    const ack = parsed.data;
+    if (!ack.ok) {
+      this.refused(ack.error);
+      return;
+    }
+    this.retries = 0;
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const cursor of [...this.cursors]) cursor.start(ack.snapshot, ack.events);
+    if ([...this.cursors].some((cursor) => cursor.needsTerminal)) this.subscribe();
+    for (const event of held) this.receive(event);
+  }
+
+  private refused(error: ApiError): void {
+    if (RETRYABLE.has(error.code)) {
+      this.retryTimer = setTimeout(() => this.subscribe(), this.host.retryDelay(this.retries++));
+      return;
+    }
+    if (error.code === ErrorCode.UNAUTHORIZED && this.host.refreshToken()) return;
+    this.fail(new JobcastError(error.code, error.message, error.details));
+  }
+}

@@ -1,0 +1,140 @@
+import type { JobEvent, JobEventBody, JobSnapshot } from '@jobcast/contracts';
+import { describe, expect, it } from 'vitest';
+import { JobCursor, type CursorOwner } from './job-watch';
+import { JobcastError } from './jobcast-error';
+
+function event(
+  seq: number,
+  body: JobEventBody = { type: 'progress', data: { percent: seq } },
+  fromSeq?: number,
+): JobEvent {
+  return { jobId: 'job-1', seq, at: 1000 + seq, ...(fromSeq !== undefined && { fromSeq }), ...body };
+}
+
+const completed = (seq: number): JobEvent => event(seq, { type: 'completed', data: { result: 'ok' } });
+
+function snapshot(lastSeq: number, status: JobSnapshot['status'] = 'active'): JobSnapshot {
+  return {
+    id: 'job-1',
+    type: 'demo.steps',
+    status,
+    percent: 0,
+    attempt: 1,
+    lastSeq,
+    createdAt: 1000,
+    updatedAt: 1000 + lastSeq,
+  };
+}
+
+function cursor(afterSeq = 0): { cursor: JobCursor; seen: number[]; released: boolean[] } {
+  const released: boolean[] = [];
+  const owner: CursorOwner = { release: (_cursor, unsubscribe) => released.push(unsubscribe) };
+  const watch = new JobCursor('job-1', afterSeq, owner);
+  const seen: number[] = [];
+  watch.onEvent((e) => seen.push(e.seq));
+  return { cursor: watch, seen, released };
+}
+
+describe('JobCursor', () => {
+  it('delivers the backlog, then live events, each once and in order', () => {
+    const { cursor: watch, seen } = cursor();
+    watch.start(snapshot(2), [event(1), event(2)]);
+    expect(watch.offer(event(2))).toBe('duplicate');
+    expect(watch.offer(event(3))).toBe('next');
+    // A resubscribe after a reconnect replays what the watch already has.
+    watch.start(snapshot(4), [event(2), event(3), event(4)]);
+    expect(watch.offer(event(5))).toBe('next');
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(watch.lastSeq).toBe(5);
+  });
+
+  it('holds back an event after a gap and takes a conflated one that covers it', () => {
+    const { cursor: watch, seen } = cursor();
+    watch.start(snapshot(1), [event(1)]);
+    expect(watch.offer(event(3))).toBe('gap');
+    expect(watch.lastSeq).toBe(1);
+    expect(watch.offer(event(6, undefined, 2))).toBe('next');
+    expect(seen).toEqual([1, 6]);
+  });
+
+  it('keeps the snapshot current and tells its listeners', () => {
+    const { cursor: watch } = cursor();
+    const percents: number[] = [];
+    watch.onSnapshot((s) => percents.push(s.percent));
+    expect(watch.snapshot).toBeUndefined();
+    watch.start(snapshot(1), [event(1)]);
+    watch.offer(event(2, { type: 'progress', data: { percent: 20 } }));
+    // An older snapshot from a slower gateway does not win over what the watch has applied.
+    watch.start(snapshot(1), []);
+    expect(watch.snapshot).toMatchObject({ percent: 20, lastSeq: 2 });
+    expect(percents).toEqual([0, 20]);
+  });
+
+  it('starts after afterSeq', () => {
+    const { cursor: watch, seen } = cursor(2);
+    expect(watch.lastSeq).toBe(2);
+    watch.start(snapshot(4), [event(3), event(4)]);
+    expect(seen).toEqual([3, 4]);
+  });
+
+  it('resolves done with the terminal event and ends iteration after it', async () => {
+    const { cursor: watch, released } = cursor();
+    const iterated: number[] = [];
+    const iteration = (async () => {
+      for await (const e of watch) iterated.push(e.seq);
+    })();
+    watch.start(snapshot(1), [event(1)]);
+    watch.offer(event(2));
+    watch.offer(completed(3));
+    await expect(watch.done).resolves.toMatchObject({ seq: 3, type: 'completed' });
+    await iteration;
+    expect(iterated).toEqual([1, 2, 3]);
+    expect(released).toEqual([false]);
+    expect(watch.snapshot).toMatchObject({ status: 'completed', percent: 100, result: 'ok' });
+    expect(watch.offer(event(4))).toBe('duplicate');
+  });
+
+  it('fetches the terminal event again for a caller resuming after the end', async () => {
+    const { cursor: watch, seen } = cursor(9);
+    watch.start(snapshot(5, 'completed'), []);
+    expect(watch.needsTerminal).toBe(true);
+    expect(watch.resumeAfter).toBe(4);
+    watch.start(snapshot(5, 'completed'), [completed(5)]);
+    await expect(watch.done).resolves.toMatchObject({ seq: 5 });
+    expect(watch.needsTerminal).toBe(false);
+    expect(seen).toEqual([]);
+  });
+
+  it('rejects done on close, unsubscribes, and ends iteration quietly', async () => {
+    const { cursor: watch, released } = cursor();
+    const iteration = (async () => {
+      for await (const _ of watch) void _;
+    })();
+    watch.close();
+    watch.close();
+    await expect(watch.done).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(iteration).resolves.toBeUndefined();
+    expect(released).toEqual([true]);
+    expect(watch.offer(event(1))).toBe('duplicate');
+  });
+
+  it('rejects done and throws from iteration on failure', async () => {
+    const { cursor: watch } = cursor();
+    const iteration = (async () => {
+      for await (const _ of watch) void _;
+    })();
+    watch.fail(new JobcastError('JOB_NOT_FOUND', 'Job job-1 not found'));
+    await expect(watch.done).rejects.toMatchObject({ code: 'JOB_NOT_FOUND' });
+    await expect(iteration).rejects.toBeInstanceOf(JobcastError);
+  });
+
+  it('stops delivering to a removed listener', () => {
+    const { cursor: watch } = cursor();
+    const seen: number[] = [];
+    const stop = watch.onEvent((e) => seen.push(e.seq));
+    watch.start(snapshot(1), [event(1)]);
+    stop();
+    watch.offer(event(2));
+    expect(seen).toEqual([1]);
+  });
+});

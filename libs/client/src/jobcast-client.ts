@@ -1,0 +1,224 @@
+import { ErrorCode, JOBS_NAMESPACE, JobEventSchema, SocketEvent } from '@jobcast/contracts';
+import { io } from 'socket.io-client';
+import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
+import type { JobWatch, WatchOptions } from './job-watch';
+import { ClientErrorCode, JobcastError } from './jobcast-error';
+import { backoffDelay, ReconnectPolicy, type Backoff } from './reconnect-policy';
+
+export interface ConnectOptions {
+  /** Gateway base URLs (`https://host:port`), tried round robin. */
+  urls: string[];
+  /** A JWT, or a function giving one; the function is called again before every (re)connect. */
+  token: string | (() => string | Promise<string>);
+  /** Socket.IO transports, in order of preference (Socket.IO's default: polling, then upgrade to websocket). */
+  transports?: ('websocket' | 'polling')[];
+  /** Delay before the first reconnect; it doubles per failed attempt. @default 500 */
+  reconnectDelayMs?: number;
+  /** Cap on the reconnect delay. @default 5000 */
+  maxReconnectDelayMs?: number;
+  /** How long to wait for the gateway to answer a request before sending it again. @default 10000 */
+  ackTimeoutMs?: number;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/**
+ * Called when the state or the gateway changes: `connecting` until the first connection, `reconnecting`
+ * after a drop; `url` is the gateway being tried, or the one connected to.
+ */
+export type StateListener = (state: ConnectionState, url?: string) => void;
+
+/** Connects to the gateways and returns the client; watches can be opened right away. */
+export function connect(options: ConnectOptions): JobcastClient {
+  return new JobcastClient(options);
+}
+
+/**
+ * A resuming connection to Jobcast's gateways. It does its own reconnecting rather than Socket.IO's so
+ * that each attempt can go to the next gateway with a freshly fetched token, and it subscribes every
+ * open watch again on every new connection, from the last seq that watch delivered.
+ */
+export class JobcastClient {
+  private readonly policy: ReconnectPolicy;
+  private readonly backoff: Backoff;
+  private readonly subscriptions = new Map<string, JobSubscription>();
+  private readonly stateListeners = new Set<StateListener>();
+  private readonly host: SubscriptionHost;
+  private socket: JobsSocket | undefined;
+  private url: string | undefined;
+  private current: ConnectionState = 'connecting';
+  private currentUrl: string | undefined;
+  private hasConnected = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped per connection attempt, so that a token that arrives after a newer attempt started is dropped. */
+  private attempt = 0;
+  /** Handshakes refused as UNAUTHORIZED in a row; after one per URL the token is hopeless. */
+  private refusedHandshakes = 0;
+  /** Set while reconnecting because a subscribe said UNAUTHORIZED, and on the connection that follows. */
+  private tokenRefresh: 'none' | 'pending' | 'fresh' = 'none';
+  /** Why the client closed, for the watches opened afterwards. */
+  private closedBy: JobcastError | undefined;
+
+  constructor(private readonly options: ConnectOptions) {
+    this.backoff = { baseMs: options.reconnectDelayMs ?? 500, maxMs: options.maxReconnectDelayMs ?? 5000 };
+    this.policy = new ReconnectPolicy(options.urls, this.backoff);
+    this.host = {
+      ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
+      retryDelay: (attempt) => backoffDelay(attempt, this.backoff),
+      refreshToken: () => this.refreshToken(),
+      release: (subscription, unsubscribe) => this.release(subscription, unsubscribe),
+    };
+    void this.open();
+  }
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** The gateway the client is connected to now, if any. */
+  get connectedUrl(): string | undefined {
+    return this.url;
+  }
+
+  /** Watches a job from `afterSeq` on (default: from its first event). */
+  watch(jobId: string, options: WatchOptions = {}): JobWatch {
+    let subscription = this.subscriptions.get(jobId);
+    if (!subscription) {
+      subscription = new JobSubscription(jobId, this.host);
+      this.subscriptions.set(jobId, subscription);
+      if (this.socket?.connected) subscription.attach(this.socket);
+    }
+    const watch = subscription.watch(options.afterSeq ?? 0);
+    if (this.closedBy) subscription.fail(this.closedBy);
+    return watch;
+  }
+
+  onState(listener: StateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Disconnects for good; open watches reject `done` with `CLOSED`. */
+  close(): void {
+    this.shutdown(new JobcastError(ClientErrorCode.CLOSED, 'The client was closed'));
+  }
+
+  private async open(): Promise<void> {
+    const attempt = ++this.attempt;
+    const url = this.policy.url;
+    let token: string;
+    try {
+      token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    } catch {
+      if (attempt === this.attempt && !this.closedBy) this.retry();
+      return;
+    }
+    if (attempt !== this.attempt || this.closedBy) return;
+    const socket: JobsSocket = io(url.replace(/\/+$/, '') + JOBS_NAMESPACE, {
+      forceNew: true,
+      reconnection: false,
+      auth: { token },
+      ...(this.options.transports && { transports: this.options.transports }),
+    });
+    this.socket = socket;
+    socket.on('connect', () => this.onConnect(socket, url));
+    socket.on('connect_error', (error) => this.onConnectError(socket, error));
+    socket.on('disconnect', () => this.onDisconnect(socket));
+    socket.on(SocketEvent.JOB_EVENT, (raw) => this.route(raw));
+  }
+
+  private onConnect(socket: JobsSocket, url: string): void {
+    if (socket !== this.socket) return;
+    this.policy.reset();
+    this.refusedHandshakes = 0;
+    this.hasConnected = true;
+    this.tokenRefresh = this.tokenRefresh === 'pending' ? 'fresh' : 'none';
+    this.url = url;
+    this.setState('connected', url);
+    for (const subscription of [...this.subscriptions.values()]) subscription.attach(socket);
+  }
+
+  private onConnectError(socket: JobsSocket, error: Error): void {
+    if (socket !== this.socket) return;
+    this.dropSocket();
+    if (error.message === ErrorCode.UNAUTHORIZED && ++this.refusedHandshakes >= this.options.urls.length) {
+      this.shutdown(new JobcastError(ErrorCode.UNAUTHORIZED, 'Every gateway refused the token'));
+      return;
+    }
+    this.retry();
+  }
+
+  /**
+   * Any drop — network, a gateway shutting down (SHUTTING_DOWN), one shedding a slow consumer
+   * (SLOW_CONSUMER) — is handled alike: reconnect, to the next gateway first, and resume every watch.
+   * Socket.IO does not carry the gateway's reason to the client, and none of them changes what to do.
+   */
+  private onDisconnect(socket: JobsSocket): void {
+    if (socket !== this.socket) return;
+    this.dropSocket();
+    this.retry();
+  }
+
+  private retry(): void {
+    const delay = this.policy.next();
+    this.setState(this.hasConnected ? 'reconnecting' : 'connecting', this.policy.url);
+    this.reconnectTimer = setTimeout(() => void this.open(), delay);
+  }
+
+  /** A subscribe was refused as UNAUTHORIZED (the token expired since the handshake): reconnect with a new one, once. */
+  private refreshToken(): boolean {
+    if (this.tokenRefresh === 'fresh' || this.closedBy) return false;
+    this.tokenRefresh = 'pending';
+    this.dropSocket();
+    clearTimeout(this.reconnectTimer);
+    this.setState('reconnecting', this.policy.url);
+    void this.open();
+    return true;
+  }
+
+  private route(raw: unknown): void {
+    const parsed = JobEventSchema.safeParse(raw);
+    // A malformed event is dropped; the next good one shows the gap, and the re-read brings it back.
+    if (parsed.success) this.subscriptions.get(parsed.data.jobId)?.receive(parsed.data);
+  }
+
+  private release(subscription: JobSubscription, unsubscribe: boolean): void {
+    if (this.subscriptions.get(subscription.jobId) !== subscription) return;
+    this.subscriptions.delete(subscription.jobId);
+    if (unsubscribe && this.socket?.connected) this.unsubscribe(this.socket, subscription.jobId);
+  }
+
+  private unsubscribe(socket: JobsSocket, jobId: string): void {
+    socket.timeout(this.host.ackTimeoutMs).emit(SocketEvent.UNSUBSCRIBE, { jobId }, (error) => {
+      // Ask again only while nothing watches the job anew, or the retry would end the new subscription.
+      if (error && socket === this.socket && socket.connected && !this.subscriptions.has(jobId))
+        this.unsubscribe(socket, jobId);
+    });
+  }
+
+  private dropSocket(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    this.url = undefined;
+    for (const subscription of this.subscriptions.values()) subscription.detach();
+    socket.removeAllListeners();
+    socket.disconnect();
+  }
+
+  private shutdown(reason: JobcastError): void {
+    if (this.closedBy) return;
+    this.closedBy = reason;
+    clearTimeout(this.reconnectTimer);
+    this.dropSocket();
+    for (const subscription of [...this.subscriptions.values()]) subscription.fail(reason);
+    this.setState('closed');
+  }
+
+  private setState(state: ConnectionState, url?: string): void {
+    if (state === this.current && url === this.currentUrl) return;
+    this.current = state;
+    this.currentUrl = url;
+    for (const listener of [...this.stateListeners]) listener(state, url);
+  }
+}

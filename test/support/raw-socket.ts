@@ -1,0 +1,110 @@
+import type { ClientToServerEvents, JobEvent, ServerToClientEvents, SubscribeAck } from '@jobcast/contracts';
+import { io, type Socket } from 'socket.io-client';
+
+export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A bare socket.io-client socket, as a user written from DESIGN.md alone would open it. */
+export function openSocket(
+  baseUrl: string,
+  token: unknown,
+  options: { transports?: string[]; extraHeaders?: Record<string, string> } = {},
+): RawSocket {
+  return io(`${baseUrl}/jobs`, {
+    auth: { token },
+    transports: options.transports ?? ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    extraHeaders: options.extraHeaders,
+  });
+}
+
+export function connected(socket: RawSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+}
+
+/** Resolves with the connect_error message. */
+export function connectError(socket: RawSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => reject(new Error('connected, but should have been refused')));
+    socket.once('connect_error', (error) => resolve(error.message));
+  });
+}
+
+export function emitWithAck<T = SubscribeAck>(socket: RawSocket, event: string, ...args: unknown[]): Promise<T> {
+  return (
+    socket.timeout(10_000) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<T> }
+  ).emitWithAck(event, ...args);
+}
+
+/**
+ * Subscribes and gathers the ack's backlog and every live event that follows, in arrival order, until
+ * the terminal event (or `until` says stop).
+ */
+export class EventCollector {
+  readonly events: JobEvent[] = [];
+  ack: SubscribeAck | undefined;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    readonly socket: RawSocket,
+    readonly jobId: string,
+  ) {
+    socket.on('job:event', (event) => {
+      if (event.jobId !== jobId) return;
+      this.events.push(event);
+      this.notify();
+    });
+  }
+
+  async subscribe(afterSeq?: number): Promise<SubscribeAck> {
+    const ack = await emitWithAck(this.socket, 'subscribe', {
+      jobId: this.jobId,
+      ...(afterSeq !== undefined && { afterSeq }),
+    });
+    this.ack = ack;
+    if (ack.ok) this.events.unshift(...ack.events);
+    this.notify();
+    return ack;
+  }
+
+  /** Resolves once an event satisfies the predicate (default: a terminal one). */
+  async waitFor(predicate: (event: JobEvent) => boolean = isTerminal, timeoutMs = 60_000): Promise<JobEvent[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.events.some(predicate)) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out; got ${JSON.stringify(this.events.map((e) => `${e.seq}:${e.type}`))}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+    return this.events;
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+export function isTerminal(event: JobEvent): boolean {
+  return event.type === 'completed' || event.type === 'failed' || event.type === 'cancelled';
+}
+
+/** `seq:type` for each event: what assertions compare. */
+export function outline(events: readonly JobEvent[]): string[] {
+  return events.map((event) => `${event.seq}:${event.type}`);
+}
+
+export function seqs(events: readonly JobEvent[]): number[] {
+  return events.map((event) => event.seq);
+}
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

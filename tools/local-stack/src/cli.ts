@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { REPO_ROOT } from './app-processes';
+import { LocalStack } from './local-stack';
+
+const LauncherEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  GATEWAYS: z.coerce.number().int().min(1).max(32).default(2),
+  WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  /** On by default here: the local stack is for trying Jobcast out. */
+  DEV_TOKENS: z.enum(['0', '1', 'true', 'false']).default('1'),
+  REDIS_URL: z.string().optional(),
+  JOBCAST_STATE_DIR: z.string().default(resolve(REPO_ROOT, '.jobcast')),
+});
+
+function announce(message: string): void {
+  process.stdout.write(`[jobcast] ${message}\n`);
+}
+
+/** `npm start`: brings up the local topology, restarts what dies, stops everything on Ctrl-C or SIGTERM. */
+async function main(): Promise<void> {
+  const env = LauncherEnvSchema.parse(
+    Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')),
+  );
+  const stack = new LocalStack({
+    port: env.PORT,
+    gateways: env.GATEWAYS,
+    workers: env.WORKERS,
+    redisUrl: env.REDIS_URL,
+    stateDir: env.JOBCAST_STATE_DIR,
+    env: { DEV_TOKENS: env.DEV_TOKENS },
+    restartOnExit: true,
+    announce,
+  });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    announce(`${signal}: stopping every process`);
+    stack.stop().then(
+      () => {
+        announce('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        announce(`stop failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // npm does not always pass SIGTERM on to its script: when the parent goes away, so does the stack.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop('parent process exited');
+  }, 500).unref();
+  announce(
+    env.REDIS_URL ? `using Redis at ${env.REDIS_URL}` : 'starting redis-server (AOF on, data in .jobcast/redis)',
+  );
+  try {
+    await stack.start();
+  } catch (error) {
+    announce(`start failed: ${error instanceof Error ? error.message : String(error)}`);
+    await stack.stop();
+    process.exit(1);
+  }
+  if (stack.redis) announce(`redis      ${stack.redisUrl}  pid ${stack.redis.pid}`);
+  stack.gateways.forEach((gateway, i) => announce(`${gateway.name}  ${stack.gatewayUrls[i]}  pid ${gateway.pid}`));
+  stack.workers.forEach((worker) => announce(`${worker.name}   pid ${worker.pid}`));
+  if (env.DEV_TOKENS === '1' || env.DEV_TOKENS === 'true') {
+    announce(
+      `token      curl -s -XPOST ${stack.gatewayUrls[0]}/auth/dev-token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
+    );
+  }
+  announce(`logs       ${resolve(env.JOBCAST_STATE_DIR, 'logs')}; Ctrl-C stops everything`);
+}
+
+void main();

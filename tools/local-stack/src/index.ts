@@ -1,0 +1,5 @@
+export * from './app-processes';
+export * from './free-port';
+export * from './local-stack';
+export * from './managed-process';
+export * from './redis-server';

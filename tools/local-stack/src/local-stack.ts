@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { appProcess } from './app-processes';
+import { freePort } from './free-port';
+import type { ManagedProcess } from './managed-process';
+import { ensureRedisServer, redisServerProcess } from './redis-server';
+
+export interface LocalStackOptions {
+  /** Port of the first gateway; the others follow it. 0 picks free ports. */
+  port: number;
+  gateways: number;
+  workers: number;
+  /** Use this Redis instead of starting one. */
+  redisUrl?: string;
+  /** Where Redis keeps its AOF and the processes their logs. */
+  stateDir: string;
+  /** Added to every app's environment. */
+  env?: NodeJS.ProcessEnv;
+  restartOnExit?: boolean;
+  redisAppendFsync?: 'always' | 'everysec';
+  announce?: (message: string) => void;
+}
+
+/**
+ * The same topology as docker-compose.yml, as local processes: one redis-server (unless REDIS_URL is
+ * given), N gateways on consecutive ports and M workers, all sharing one environment.
+ */
+export class LocalStack {
+  redis: ManagedProcess | undefined;
+  readonly gateways: ManagedProcess[] = [];
+  readonly workers: ManagedProcess[] = [];
+  readonly gatewayPorts: number[] = [];
+  redisUrl = '';
+  redisPort = 0;
+  env: NodeJS.ProcessEnv = {};
+
+  constructor(private readonly options: LocalStackOptions) {}
+
+  get gatewayUrls(): string[] {
+    return this.gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
+  }
+
+  get all(): ManagedProcess[] {
+    return [...this.gateways, ...this.workers, ...(this.redis ? [this.redis] : [])];
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    const logDir = join(options.stateDir, 'logs');
+    if (options.redisUrl) {
+      this.redisUrl = options.redisUrl;
+    } else {
+      this.redisPort = await freePort();
+      this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
+      this.redis = redisServerProcess({
+        binary: ensureRedisServer(options.announce ?? (() => undefined)),
+        port: this.redisPort,
+        dataDir: join(options.stateDir, 'redis'),
+        logDir,
+        appendFsync: options.redisAppendFsync,
+        restartOnExit: options.restartOnExit,
+        announce: options.announce,
+      });
+      await this.redis.start();
+    }
+    this.env = {
+      ...process.env,
+      JWT_SECRET: process.env.JWT_SECRET ?? randomBytes(32).toString('hex'),
+      ...options.env,
+      REDIS_URL: this.redisUrl,
+    };
+    for (let i = 0; i < options.gateways; i += 1) {
+      const port = options.port === 0 ? await freePort() : options.port + i;
+      this.gatewayPorts.push(port);
+      this.gateways.push(
+        appProcess({
+          app: 'gateway',
+          name: `gateway-${i + 1}`,
+          env: { ...this.env, PORT: String(port), GATEWAY_ID: `gateway-${i + 1}` },
+          logDir,
+          restartOnExit: options.restartOnExit,
+          announce: options.announce,
+        }),
+      );
+    }
+    for (let i = 0; i < options.workers; i += 1) {
+      this.workers.push(
+        appProcess({
+          app: 'worker',
+          name: `worker-${i + 1}`,
+          env: this.env,
+          logDir,
+          restartOnExit: options.restartOnExit,
+          announce: options.announce,
+        }),
+      );
+    }
+    await Promise.all([...this.gateways, ...this.workers].map((process) => process.start()));
+  }
+
+  /** Stops the apps first (they may still write to Redis), then Redis. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.gateways, ...this.workers].map((process) => process.dispose()));
+    await this.redis?.dispose();
+  }
+}
