@@ -20,6 +20,8 @@ export interface SubscriptionHost {
   retryDelay(attempt: number): number;
   /** The gateway refused the socket's token: reconnect with a fresh one. False when that was just tried. */
   refreshToken(): boolean;
+  /** The gateway accepted a subscribe, so the socket's token is good. */
+  tokenAccepted(): void;
   /** The subscription has no watches left; `unsubscribe` says whether the gateway may still hold it. */
   release(subscription: JobSubscription, unsubscribe: boolean): void;
 }
@@ -135,6 +137,7 @@ export class JobSubscription implements CursorOwner {
       return;
     }
     this.retries = 0;
+    this.host.tokenAccepted();
     const held = this.held ?? [];
     this.held = undefined;
     for (const cursor of [...this.cursors]) cursor.start(ack.snapshot, ack.events);

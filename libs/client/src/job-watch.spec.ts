@@ -57,6 +57,29 @@ describe('JobCursor', () => {
     expect(seen).toEqual([1, 6]);
   });
 
+  it('trims a conflated range that reaches back into delivered seqs', () => {
+    const { cursor: watch } = cursor();
+    const delivered: JobEvent[] = [];
+    watch.onEvent((e) => delivered.push(e));
+    watch.start(snapshot(3), [event(1), event(2), event(3)]);
+    watch.offer(event(9, undefined, 2));
+    watch.offer(event(12, undefined, 10));
+    expect(delivered.slice(3).map((e) => [e.fromSeq, e.seq])).toEqual([
+      [4, 9],
+      [10, 12],
+    ]);
+  });
+
+  it('moves past seqs the log no longer holds', () => {
+    const { cursor: watch, seen } = cursor();
+    watch.start(snapshot(9), [event(7), event(8), event(9)]);
+    expect(watch.lastSeq).toBe(9);
+    watch.start(snapshot(12), []);
+    expect(watch.lastSeq).toBe(12);
+    expect(watch.offer(event(13))).toBe('next');
+    expect(seen).toEqual([7, 8, 9, 13]);
+  });
+
   it('keeps the snapshot current and tells its listeners', () => {
     const { cursor: watch } = cursor();
     const percents: number[] = [];
@@ -103,6 +126,13 @@ describe('JobCursor', () => {
     await expect(watch.done).resolves.toMatchObject({ seq: 5 });
     expect(watch.needsTerminal).toBe(false);
     expect(seen).toEqual([]);
+  });
+
+  it('asks for a skipped terminal event only once', () => {
+    const { cursor: watch } = cursor(9);
+    watch.start(snapshot(5, 'completed'), []);
+    watch.start(snapshot(5, 'completed'), []);
+    expect(watch.needsTerminal).toBe(false);
   });
 
   it('rejects done on close, unsubscribes, and ends iteration quietly', async () => {

@@ -2,6 +2,7 @@ import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contr
 import { applyEvent } from './apply-event';
 import { classifyEvent, type EventOrder } from './event-order';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
+import { callListener } from './listeners';
 
 export interface WatchOptions {
   /** Deliver only events with a greater seq: the last seq this caller already has (default 0: all). */
@@ -46,7 +47,10 @@ export class JobCursor implements JobWatch {
   private current: JobSnapshot | undefined;
   private seq: number;
   private ended = false;
-  /** The job ended before `afterSeq` (a caller resuming late): the terminal event must be fetched again to settle `done`. */
+  /**
+   * The ack says the job ended, but its terminal event was not delivered: the caller resumed after it.
+   * `done` still needs it, so it is read again from the log.
+   */
   private terminalMissing = false;
   private resolveDone!: (event: JobEvent) => void;
   private rejectDone!: (error: Error) => void;
@@ -76,11 +80,6 @@ export class JobCursor implements JobWatch {
 
   get lastSeq(): number {
     return this.seq;
-  }
-
-  /** Whether this cursor still wants events. */
-  get open(): boolean {
-    return !this.ended;
   }
 
   /** The `afterSeq` to subscribe with so this cursor gets all it still needs. */
@@ -141,11 +140,16 @@ export class JobCursor implements JobWatch {
   start(snapshot: JobSnapshot, backlog: readonly JobEvent[]): void {
     if (this.ended) return;
     if (!this.current || snapshot.lastSeq >= this.current.lastSeq) this.setSnapshot(snapshot);
-    // The ack is everything the log still holds after afterSeq, so it is taken as is: a log trimmed to
-    // its cap cannot be re-read, and asking again would loop.
+    // The snapshot and backlog are read together, so the backlog is all the log still holds up to
+    // snapshot.lastSeq: a seq missing from it was trimmed (the log is capped) and will never come.
+    // Taking the ack as is, and moving past what it skipped, keeps a gap check from re-reading forever.
     for (const event of backlog)
       this.accept(event, classifyEvent(this.seq, event) === 'duplicate' ? 'duplicate' : 'next');
-    this.terminalMissing = !this.ended && isTerminalStatus(snapshot) && snapshot.lastSeq <= this.seq;
+    this.seq = Math.max(this.seq, snapshot.lastSeq);
+    // Asked once: the terminal event is the log's newest entry, so one re-read brings it, and if the
+    // log were broken, asking again would only loop.
+    const refetched = this.terminalMissing;
+    this.terminalMissing = !this.ended && !refetched && isTerminalStatus(snapshot);
   }
 
   /** A live event; answers 'gap' when events before it are missing and must be re-read. */
@@ -162,10 +166,13 @@ export class JobCursor implements JobWatch {
   }
 
   private accept(event: JobEvent, order: 'next' | 'duplicate'): void {
+    // A listener may have closed the watch halfway through a backlog.
+    if (this.ended) return;
     if (order === 'next') {
+      const delivered = startsAfter(event, this.seq);
       this.seq = event.seq;
-      if (this.current) this.setSnapshot(applyEvent(this.current, event));
-      for (const listener of [...this.eventListeners]) callListener(listener, event);
+      if (this.current) this.setSnapshot(applyEvent(this.current, delivered));
+      for (const listener of [...this.eventListeners]) callListener(listener, delivered);
     }
     // A terminal event settles the watch even as a duplicate: a caller resuming after the job's end
     // already has it, but `done` still needs it.
@@ -199,24 +206,19 @@ export class JobCursor implements JobWatch {
   }
 }
 
+/**
+ * A conflated event as this watch saw it: its `fromSeq` may reach back into seqs the watch already
+ * delivered (it was conflated for a subscription that started earlier), and is trimmed so a watcher's
+ * events always read as one unbroken run of seqs.
+ */
+function startsAfter(event: JobEvent, lastSeq: number): JobEvent {
+  return event.fromSeq !== undefined && event.fromSeq <= lastSeq ? { ...event, fromSeq: lastSeq + 1 } : event;
+}
+
 function isClosed(error: Error): boolean {
   return error instanceof JobcastError && error.code === ClientErrorCode.CLOSED;
 }
 
 function isTerminalStatus(snapshot: JobSnapshot): boolean {
   return snapshot.status === 'completed' || snapshot.status === 'failed' || snapshot.status === 'cancelled';
-}
-
-/**
- * Calls a caller's listener; if it throws, the error is rethrown on its own so it still surfaces as
- * uncaught, while this watch's delivery (and its seq bookkeeping) carries on.
- */
-function callListener<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
 }

@@ -3,6 +3,7 @@ import { io } from 'socket.io-client';
 import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
 import type { JobWatch, WatchOptions } from './job-watch';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
+import { callListener } from './listeners';
 import { backoffDelay, ReconnectPolicy, type Backoff } from './reconnect-policy';
 
 export interface ConnectOptions {
@@ -45,16 +46,21 @@ export class JobcastClient {
   private readonly stateListeners = new Set<StateListener>();
   private readonly host: SubscriptionHost;
   private socket: JobsSocket | undefined;
-  private url: string | undefined;
-  private current: ConnectionState = 'connecting';
-  private currentUrl: string | undefined;
+  private connectedTo: string | undefined;
+  private connectionState: ConnectionState = 'connecting';
+  /** The URL last reported with the state. */
+  private stateUrl: string | undefined;
   private hasConnected = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Bumped per connection attempt, so that a token that arrives after a newer attempt started is dropped. */
-  private attempt = 0;
-  /** Handshakes refused as UNAUTHORIZED in a row; after one per URL the token is hopeless. */
+  /**
+   * Handshakes refused as UNAUTHORIZED since the last successful connect; once there are as many as
+   * URLs, each gateway has had a chance with a freshly fetched token, and the token is hopeless.
+   */
   private refusedHandshakes = 0;
-  /** Set while reconnecting because a subscribe said UNAUTHORIZED, and on the connection that follows. */
+  /**
+   * 'pending' while reconnecting because a subscribe said UNAUTHORIZED; 'fresh' on the connection that
+   * follows until a subscribe succeeds on it, since a refusal then means a new token does not help.
+   */
   private tokenRefresh: 'none' | 'pending' | 'fresh' = 'none';
   /** Why the client closed, for the watches opened afterwards. */
   private closedBy: JobcastError | undefined;
@@ -66,18 +72,21 @@ export class JobcastClient {
       ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
       retryDelay: (attempt) => backoffDelay(attempt, this.backoff),
       refreshToken: () => this.refreshToken(),
+      tokenAccepted: () => {
+        this.tokenRefresh = 'none';
+      },
       release: (subscription, unsubscribe) => this.release(subscription, unsubscribe),
     };
     void this.open();
   }
 
   get state(): ConnectionState {
-    return this.current;
+    return this.connectionState;
   }
 
   /** The gateway the client is connected to now, if any. */
   get connectedUrl(): string | undefined {
-    return this.url;
+    return this.connectedTo;
   }
 
   /** Watches a job from `afterSeq` on (default: from its first event). */
@@ -89,6 +98,7 @@ export class JobcastClient {
       if (this.socket?.connected) subscription.attach(this.socket);
     }
     const watch = subscription.watch(options.afterSeq ?? 0);
+    // A closed client still hands out a watch, already failed with the reason it closed (e.g. UNAUTHORIZED).
     if (this.closedBy) subscription.fail(this.closedBy);
     return watch;
   }
@@ -104,16 +114,16 @@ export class JobcastClient {
   }
 
   private async open(): Promise<void> {
-    const attempt = ++this.attempt;
     const url = this.policy.url;
     let token: string;
     try {
       token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     } catch {
-      if (attempt === this.attempt && !this.closedBy) this.retry();
+      // Like an unreachable gateway: the token source may be back on the next attempt.
+      if (!this.closedBy) this.retry();
       return;
     }
-    if (attempt !== this.attempt || this.closedBy) return;
+    if (this.closedBy) return;
     const socket: JobsSocket = io(url.replace(/\/+$/, '') + JOBS_NAMESPACE, {
       forceNew: true,
       reconnection: false,
@@ -133,7 +143,7 @@ export class JobcastClient {
     this.refusedHandshakes = 0;
     this.hasConnected = true;
     this.tokenRefresh = this.tokenRefresh === 'pending' ? 'fresh' : 'none';
-    this.url = url;
+    this.connectedTo = url;
     this.setState('connected', url);
     for (const subscription of [...this.subscriptions.values()]) subscription.attach(socket);
   }
@@ -200,7 +210,7 @@ export class JobcastClient {
     const socket = this.socket;
     if (!socket) return;
     this.socket = undefined;
-    this.url = undefined;
+    this.connectedTo = undefined;
     for (const subscription of this.subscriptions.values()) subscription.detach();
     socket.removeAllListeners();
     socket.disconnect();
@@ -216,9 +226,9 @@ export class JobcastClient {
   }
 
   private setState(state: ConnectionState, url?: string): void {
-    if (state === this.current && url === this.currentUrl) return;
-    this.current = state;
-    this.currentUrl = url;
-    for (const listener of [...this.stateListeners]) listener(state, url);
+    if (state === this.connectionState && url === this.stateUrl) return;
+    this.connectionState = state;
+    this.stateUrl = url;
+    for (const listener of [...this.stateListeners]) callListener(listener, state, url);
   }
 }

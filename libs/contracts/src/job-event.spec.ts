@@ -17,7 +17,9 @@ describe('JobEventSchema', () => {
       { type: 'cancelled', data: {} },
     ];
     for (const body of events) expect(JobEventSchema.safeParse({ ...envelope, ...body }).success).toBe(true);
-    expect(JobEventSchema.safeParse({ ...envelope, seq: 5, fromSeq: 3, type: 'progress', data: { percent: 1 } }).success).toBe(true);
+    expect(
+      JobEventSchema.safeParse({ ...envelope, seq: 5, fromSeq: 3, type: 'progress', data: { percent: 1 } }).success,
+    ).toBe(true);
   });
 
   it('rejects data that does not match the type, and seq below 1', () => {
@@ -32,8 +34,12 @@ describe('JobEventSchema', () => {
   });
 
   it('knows the terminal types', () => {
-    expect(['completed', 'failed', 'cancelled'].every((type) => isTerminalEvent({ type: type as 'completed' }))).toBe(true);
-    expect(['queued', 'started', 'progress', 'log', 'retrying'].some((type) => isTerminalEvent({ type: type as 'queued' }))).toBe(false);
+    expect(['completed', 'failed', 'cancelled'].every((type) => isTerminalEvent({ type: type as 'completed' }))).toBe(
+      true,
+    );
+    expect(
+      ['queued', 'started', 'progress', 'log', 'retrying'].some((type) => isTerminalEvent({ type: type as 'queued' })),
+    ).toBe(false);
   });
 });
 

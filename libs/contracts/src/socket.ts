@@ -10,6 +10,7 @@ export const SocketEvent = {
   SUBSCRIBE: 'subscribe',
   UNSUBSCRIBE: 'unsubscribe',
   JOB_EVENT: 'job:event',
+  DISCONNECT_NOTICE: 'gateway:disconnect',
 } as const;
 
 export const SubscribeRequestSchema = z.strictObject({
@@ -39,13 +40,24 @@ export interface ClientToServerEvents {
   unsubscribe: (request: UnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
 }
 
-/** Events the gateway pushes on the `/jobs` namespace. */
-export interface ServerToClientEvents {
-  'job:event': (event: JobEvent) => void;
-}
-
-/** Socket.IO `disconnect` reasons are free text; the gateway sends these codes when it drops a client on purpose. */
+/** Why the gateway is about to drop a socket on purpose; the client should reconnect and resume. */
 export const DisconnectReason = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
+export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
+
+/**
+ * Sent just before the gateway disconnects a socket, because Socket.IO's own disconnect carries no reason.
+ * An addition to DESIGN.md's protocol: clients that ignore it lose nothing, they see a plain disconnect.
+ */
+export interface DisconnectNotice {
+  reason: DisconnectReason;
+  message: string;
+}
+
+/** Events the gateway pushes on the `/jobs` namespace. */
+export interface ServerToClientEvents {
+  'job:event': (event: JobEvent) => void;
+  'gateway:disconnect': (notice: DisconnectNotice) => void;
+}

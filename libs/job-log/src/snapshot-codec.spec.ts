@@ -6,13 +6,29 @@ function flat(fields: Record<string, string>): string[] {
 }
 
 describe('snapshot codec', () => {
-  const created = { id: 'j1', type: 'demo.steps', owner: ':alice', createdAt: '100', lastSeq: '1', ...snapshotPatchFor({ type: 'queued', data: {} }, 100) };
+  const created = {
+    id: 'j1',
+    type: 'demo.steps',
+    owner: ':alice',
+    createdAt: '100',
+    lastSeq: '1',
+    ...snapshotPatchFor({ type: 'queued', data: {} }, 100),
+  };
 
   it('decodes a new job', () => {
     expect(decodeJobRecord(flat(created))).toEqual({
       owner: ':alice',
       cancelRequested: false,
-      snapshot: { id: 'j1', type: 'demo.steps', status: 'queued', percent: 0, attempt: 0, lastSeq: 1, createdAt: 100, updatedAt: 100 },
+      snapshot: {
+        id: 'j1',
+        type: 'demo.steps',
+        status: 'queued',
+        percent: 0,
+        attempt: 0,
+        lastSeq: 1,
+        createdAt: 100,
+        updatedAt: 100,
+      },
     });
   });
 
@@ -27,11 +43,25 @@ describe('snapshot codec', () => {
     };
     let fields = apply(created, snapshotPatchFor({ type: 'started', data: { attempt: 1 } }, 110));
     fields = apply(fields, snapshotPatchFor({ type: 'progress', data: { percent: 40, stage: 'load' } }, 120));
-    fields = apply(fields, snapshotPatchFor({ type: 'retrying', data: { attempt: 2, error: { message: 'boom' }, delayMs: 5 } }, 130));
-    expect(decodeJobRecord(flat(fields))?.snapshot).toMatchObject({ status: 'retrying', percent: 40, stage: 'load', error: { message: 'boom' } });
+    fields = apply(
+      fields,
+      snapshotPatchFor({ type: 'retrying', data: { attempt: 2, error: { message: 'boom' }, delayMs: 5 } }, 130),
+    );
+    expect(decodeJobRecord(flat(fields))?.snapshot).toMatchObject({
+      status: 'retrying',
+      percent: 40,
+      stage: 'load',
+      error: { message: 'boom' },
+    });
     fields = apply(fields, snapshotPatchFor({ type: 'completed', data: { result: { ok: true } } }, 140));
     const snapshot = decodeJobRecord(flat(fields))?.snapshot;
-    expect(snapshot).toMatchObject({ status: 'completed', percent: 100, result: { ok: true }, updatedAt: 140, attempt: 1 });
+    expect(snapshot).toMatchObject({
+      status: 'completed',
+      percent: 100,
+      result: { ok: true },
+      updatedAt: 140,
+      attempt: 1,
+    });
     expect(snapshot).not.toHaveProperty('error');
   });
 

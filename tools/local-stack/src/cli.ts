@@ -3,12 +3,18 @@ import { z } from 'zod';
 import { REPO_ROOT } from './app-processes';
 import { LocalStack } from './local-stack';
 
+const flag = z.enum(['0', '1', 'true', 'false']);
+const isOn = (value: z.infer<typeof flag>): boolean => value === '1' || value === 'true';
+
 const LauncherEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   GATEWAYS: z.coerce.number().int().min(1).max(32).default(2),
   WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   /** On by default here: the local stack is for trying Jobcast out. */
-  DEV_TOKENS: z.enum(['0', '1', 'true', 'false']).default('1'),
+  DEV_TOKENS: flag.default('1'),
+  /** Put nginx in front of the gateways on LB_PORT, as docker compose does. */
+  LB: flag.default('0'),
+  LB_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   REDIS_URL: z.string().optional(),
   JOBCAST_STATE_DIR: z.string().default(resolve(REPO_ROOT, '.jobcast')),
 });
@@ -30,6 +36,7 @@ async function main(): Promise<void> {
     stateDir: env.JOBCAST_STATE_DIR,
     env: { DEV_TOKENS: env.DEV_TOKENS },
     restartOnExit: true,
+    lb: isOn(env.LB) ? { port: env.LB_PORT } : undefined,
     announce,
   });
   let stopping = false;
@@ -68,9 +75,10 @@ async function main(): Promise<void> {
   if (stack.redis) announce(`redis      ${stack.redisUrl}  pid ${stack.redis.pid}`);
   stack.gateways.forEach((gateway, i) => announce(`${gateway.name}  ${stack.gatewayUrls[i]}  pid ${gateway.pid}`));
   stack.workers.forEach((worker) => announce(`${worker.name}   pid ${worker.pid}`));
-  if (env.DEV_TOKENS === '1' || env.DEV_TOKENS === 'true') {
+  if (stack.lb) announce(`lb         ${stack.lbUrl}  pid ${stack.lb.pid}  (nginx, in front of the gateways)`);
+  if (isOn(env.DEV_TOKENS)) {
     announce(
-      `token      curl -s -XPOST ${stack.gatewayUrls[0]}/auth/dev-token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
+      `token      curl -s -XPOST ${stack.lbUrl ?? stack.gatewayUrls[0]}/auth/dev-token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
     );
   }
   announce(`logs       ${resolve(env.JOBCAST_STATE_DIR, 'logs')}; Ctrl-C stops everything`);

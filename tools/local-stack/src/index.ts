@@ -2,4 +2,5 @@ export * from './app-processes';
 export * from './free-port';
 export * from './local-stack';
 export * from './managed-process';
+export * from './nginx-load-balancer';
 export * from './redis-server';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { appProcess } from './app-processes';
 import { freePort } from './free-port';
 import type { ManagedProcess } from './managed-process';
+import { ensureNginx, nginxLoadBalancerProcess } from './nginx-load-balancer';
 import { ensureRedisServer, redisServerProcess } from './redis-server';
 
 export interface LocalStackOptions {
@@ -18,20 +19,25 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   restartOnExit?: boolean;
   redisAppendFsync?: 'always' | 'everysec';
+  /** Put nginx in front of the gateways, configured like docker compose's. Port 0 picks a free port. */
+  lb?: { port: number };
   announce?: (message: string) => void;
 }
 
 /**
  * The same topology as docker-compose.yml, as local processes: one redis-server (unless REDIS_URL is
- * given), N gateways on consecutive ports and M workers, all sharing one environment.
+ * given), N gateways on consecutive ports and M workers, all sharing one environment, and optionally the
+ * nginx load balancer in front of the gateways.
  */
 export class LocalStack {
   redis: ManagedProcess | undefined;
+  lb: ManagedProcess | undefined;
   readonly gateways: ManagedProcess[] = [];
   readonly workers: ManagedProcess[] = [];
   readonly gatewayPorts: number[] = [];
   redisUrl = '';
   redisPort = 0;
+  lbPort = 0;
   env: NodeJS.ProcessEnv = {};
 
   constructor(private readonly options: LocalStackOptions) {}
@@ -40,8 +46,12 @@ export class LocalStack {
     return this.gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
   }
 
+  get lbUrl(): string | undefined {
+    return this.lb && `http://127.0.0.1:${this.lbPort}`;
+  }
+
   get all(): ManagedProcess[] {
-    return [...this.gateways, ...this.workers, ...(this.redis ? [this.redis] : [])];
+    return [...(this.lb ? [this.lb] : []), ...this.gateways, ...this.workers, ...(this.redis ? [this.redis] : [])];
   }
 
   async start(): Promise<void> {
@@ -96,10 +106,24 @@ export class LocalStack {
       );
     }
     await Promise.all([...this.gateways, ...this.workers].map((process) => process.start()));
+    if (options.lb) {
+      this.lbPort = options.lb.port === 0 ? await freePort() : options.lb.port;
+      this.lb = nginxLoadBalancerProcess({
+        binary: ensureNginx(options.announce ?? (() => undefined)),
+        port: this.lbPort,
+        gatewayPorts: this.gatewayPorts,
+        dir: join(options.stateDir, 'nginx'),
+        logDir,
+        restartOnExit: options.restartOnExit,
+        announce: options.announce,
+      });
+      await this.lb.start();
+    }
   }
 
-  /** Stops the apps first (they may still write to Redis), then Redis. */
+  /** Stops the load balancer first (no new clients), then the apps (they may still write to Redis), then Redis. */
   async stop(): Promise<void> {
+    await this.lb?.dispose();
     await Promise.all([...this.gateways, ...this.workers].map((process) => process.dispose()));
     await this.redis?.dispose();
   }

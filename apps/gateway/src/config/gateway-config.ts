@@ -49,6 +49,11 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     SOCKET_MAX_MESSAGE: byteSize.default(16 * 1024),
     /** Jobs one socket may watch at once. @default 100 */
     SOCKET_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
+    /**
+     * Events a socket may have waiting while it does not keep up, after its progress is conflated; past
+     * this it is disconnected (SLOW_CONSUMER) and resumes from its last seq. @default 1000
+     */
+    SOCKET_MAX_PENDING_EVENTS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
     /** Interval of SSE keep-alive comments. @default 15s */
     SSE_HEARTBEAT: durationMs('ms').default(15_000),
   })

@@ -1,7 +1,9 @@
-import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
+import { TERMINAL_STATUSES, isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
 import type { JobEventLog, JobRecord } from '@jobcast/job-log';
 import type { Logger } from 'pino';
 import type { LiveEventListener, LiveJobEvents } from './live-job-events';
+
+const RETRY_READ_MS = 1000;
 
 /** Where a watch delivers: a socket, an SSE response. */
 export interface WatchSink {
@@ -50,9 +52,15 @@ export class JobWatch implements LiveEventListener {
         this.close();
         return 'not-found';
       }
-      this.sink.start(read.record.snapshot, read.events);
+      const { snapshot } = read.record;
+      this.sink.start(snapshot, read.events);
       const last = read.events.at(-1);
       if (last) this.advance(last);
+      // Resumed at or past the end of a finished job: nothing more will come.
+      if (!this.closed && TERMINAL_STATUSES.includes(snapshot.status) && this.lastSeq >= snapshot.lastSeq) {
+        this.close();
+        this.sink.finish();
+      }
       return 'started';
     } catch (error) {
       this.close();

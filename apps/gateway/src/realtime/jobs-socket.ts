@@ -2,12 +2,14 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@jobcast/contra
 import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
 import type { JobWatch } from './job-watch';
+import type { SocketOutbox } from './socket-outbox';
 
 /** What the gateway keeps on each socket. */
 export interface JobsSocketData {
   principal: Principal;
   /** The socket's watches, by job id. */
   watches: Map<string, JobWatch>;
+  outbox: SocketOutbox;
 }
 
 export type JobsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;

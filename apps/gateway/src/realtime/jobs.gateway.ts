@@ -5,6 +5,7 @@ import {
   MessageBody,
   SubscribeMessage,
   WebSocketGateway,
+  type OnGatewayConnection,
   type OnGatewayDisconnect,
   type OnGatewayInit,
 } from '@nestjs/websockets';
@@ -26,6 +27,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { LOGGER } from '../tokens';
 import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
+import { SLOW_CONSUMER_NOTICE, SocketOutbox } from './socket-outbox';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
 
@@ -39,7 +41,9 @@ function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck
  * or silently drops.
  */
 @WebSocketGateway({ namespace: JOBS_NAMESPACE })
-export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisconnect<JobsSocket> {
+export class JobsGateway
+  implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket>, OnGatewayDisconnect<JobsSocket>
+{
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly watches: JobWatchFactory,
@@ -59,6 +63,14 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
         },
         (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
       );
+    });
+  }
+
+  handleConnection(socket: JobsSocket): void {
+    socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, () => {
+      this.logger.warn({ socket: socket.id, waiting: socket.data.outbox.waiting }, 'slow consumer disconnected');
+      socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
+      socket.disconnect(true);
     });
   }
 
@@ -88,7 +100,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
     };
     const watch = this.watches.create(jobId, afterSeq, {
       start: (snapshot, events) => reply({ ok: true, snapshot, events }),
-      deliver: (event) => socket.emit(SocketEvent.JOB_EVENT, event),
+      deliver: (event) => socket.data.outbox.deliver(event),
       finish: () => forget(),
     });
     socket.data.watches.set(jobId, watch);
@@ -97,6 +109,9 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayDisco
       const outcome = await watch.start((record) => record.owner === owner);
       if (outcome !== 'started') forget();
       if (outcome === 'not-found') reply(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
+      if (outcome === 'closed') {
+        reply(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
+      }
     } catch (error) {
       forget();
       this.logger.warn({ err: error, jobId }, 'subscribe failed');

@@ -1,0 +1,84 @@
+import { DisconnectReason, SocketEvent, type JobEvent } from '@jobcast/contracts';
+import type { JobsSocket } from './jobs-socket';
+
+/** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
+const TRANSPORT_HIGH_WATER = 32;
+
+/**
+ * A socket's outbound events, bounded. While the socket keeps up, events go straight out. When its
+ * transport has a backlog, events wait here, and a waiting progress event is replaced by a newer progress
+ * of the same job (the newer one carries `fromSeq`, so the client knows the skipped seqs were superseded
+ * progress). Lifecycle and log events are never dropped; if more than `limit` of them wait, the socket is
+ * disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
+ */
+export class SocketOutbox {
+  private queue: Array<JobEvent | undefined> = [];
+  private head = 0;
+  /** Where each job's newest waiting event sits in `queue`, to find a progress event to replace. */
+  private readonly newestByJob = new Map<string, number>();
+  private overflowed = false;
+  /** Packets in Socket.IO's buffer that its transport has not taken yet (it takes all of them at once). */
+  private transportBacklog = 0;
+
+  constructor(
+    private readonly socket: JobsSocket,
+    private readonly limit: number,
+    private readonly onOverflow: () => void,
+  ) {
+    socket.conn.on('packetCreate', () => (this.transportBacklog += 1));
+    socket.conn.on('flush', () => (this.transportBacklog = 0));
+    socket.conn.on('drain', () => this.flush());
+  }
+
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  deliver(event: JobEvent): void {
+    if (this.overflowed) return;
+    if (this.waiting === 0 && !this.congested()) {
+      this.socket.emit(SocketEvent.JOB_EVENT, event);
+      return;
+    }
+    this.hold(event);
+    if (this.waiting > this.limit) {
+      this.overflowed = true;
+      this.onOverflow();
+    }
+  }
+
+  private hold(event: JobEvent): void {
+    const newest = this.newestByJob.get(event.jobId);
+    const previous = newest === undefined ? undefined : this.queue[newest];
+    if (newest !== undefined && previous?.type === 'progress' && event.type === 'progress') {
+      this.queue[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
+      return;
+    }
+    this.newestByJob.set(event.jobId, this.queue.length);
+    this.queue.push(event);
+  }
+
+  private flush(): void {
+    while (this.waiting > 0 && !this.congested()) {
+      const index = this.head;
+      const event = this.queue[index] as JobEvent;
+      this.queue[index] = undefined;
+      this.head += 1;
+      if (this.newestByJob.get(event.jobId) === index) this.newestByJob.delete(event.jobId);
+      this.socket.emit(SocketEvent.JOB_EVENT, event);
+    }
+    if (this.waiting === 0 && this.head > 0) {
+      this.queue = [];
+      this.head = 0;
+    }
+  }
+
+  private congested(): boolean {
+    return this.transportBacklog >= TRANSPORT_HIGH_WATER;
+  }
+}
+
+export const SLOW_CONSUMER_NOTICE = {
+  reason: DisconnectReason.SLOW_CONSUMER,
+  message: 'too many events waiting for this connection; reconnect and resume from your last seq',
+} as const;
