@@ -78,9 +78,7 @@ describe('nothing lost under faults', () => {
     await worker?.start();
     await watcher.done;
     expectCompleteSequence(watcher.events);
-    expect(
-      watcher.events.filter((e) => e.type === 'started').map((e) => (e.data as { attempt: number }).attempt),
-    ).toEqual([1, 2]);
+    expect(watcher.events.filter((e) => e.type === 'started').map((e) => e.data.attempt)).toEqual([1, 2]);
   });
 
   it('stop Redis mid-job for a few seconds: readiness drops, then every watcher finishes', async () => {
@@ -128,9 +126,10 @@ describe('nothing lost under faults', () => {
       signal: abort.signal,
     });
     expect(first.headers.get('content-type')).toContain('text/event-stream');
-    const reader = first.body!.getReader();
+    const reader = (first.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
     let text = '';
-    while (parseSse(text).length < 6) text += new TextDecoder().decode((await reader.read()).value);
+    while (parseSse(text).length < 6) text += decoder.decode((await reader.read()).value, { stream: true });
     abort.abort();
     const before = parseSse(text);
     const lastId = before.at(-1)?.id ?? '';

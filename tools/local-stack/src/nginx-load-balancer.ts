@@ -50,17 +50,20 @@ export interface NginxConfigOptions {
   dir: string;
   port: number;
   gatewayPorts: readonly number[];
+  /** The access log, `lb-access.log`, goes here. */
+  logDir: string;
 }
 
 /**
  * Writes a main nginx.conf around the rendered template, with every path that Debian's defaults put under
  * /var moved into `dir`, so nginx runs as any user. Answers the arguments that run nginx with it.
  */
-export function writeNginxConfig({ dir, port, gatewayPorts }: NginxConfigOptions): string[] {
+export function writeNginxConfig({ dir, port, gatewayPorts, logDir }: NginxConfigOptions): string[] {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const site = renderNginxTemplate(readFileSync(NGINX_CONF_TEMPLATE, 'utf8'), {
     JOBCAST_LB_PORT: String(port),
     JOBCAST_GATEWAYS: upstreamServers(gatewayPorts.map((gatewayPort) => `127.0.0.1:${gatewayPort}`)),
+    JOBCAST_ACCESS_LOG: nginxAccessLog(logDir),
   });
   writeFileSync(join(dir, 'jobcast.conf'), site);
   const main = [
@@ -71,7 +74,7 @@ export function writeNginxConfig({ dir, port, gatewayPorts }: NginxConfigOptions
     'worker_processes 1;',
     'events { worker_connections 1024; }',
     'http {',
-    // Instead of Debian's /var/log/nginx/access.log; jobcast.conf logs its server's requests to stdout.
+    // Instead of Debian's /var/log/nginx/access.log; jobcast.conf has its own.
     '    access_log off;',
     '    client_body_temp_path temp/client_body;',
     '    proxy_temp_path temp/proxy;',
@@ -91,7 +94,6 @@ export function writeNginxConfig({ dir, port, gatewayPorts }: NginxConfigOptions
 
 export interface NginxLoadBalancerOptions extends NginxConfigOptions {
   binary: string;
-  logDir: string;
   restartOnExit?: boolean;
   announce?: (message: string) => void;
 }
@@ -111,7 +113,12 @@ async function waitForHttp(port: number, timeoutMs = 10_000): Promise<void> {
   throw new Error(`nginx on port ${port} did not answer within ${timeoutMs} ms`);
 }
 
-/** nginx in front of the gateways, as docker compose runs it, as a managed process; its log is `lb.log`. */
+/** Each request the load balancer passed on, and to which gateway (`upstream=host:port`). */
+export function nginxAccessLog(logDir: string): string {
+  return join(logDir, 'lb-access.log');
+}
+
+/** nginx in front of the gateways, as docker compose runs it, as a managed process; its errors go to `lb.log`. */
 export function nginxLoadBalancerProcess(options: NginxLoadBalancerOptions): ManagedProcess {
   return new ManagedProcess({
     name: 'lb',

@@ -112,11 +112,10 @@ export class JobWatch implements LiveEventListener {
   private enqueue(task: () => Promise<void>): void {
     this.tail = this.tail
       .then(() => (this.closed ? undefined : task()))
-      .catch((error: unknown) =>
-        this.logger.warn(
-          { err: error, jobId: this.jobId },
-          'watch could not read the log; will retry on the next event',
-        ),
-      );
+      .catch((error: unknown) => {
+        // Redis is away; try again shortly, since the event we may have missed could be the last one.
+        this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
+        setTimeout(() => this.onResync(), RETRY_READ_MS).unref();
+      });
   }
 }
