@@ -10,6 +10,8 @@ export interface E2eStackOptions {
   gateways?: number;
   workers?: number;
   env?: NodeJS.ProcessEnv;
+  /** Put nginx in front of the gateways, as docker compose does. */
+  lb?: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export class E2eStack {
       workers: options.workers ?? 1,
       stateDir: this.stateDir,
       redisAppendFsync: 'always',
+      lb: options.lb ? { port: 0 } : undefined,
       env: {
         JWT_SECRET: TEST_JWT_SECRET,
         DEV_TOKENS: '1',
@@ -50,6 +53,13 @@ export class E2eStack {
   url(gateway = 0): string {
     const url = this.stack.gatewayUrls[gateway];
     if (!url) throw new Error(`no gateway ${gateway}`);
+    return url;
+  }
+
+  /** The load balancer's URL, for a stack started with `lb`. */
+  lbUrl(): string {
+    const url = this.stack.lbUrl;
+    if (!url) throw new Error('no load balancer: start the stack with `lb: true`');
     return url;
   }
 

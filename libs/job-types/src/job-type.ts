@@ -28,8 +28,8 @@ export interface JobType<Schema extends z.ZodType = z.ZodType, Result = unknown>
   readonly attempts?: number;
   /** First retry delay; each later one doubles it. @default 1000 */
   readonly backoffMs?: number;
-  /** An attempt that runs longer fails with JOB_TIMEOUT. @default 600000 */
-  readonly timeoutMs?: number;
+  /** An attempt that runs longer fails with JOB_TIMEOUT; may depend on the payload. @default 600000 */
+  readonly timeoutMs?: number | ((payload: z.infer<Schema>) => number);
   run(context: JobContext<z.infer<Schema>>): Promise<Result>;
 }
 

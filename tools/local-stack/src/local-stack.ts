@@ -46,6 +46,11 @@ export class LocalStack {
     return this.gatewayPorts.map((port) => `http://127.0.0.1:${port}`);
   }
 
+  /** Every process's output, `<name>.log`, and the load balancer's `lb-access.log`. */
+  get logDir(): string {
+    return join(this.options.stateDir, 'logs');
+  }
+
   get lbUrl(): string | undefined {
     return this.lb && `http://127.0.0.1:${this.lbPort}`;
   }
@@ -55,8 +60,7 @@ export class LocalStack {
   }
 
   async start(): Promise<void> {
-    const { options } = this;
-    const logDir = join(options.stateDir, 'logs');
+    const { options, logDir } = this;
     if (options.redisUrl) {
       this.redisUrl = options.redisUrl;
     } else {

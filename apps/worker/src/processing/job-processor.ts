@@ -60,7 +60,8 @@ export class JobProcessor {
 
   private async run(attempt: Attempt, payload: unknown, workerSignal: AbortSignal): Promise<unknown> {
     const { type, writer } = attempt;
-    const signal = AbortSignal.any([workerSignal, AbortSignal.timeout(type.timeoutMs ?? DEFAULT_TIMEOUT_MS)]);
+    const timeoutMs = timeoutFor(type, payload);
+    const signal = AbortSignal.any([workerSignal, AbortSignal.timeout(timeoutMs)]);
     const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
       await writer.append({ type: 'progress', data: progress });
     });
@@ -85,11 +86,17 @@ export class JobProcessor {
     } catch (error) {
       await throttle.flush();
       if (error instanceof JobFinishedElsewhere) throw new UnrecoverableError(error.message);
-      return this.fail(attempt, signal, workerSignal, error);
+      return this.fail(attempt, timeoutMs, signal, workerSignal, error);
     }
   }
 
-  private async fail(attempt: Attempt, signal: AbortSignal, workerSignal: AbortSignal, error: unknown): Promise<never> {
+  private async fail(
+    attempt: Attempt,
+    timeoutMs: number,
+    signal: AbortSignal,
+    workerSignal: AbortSignal,
+    error: unknown,
+  ): Promise<never> {
     const { job, type, writer } = attempt;
     if (workerSignal.aborted && workerSignal.reason === AbortReason.CANCELLED) {
       await writer.append({ type: 'cancelled', data: { reason: 'cancelled by its owner' } });
@@ -106,10 +113,7 @@ export class JobProcessor {
     }
     const timedOut = signal.aborted && !workerSignal.aborted;
     const jobError = timedOut
-      ? {
-          code: 'JOB_TIMEOUT',
-          message: `attempt ${attempt.number} ran longer than ${type.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`,
-        }
+      ? { code: 'JOB_TIMEOUT', message: `attempt ${attempt.number} ran longer than ${timeoutMs} ms` }
       : describeError(error);
     const maxAttempts = job.opts.attempts ?? 1;
     if (job.attemptsMade + 1 < maxAttempts) {
@@ -123,6 +127,11 @@ export class JobProcessor {
     await writer.appendOrStop({ type: 'failed', data: { error: jobError, attempts: attempt.number } });
     throw new UnrecoverableError(jobError.message);
   }
+}
+
+function timeoutFor(type: JobType, payload: unknown): number {
+  const timeout = type.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return typeof timeout === 'function' ? timeout(payload) : timeout;
 }
 
 /** Settles with the handler, or rejects once the signal aborts, even if the handler ignores it. */

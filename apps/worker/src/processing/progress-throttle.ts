@@ -7,7 +7,11 @@ import type { ProgressData } from '@jobcast/contracts';
  */
 export class ProgressThrottle {
   private latest: ProgressData | undefined;
-  private lastPublishAt = Number.NEGATIVE_INFINITY;
+  /**
+   * Starts at creation, not at minus infinity: a burst right after `started` then yields one event at the
+   * interval and one on flush, which keeps a job within PROGRESS_MAX_HZ × duration + 1 events.
+   */
+  private lastPublishAt: number;
   private timer: NodeJS.Timeout | undefined;
   private publishing: Promise<void> = Promise.resolve();
 
@@ -15,7 +19,9 @@ export class ProgressThrottle {
     private readonly minIntervalMs: number,
     private readonly publish: (progress: ProgressData) => Promise<void>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.lastPublishAt = now();
+  }
 
   push(progress: ProgressData): void {
     this.latest = progress;

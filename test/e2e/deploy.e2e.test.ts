@@ -1,0 +1,197 @@
+import { loadConfig } from '@jobcast/config';
+import {
+  NGINX_CONF_TEMPLATE,
+  REPO_ROOT,
+  ensureNginx,
+  renderNginxTemplate,
+  upstreamServers,
+  writeNginxConfig,
+} from '@jobcast/local-stack';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { GatewayEnvSchema } from '../../apps/gateway/dist/config/gateway-config.js';
+import { WorkerEnvSchema } from '../../apps/worker/dist/config/worker-config.js';
+
+// docker compose cannot run here: these tests read docker-compose.yml and the Dockerfile as compose and
+// docker would, and check them against the apps' real config schemas and the files the build produces.
+
+interface ComposeService {
+  image?: string;
+  build?: string;
+  command?: string[];
+  environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  restart?: string;
+  volumes?: string[];
+  ports?: string[];
+}
+
+/** Compose's interpolation: `${VAR}`, `${VAR:-default}`, and `${VAR:?message}`, which fails when VAR is unset. */
+function interpolate(text: string, env: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, operator?: string, argument?: string) => {
+    const value = env[name];
+    if (value) return value;
+    if (operator === '?') throw new Error(`${name}: ${argument}`);
+    return operator === '-' ? (argument ?? '') : '';
+  });
+}
+
+const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+const TEST_ENV = { JWT_SECRET: 'compose-test-secret-0123456789abcdef0123456789' };
+
+function composeServices(env: Readonly<Record<string, string>>): Record<string, ComposeService> {
+  // `merge`: the `<<` keys that share settings between services, which compose understands.
+  return (parse(interpolate(composeText, env), { merge: true }) as { services: Record<string, ComposeService> })
+    .services;
+}
+
+const services = composeServices(TEST_ENV);
+const gateways = ['gateway-1', 'gateway-2'];
+const workers = ['worker-1', 'worker-2'];
+
+function service(name: string): ComposeService {
+  const found = services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+/** An environment as the process sees it: every value a string. */
+function environmentOf(name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+}
+
+/** The Dockerfile's last stage (the image), with ARGs declared before the first FROM substituted. */
+function runtimeStage(): { from: string; instructions: Array<[keyword: string, args: string]> } {
+  const lines = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line): [string, string] => {
+      const [keyword = '', ...args] = line.split(/\s+/);
+      return [keyword.toUpperCase(), args.join(' ')];
+    });
+  const args = Object.fromEntries(
+    lines
+      .slice(0, lines.findIndex(([keyword]) => keyword === 'FROM'))
+      .filter(([keyword]) => keyword === 'ARG')
+      .map(([, arg]) => arg.split('=') as [string, string]),
+  );
+  const lastFrom = lines.findLastIndex(([keyword]) => keyword === 'FROM');
+  const [image = ''] = (lines[lastFrom]?.[1] ?? '').split(' ');
+  return { from: interpolate(image, args), instructions: lines.slice(lastFrom + 1) };
+}
+
+describe('docker-compose.yml and the Dockerfile', () => {
+  it('runs redis, two gateways, two workers and the load balancer', () => {
+    expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'lb', 'redis', 'worker-1', 'worker-2']);
+  });
+
+  it('refuses to start without JWT_SECRET', () => {
+    expect(() => composeServices({})).toThrow(/^JWT_SECRET: set JWT_SECRET/);
+  });
+
+  it('runs every app from the one image, with a command whose file the build produces', () => {
+    for (const [names, app] of [
+      [gateways, 'gateway'],
+      [workers, 'worker'],
+    ] as const) {
+      for (const name of names) {
+        const { build, image, command } = service(name);
+        expect({ name, build, image, command }).toEqual({
+          name,
+          build: '.',
+          image: 'jobcast:local',
+          command: ['node', `apps/${app}/dist/main.js`],
+        });
+        expect(existsSync(join(REPO_ROOT, `apps/${app}/dist/main.js`))).toBe(true);
+      }
+    }
+  });
+
+  it('gives each app only variables its config schema knows, with values it accepts', () => {
+    // The gateway's schema is refined and transformed; `.in` is the object schema inside.
+    const known = { gateway: Object.keys(GatewayEnvSchema.in.shape), worker: Object.keys(WorkerEnvSchema.shape) };
+    for (const name of gateways) {
+      const env = environmentOf(name);
+      expect(Object.keys(env).filter((key) => !known.gateway.includes(key))).toEqual([]);
+      expect(loadConfig(GatewayEnvSchema, env)).toMatchObject({
+        GATEWAY_ID: name,
+        PORT: 3000,
+        REDIS_URL: 'redis://redis:6379',
+        DEV_TOKENS: false,
+      });
+    }
+    for (const name of workers) {
+      const env = environmentOf(name);
+      expect(Object.keys(env).filter((key) => !known.worker.includes(key))).toEqual([]);
+      expect(loadConfig(WorkerEnvSchema, env)).toMatchObject({ REDIS_URL: 'redis://redis:6379' });
+    }
+  });
+
+  it('keeps Redis data in a volume with AOF on, and checks it with redis-cli ping', () => {
+    const redis = service('redis');
+    expect(redis.image).toMatch(/^redis:7/);
+    expect(redis.command?.join(' ')).toContain('--appendonly yes');
+    expect(redis.volumes).toEqual(['redis-data:/data']);
+    expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it('restarts every service, and starts each one once what it needs is healthy', () => {
+    for (const [name, { restart }] of Object.entries(services)) expect({ name, restart }).toEqual({ name, restart: 'unless-stopped' });
+    for (const name of [...gateways, ...workers]) {
+      expect(service(name).depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    }
+    expect(service('lb').depends_on).toEqual(
+      Object.fromEntries(gateways.map((name) => [name, { condition: 'service_healthy' }])),
+    );
+  });
+
+  it("checks a gateway's health with the image's GET /healthz, and disables that check for workers", () => {
+    const { instructions } = runtimeStage();
+    expect(instructions.find(([keyword]) => keyword === 'HEALTHCHECK')?.[1]).toMatch(/\/healthz/);
+    for (const name of gateways) expect(service(name).healthcheck).toBeUndefined();
+    for (const name of workers) expect(service(name).healthcheck).toEqual({ disable: true });
+  });
+
+  it('builds an image on node:20-bookworm-slim with production dependencies only, run by a user other than root', () => {
+    const { from, instructions } = runtimeStage();
+    expect(from).toBe('node:20-bookworm-slim');
+    expect(instructions.some(([keyword, args]) => keyword === 'RUN' && args.includes('npm ci --omit=dev'))).toBe(true);
+    const user = instructions.findLast(([keyword]) => keyword === 'USER')?.[1];
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user?.split(':')[0]);
+    const cmd = JSON.parse(instructions.findLast(([keyword]) => keyword === 'CMD')?.[1] ?? '[]') as string[];
+    expect(cmd).toEqual(['node', 'apps/gateway/dist/main.js']);
+  });
+
+  it('puts nginx in front of every gateway, configured by the same template as the local launcher', () => {
+    const lb = service('lb');
+    expect(lb.image).toBe('nginx:1.27');
+    expect(lb.volumes).toEqual(['./deploy/nginx/jobcast.conf:/etc/nginx/templates/default.conf.template:ro']);
+    const env = environmentOf('lb');
+    const template = readFileSync(NGINX_CONF_TEMPLATE, 'utf8');
+    const placeholders = [...new Set([...template.matchAll(/\$\{(\w+)\}/g)].map(([, name]) => name))];
+    expect(Object.keys(env).sort()).toEqual(placeholders.sort());
+    expect(env.JOBCAST_GATEWAYS).toBe(upstreamServers(gateways.map((name) => `${name}:${environmentOf(name).PORT}`)));
+    expect(lb.ports).toEqual([`8080:${env.JOBCAST_LB_PORT}`]);
+    expect(renderNginxTemplate(template, env)).toContain(`listen ${env.JOBCAST_LB_PORT};`);
+  });
+
+  it('has a load balancer configuration that nginx accepts, as the launcher writes it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobcast-nginx-'));
+    try {
+      const args = writeNginxConfig({ dir, port: 8080, gatewayPorts: [3000, 3001], logDir: dir });
+      const check = spawnSync(ensureNginx(() => undefined), [...args, '-t'], { encoding: 'utf8' });
+      expect({ status: check.status, output: check.stderr }).toMatchObject({ status: 0 });
+      expect(check.stderr).toContain('test is successful');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
