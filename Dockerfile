@@ -31,7 +31,7 @@ COPY --from=manifests /manifests ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /dist ./
 # The node image's unprivileged user; the app only reads /app.
-USER root
+USER node
 EXPOSE 3000
 # The gateway's liveness. A worker serves no HTTP, so docker-compose.yml disables this check for workers.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \

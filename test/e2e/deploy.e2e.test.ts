@@ -62,7 +62,9 @@ function service(name: string): ComposeService {
 
 /** An environment as the process sees it: every value a string. */
 function environmentOf(name: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(
+    Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]),
+  );
 }
 
 /** The Dockerfile's last stage (the image), with ARGs declared before the first FROM substituted. */
@@ -78,7 +80,10 @@ function runtimeStage(): { from: string; instructions: Array<[keyword: string, a
     });
   const args = Object.fromEntries(
     lines
-      .slice(0, lines.findIndex(([keyword]) => keyword === 'FROM'))
+      .slice(
+        0,
+        lines.findIndex(([keyword]) => keyword === 'FROM'),
+      )
       .filter(([keyword]) => keyword === 'ARG')
       .map(([, arg]) => arg.split('=') as [string, string]),
   );
@@ -143,7 +148,8 @@ describe('docker-compose.yml and the Dockerfile', () => {
   });
 
   it('restarts every service, and starts each one once what it needs is healthy', () => {
-    for (const [name, { restart }] of Object.entries(services)) expect({ name, restart }).toEqual({ name, restart: 'unless-stopped' });
+    for (const [name, { restart }] of Object.entries(services))
+      expect({ name, restart }).toEqual({ name, restart: 'unless-stopped' });
     for (const name of [...gateways, ...workers]) {
       expect(service(name).depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     }
@@ -187,7 +193,11 @@ describe('docker-compose.yml and the Dockerfile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jobcast-nginx-'));
     try {
       const args = writeNginxConfig({ dir, port: 8080, gatewayPorts: [3000, 3001], logDir: dir });
-      const check = spawnSync(ensureNginx(() => undefined), [...args, '-t'], { encoding: 'utf8' });
+      const check = spawnSync(
+        ensureNginx(() => undefined),
+        [...args, '-t'],
+        { encoding: 'utf8' },
+      );
       expect({ status: check.status, output: check.stderr }).toMatchObject({ status: 0 });
       expect(check.stderr).toContain('test is successful');
     } finally {

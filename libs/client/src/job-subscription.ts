@@ -26,8 +26,16 @@ export interface SubscriptionHost {
   release(subscription: JobSubscription, unsubscribe: boolean): void;
 }
 
-/** Refusals that say "not now" rather than "never". */
-const RETRYABLE: ReadonlySet<string> = new Set([ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
+/**
+ * Refusals that say "not now" rather than "never". SUBSCRIPTION_CLOSED answers a subscribe that a newer
+ * subscribe or unsubscribe of the same job overtook: an answer this subscription already ignores as
+ * stale by its generation, so one that still arrives for the newest subscribe means "ask again".
+ */
+const RETRYABLE: ReadonlySet<string> = new Set([
+  ErrorCode.SERVICE_UNAVAILABLE,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.SUBSCRIPTION_CLOSED,
+]);
 
 /**
  * The client's one gateway subscription to a job, shared by every watch of that job: the gateway keeps

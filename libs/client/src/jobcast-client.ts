@@ -1,4 +1,11 @@
-import { ErrorCode, JOBS_NAMESPACE, JobEventSchema, SocketEvent } from '@jobcast/contracts';
+import {
+  DisconnectReason,
+  ErrorCode,
+  JOBS_NAMESPACE,
+  JobEventSchema,
+  SocketEvent,
+  type DisconnectNotice,
+} from '@jobcast/contracts';
 import { io } from 'socket.io-client';
 import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
 import type { JobWatch, WatchOptions } from './job-watch';
@@ -25,9 +32,11 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'clo
 
 /**
  * Called when the state or the gateway changes: `connecting` until the first connection, `reconnecting`
- * after a drop; `url` is the gateway being tried, or the one connected to.
+ * after a drop; `url` is the gateway being tried, or the one connected to. `notice` is why the gateway
+ * dropped the connection when it said so (`SHUTTING_DOWN`, `SLOW_CONSUMER`), on the `reconnecting` that
+ * follows.
  */
-export type StateListener = (state: ConnectionState, url?: string) => void;
+export type StateListener = (state: ConnectionState, url?: string, notice?: DisconnectNotice) => void;
 
 /** Connects to the gateways and returns the client; watches can be opened right away. */
 export function connect(options: ConnectOptions): JobcastClient {
@@ -64,6 +73,8 @@ export class JobcastClient {
   private tokenRefresh: 'none' | 'pending' | 'fresh' = 'none';
   /** Why the client closed, for the watches opened afterwards. */
   private closedBy: JobcastError | undefined;
+  /** What the gateway said before dropping the current socket, if it said anything. */
+  private notice: DisconnectNotice | undefined;
 
   constructor(private readonly options: ConnectOptions) {
     this.backoff = { baseMs: options.reconnectDelayMs ?? 500, maxMs: options.maxReconnectDelayMs ?? 5000 };
@@ -134,6 +145,9 @@ export class JobcastClient {
     socket.on('connect', () => this.onConnect(socket, url));
     socket.on('connect_error', (error) => this.onConnectError(socket, error));
     socket.on('disconnect', () => this.onDisconnect(socket));
+    socket.on(SocketEvent.DISCONNECT_NOTICE, (notice) => {
+      if (socket === this.socket) this.notice = parseNotice(notice);
+    });
     socket.on(SocketEvent.JOB_EVENT, (raw) => this.route(raw));
   }
 
@@ -160,18 +174,20 @@ export class JobcastClient {
 
   /**
    * Any drop — network, a gateway shutting down (SHUTTING_DOWN), one shedding a slow consumer
-   * (SLOW_CONSUMER) — is handled alike: reconnect, to the next gateway first, and resume every watch.
-   * Socket.IO does not carry the gateway's reason to the client, and none of them changes what to do.
+   * (SLOW_CONSUMER) — is handled alike: reconnect, to the next gateway first (the one that is going away,
+   * or found this client too slow, is the worst to try again at once), and resume every watch. The
+   * gateway's `gateway:disconnect` notice only tells the state listeners why.
    */
   private onDisconnect(socket: JobsSocket): void {
     if (socket !== this.socket) return;
+    const notice = this.notice;
     this.dropSocket();
-    this.retry();
+    this.retry(notice);
   }
 
-  private retry(): void {
+  private retry(notice?: DisconnectNotice): void {
     const delay = this.policy.next();
-    this.setState(this.hasConnected ? 'reconnecting' : 'connecting', this.policy.url);
+    this.setState(this.hasConnected ? 'reconnecting' : 'connecting', this.policy.url, notice);
     this.reconnectTimer = setTimeout(() => void this.open(), delay);
   }
 
@@ -211,6 +227,7 @@ export class JobcastClient {
     if (!socket) return;
     this.socket = undefined;
     this.connectedTo = undefined;
+    this.notice = undefined;
     for (const subscription of this.subscriptions.values()) subscription.detach();
     socket.removeAllListeners();
     socket.disconnect();
@@ -225,10 +242,21 @@ export class JobcastClient {
     this.setState('closed');
   }
 
-  private setState(state: ConnectionState, url?: string): void {
+  private setState(state: ConnectionState, url?: string, notice?: DisconnectNotice): void {
     if (state === this.connectionState && url === this.stateUrl) return;
     this.connectionState = state;
     this.stateUrl = url;
-    for (const listener of [...this.stateListeners]) callListener(listener, state, url);
+    for (const listener of [...this.stateListeners]) callListener(listener, state, url, notice);
   }
+}
+
+const DISCONNECT_REASONS: ReadonlySet<unknown> = new Set(Object.values(DisconnectReason));
+
+/** The gateway's notice, if it is one this client understands; anything else counts as no notice. */
+function parseNotice(raw: unknown): DisconnectNotice | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { reason, message } = raw as Record<string, unknown>;
+  return DISCONNECT_REASONS.has(reason) && typeof message === 'string'
+    ? { reason: reason as DisconnectReason, message }
+    : undefined;
 }

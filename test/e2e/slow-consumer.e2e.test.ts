@@ -1,0 +1,117 @@
+import { connect } from '@jobcast/client';
+import type { DisconnectNotice, JobEvent } from '@jobcast/contracts';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack, signToken } from '../support/e2e-stack';
+import { submitJob } from '../support/http-api';
+import { EventCollector, connected, openSocket, type RawSocket } from '../support/raw-socket';
+import { expectCompleteSequence } from '../support/watchers';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface PollingTransport {
+  readyState: string;
+  pause(onPause: () => void): void;
+  _poll(): void;
+}
+
+/**
+ * A long-polling client that stops reading: while paused it sends no poll request, so the gateway can
+ * only hold on to what it has for it — the slowest consumer there is.
+ */
+function pollingTransport(socket: RawSocket): PollingTransport {
+  return socket.io.engine.transport as unknown as PollingTransport;
+}
+
+function pause(socket: RawSocket): Promise<void> {
+  return new Promise((resolve) => pollingTransport(socket).pause(resolve));
+}
+
+function resume(socket: RawSocket): void {
+  const transport = pollingTransport(socket);
+  transport.readyState = 'open';
+  transport._poll();
+}
+
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
+describe('slow consumers', () => {
+  const stack = new E2eStack({
+    gateways: 1,
+    workers: 1,
+    env: { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' },
+  });
+  let token: string;
+  const sockets: RawSocket[] = [];
+
+  async function pollingSubscriber(jobId: string): Promise<EventCollector> {
+    const socket = openSocket(stack.url(0), token, { transports: ['polling'] });
+    sockets.push(socket);
+    await connected(socket);
+    const collector = new EventCollector(socket, jobId);
+    await collector.subscribe();
+    return collector;
+  }
+
+  beforeAll(async () => {
+    await stack.start();
+    token = await signToken('alice');
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.disconnect();
+    await stack.stop();
+  });
+
+  it('a client that reads slowly gets conflated progress and every lifecycle event', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 1500, intervalMs: 1 } });
+    const slow = await pollingSubscriber(job.id);
+    while (!slow.events.some((e) => e.type === 'completed')) {
+      await pause(slow.socket);
+      await sleep(300);
+      resume(slow.socket);
+      await sleep(30);
+    }
+    expectCompleteSequence(slow.events);
+    const conflated = slow.events.filter((e) => e.fromSeq !== undefined);
+    expect(conflated.length).toBeGreaterThan(0);
+    expect(slow.events.length).toBeLessThan((slow.events.at(-1) as JobEvent).seq);
+    expect(slow.events.map((e) => e.type).filter((type) => type !== 'progress')).toEqual([
+      'queued',
+      'started',
+      'completed',
+    ]);
+    expect(slow.events.at(-2)?.data).toMatchObject({ percent: 100, current: 1500 });
+  });
+
+  it('a client that stops reading is disconnected with a reason, resumes from its last seq and ends with the full sequence', async () => {
+    const gatewayPid = stack.stack.gateways[0]?.pid as number;
+    const rssBefore = rssKb(gatewayPid);
+    const job = await submitJob(stack.url(0), token, {
+      type: 'demo.steps',
+      payload: { steps: 1500, intervalMs: 1, log: true },
+    });
+    const stuck = await pollingSubscriber(job.id);
+    const notices: DisconnectNotice[] = [];
+    stuck.socket.on('gateway:disconnect', (notice) => notices.push(notice));
+    const disconnected = new Promise<void>((resolve) => stuck.socket.once('disconnect', () => resolve()));
+    await pause(stuck.socket);
+    await sleep(1500);
+    expect(rssKb(gatewayPid) - rssBefore).toBeLessThan(50 * 1024);
+    resume(stuck.socket);
+    await disconnected;
+    expect(notices).toEqual([{ reason: 'SLOW_CONSUMER', message: expect.any(String) as string }]);
+
+    const received = [...stuck.events];
+    const client = connect({ urls: [stack.url(0)], token });
+    const rest = client.watch(job.id, { afterSeq: received.at(-1)?.seq ?? 0 });
+    const tail: JobEvent[] = [];
+    rest.onEvent((event) => tail.push(event));
+    await rest.done;
+    client.close();
+    expectCompleteSequence([...received, ...tail]);
+    expect(received.filter((e) => e.type === 'log').length).toBeGreaterThan(0);
+  });
+});
