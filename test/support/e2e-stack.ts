@@ -40,6 +40,9 @@ export class E2eStack {
         WORKER_LOCK_MS: '4000',
         WORKER_STALLED_INTERVAL_MS: '2000',
         SHUTDOWN_GRACE_MS: '5000',
+        // Limits have their own tests; the others submit and subscribe freely.
+        SUBMIT_RATE_PER_MINUTE: '100000',
+        SOCKET_SUBSCRIBE_RATE: '100000',
         ...options.env,
       },
     });

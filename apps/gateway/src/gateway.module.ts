@@ -13,6 +13,8 @@ import { JobQueue } from './jobs/job-queue';
 import { JobService } from './jobs/job.service';
 import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
+import { SubmitRateLimiter } from './jobs/submit-rate-limiter';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { JobWatchFactory } from './realtime/job-watch.factory';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { LiveJobEvents } from './realtime/live-job-events';
@@ -50,8 +52,10 @@ export class GatewayModule {
       ],
       providers: [
         ...infrastructure,
+        GatewayLifecycle,
         TokenVerifier,
         HttpAuthGuard,
+        SubmitRateLimiter,
         JobQueue,
         OwnerJobIndex,
         JobService,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ConfigError, loadConfig } from '@jobcast/config';
 import { PinoNestLogger, createLogger } from '@jobcast/observability';
@@ -7,6 +8,8 @@ import { GatewayEnvSchema } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { OriginPolicy } from './http/origin-policy';
+import { requestLogger } from './http/request-logger';
+import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { JobsIoAdapter } from './realtime/jobs-io.adapter';
 
 async function bootstrap(): Promise<void> {
@@ -19,9 +22,12 @@ async function bootstrap(): Promise<void> {
   const origins = new OriginPolicy(config.CORS_ORIGINS);
   app.enableCors({ origin: (origin, callback) => callback(null, origin !== undefined && origins.isListed(origin)) });
   app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
-  app.disable('x-powered-by');
+  app.use(
+    helmet({ contentSecurityPolicy: { directives: { 'connect-src': ["'self'", 'ws:', 'wss:', 'http:', 'https:'] } } }),
+  );
+  app.use(requestLogger(logger));
   app.useGlobalFilters(new ApiExceptionFilter(logger));
-  app.useWebSocketAdapter(new JobsIoAdapter(app, config));
+  app.useWebSocketAdapter(new JobsIoAdapter(app, config, app.get(GatewayLifecycle)));
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.PORT, config.HOST);
   logger.info({ url: await app.getUrl() }, 'gateway listening');

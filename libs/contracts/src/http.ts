@@ -1,11 +1,20 @@
 import { z } from 'zod';
+import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, jsonDepth } from './json-limits';
 import { JobSnapshotSchema } from './job-snapshot';
 
 export const JOB_TYPE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$/;
 
 export const SubmitJobRequestSchema = z.strictObject({
   type: z.string().min(1).max(100),
-  payload: z.unknown().optional(),
+  payload: z
+    .unknown()
+    .refine((payload) => jsonDepth(payload, MAX_PAYLOAD_DEPTH + 1) <= MAX_PAYLOAD_DEPTH, {
+      message: `must nest at most ${MAX_PAYLOAD_DEPTH} levels deep`,
+    })
+    .refine((payload) => payload === undefined || JSON.stringify(payload).length <= MAX_PAYLOAD_BYTES, {
+      message: `must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON`,
+    })
+    .optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
   /** Overrides the job type's default number of attempts. */
   attempts: z.number().int().min(1).max(25).optional(),

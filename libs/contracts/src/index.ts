@@ -4,4 +4,5 @@ export * from './http';
 export * from './job-event';
 export * from './job-id';
 export * from './job-snapshot';
+export * from './json-limits';
 export * from './socket';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JobEventSchema, isTerminalEvent } from './job-event';
 import { SubmitJobRequestSchema } from './http';
+import { jsonDepth } from './json-limits';
 import { SubscribeRequestSchema } from './socket';
 
 describe('JobEventSchema', () => {
@@ -53,5 +54,16 @@ describe('request schemas', () => {
     expect(SubmitJobRequestSchema.safeParse({ type: 't', attempts: 26 }).success).toBe(false);
     expect(SubscribeRequestSchema.safeParse({ jobId: 'j1', afterSeq: 1.5 }).success).toBe(false);
     expect(SubscribeRequestSchema.parse({ jobId: 'j1', afterSeq: 0 })).toEqual({ jobId: 'j1', afterSeq: 0 });
+  });
+});
+
+describe('payload limits', () => {
+  it('refuses payloads nested too deep or too large, and measures depth', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 9; i += 1) deep = { a: deep };
+    expect(SubmitJobRequestSchema.safeParse({ type: 't', payload: deep }).success).toBe(false);
+    expect(SubmitJobRequestSchema.safeParse({ type: 't', payload: { text: 'x'.repeat(40_000) } }).success).toBe(false);
+    expect(SubmitJobRequestSchema.safeParse({ type: 't', payload: { a: [{ b: 1 }] } }).success).toBe(true);
+    expect([jsonDepth(1), jsonDepth({}), jsonDepth({ a: [1] }), jsonDepth([[[]]])]).toEqual([0, 1, 2, 3]);
   });
 });

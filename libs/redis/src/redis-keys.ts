@@ -30,6 +30,11 @@ export class RedisKeys {
     return `${this.prefix}:owner:{${owner}}:idempotency:${key}`;
   }
 
+  /** Counts an owner's submissions in one rate-limit window. */
+  submitRate(owner: string, window: number): string {
+    return `${this.prefix}:owner:{${owner}}:submits:${window}`;
+  }
+
   /** Workers listen here for cancellation of jobs they may be running. */
   cancelChannel(): string {
     return `${this.prefix}:cancel`;

@@ -45,12 +45,17 @@ export function renderNginxTemplate(template: string, values: Readonly<Record<st
   });
 }
 
+/** Each request the load balancer passed on, and to which gateway (`upstream=host:port`). */
+export function nginxAccessLog(logDir: string): string {
+  return join(logDir, 'lb-access.log');
+}
+
 export interface NginxConfigOptions {
   /** Where the configuration, temp files and pid file go; nginx's prefix. */
   dir: string;
   port: number;
   gatewayPorts: readonly number[];
-  /** The access log, `lb-access.log`, goes here. */
+  /** Where the access log goes (see nginxAccessLog). */
   logDir: string;
 }
 
@@ -111,11 +116,6 @@ async function waitForHttp(port: number, timeoutMs = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`nginx on port ${port} did not answer within ${timeoutMs} ms`);
-}
-
-/** Each request the load balancer passed on, and to which gateway (`upstream=host:port`). */
-export function nginxAccessLog(logDir: string): string {
-  return join(logDir, 'lb-access.log');
 }
 
 /** nginx in front of the gateways, as docker compose runs it, as a managed process; its errors go to `lb.log`. */

@@ -54,6 +54,14 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
      * this it is disconnected (SLOW_CONSUMER) and resumes from its last seq. @default 1000
      */
     SOCKET_MAX_PENDING_EVENTS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+    /** Jobs one user may submit per minute; more answer 429 with Retry-After. @default 60 */
+    SUBMIT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+    /** Subscribes one socket may send per second; more are answered RATE_LIMITED. @default 20 */
+    SOCKET_SUBSCRIBE_RATE: z.coerce.number().min(1).max(100_000).default(20),
+    /** Open Socket.IO connections per client IP on one gateway. @default 200 */
+    MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    /** Take the client IP from X-Forwarded-For (set it behind a load balancer you run). @default 0 */
+    TRUST_PROXY: booleanFlag.default(false),
     /** Interval of SSE keep-alive comments. @default 15s */
     SSE_HEARTBEAT: durationMs('ms').default(15_000),
   })

@@ -6,6 +6,7 @@ import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
+import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { JobWatchFactory } from '../realtime/job-watch.factory';
 import { validJobId } from './jobs.controller';
 
@@ -24,6 +25,7 @@ export class JobEventsSseController {
     private readonly verifier: TokenVerifier,
     private readonly watches: JobWatchFactory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly lifecycle: GatewayLifecycle,
   ) {}
 
   @Get(':id/events')
@@ -64,8 +66,11 @@ export class JobEventsSseController {
         response.end();
       },
     });
+    // On drain the stream just ends; EventSource reconnects (to another gateway) with Last-Event-ID.
+    const stopOnDrain = this.lifecycle.onDrain(() => response.end());
     response.on('close', () => {
       clearInterval(heartbeat);
+      stopOnDrain();
       watch.close();
     });
     const owner = ownerOf(principal);

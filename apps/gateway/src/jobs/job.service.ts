@@ -17,6 +17,7 @@ import { ApiException } from '../http/api-exception';
 import { REDIS } from '../tokens';
 import { JobQueue } from './job-queue';
 import { OwnerJobIndex } from './owner-job-index';
+import { SubmitRateLimiter } from './submit-rate-limiter';
 
 export interface SubmitOutcome {
   job: JobSnapshot;
@@ -35,6 +36,7 @@ export class JobService {
     private readonly queue: JobQueue,
     private readonly index: OwnerJobIndex,
     private readonly keys: RedisKeys,
+    private readonly rateLimiter: SubmitRateLimiter,
     @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
@@ -42,6 +44,7 @@ export class JobService {
     const check = this.registry.check(request.type, request.payload);
     if (!check.ok) throw new ApiException(check.code, HttpStatus.BAD_REQUEST, check.message, check.details);
     const owner = ownerOf(principal);
+    await this.rateLimiter.consume(owner);
     const jobId = randomUUID();
     if (request.idempotencyKey) {
       const existingId = await this.index.claimIdempotencyKey(owner, request.idempotencyKey, jobId);

@@ -2,9 +2,12 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createRedisConnection, toRedisConfig } from '@jobcast/redis';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
+import type { IncomingMessage } from 'node:http';
 import type { Server, ServerOptions } from 'socket.io';
 import type { GatewayConfig } from '../config/gateway-config';
 import { OriginPolicy } from '../http/origin-policy';
+import type { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
+import { ConnectionLimiter } from './connection-limiter';
 
 /**
  * Socket.IO as Jobcast runs it: the sharded Redis adapter (Redis 7 sharded Pub/Sub, works on a Cluster)
@@ -15,12 +18,14 @@ export class JobsIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: GatewayConfig,
+    private readonly lifecycle: GatewayLifecycle,
   ) {
     super(app);
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const origins = new OriginPolicy(this.config.CORS_ORIGINS);
+    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY);
     const server = super.createIOServer(port, {
       ...(options as ServerOptions),
       serveClient: false,
@@ -28,11 +33,24 @@ export class JobsIoAdapter extends IoAdapter {
       httpCompression: false,
       maxHttpBufferSize: this.config.SOCKET_MAX_MESSAGE,
       cors: { origin: this.config.CORS_ORIGINS, credentials: false },
+      // Refusals are engine-level: the handshake fails with this message and no namespace is touched.
       allowRequest: (request, callback) => {
-        const allowed = origins.allows(request.headers);
-        callback(allowed ? null : 'FORBIDDEN_ORIGIN', allowed);
+        const refusal = this.lifecycle.draining
+          ? 'SHUTTING_DOWN'
+          : !origins.allows(request.headers)
+            ? 'FORBIDDEN_ORIGIN'
+            : !connections.allows(request)
+              ? 'TOO_MANY_CONNECTIONS'
+              : null;
+        callback(refusal, refusal === null);
       },
     });
+    server.engine.on(
+      'connection',
+      (connection: { request: IncomingMessage; once(event: 'close', listener: () => void): void }) => {
+        connection.once('close', connections.track(connection.request));
+      },
+    );
     const redisConfig = toRedisConfig(this.config);
     server.adapter(
       createShardedAdapter(

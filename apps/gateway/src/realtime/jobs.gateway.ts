@@ -10,6 +10,7 @@ import {
   type OnGatewayInit,
 } from '@nestjs/websockets';
 import {
+  DisconnectReason,
   ErrorCode,
   JOBS_NAMESPACE,
   SocketEvent,
@@ -27,9 +28,16 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { LOGGER } from '../tokens';
 import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
+import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { SLOW_CONSUMER_NOTICE, SocketOutbox } from './socket-outbox';
+import { TokenBucket } from './token-bucket';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
+
+const SHUTTING_DOWN_NOTICE = {
+  reason: DisconnectReason.SHUTTING_DOWN,
+  message: 'this gateway is restarting; reconnect (to another one) and resume from your last seq',
+} as const;
 
 function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck {
   return { ok: false, error: { code, message, ...(details !== undefined && { details }) } };
@@ -49,9 +57,16 @@ export class JobsGateway
     private readonly watches: JobWatchFactory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly lifecycle: GatewayLifecycle,
   ) {}
 
   afterInit(namespace: JobsNamespace): void {
+    this.lifecycle.onDrain(() => {
+      for (const socket of namespace.sockets.values()) {
+        socket.emit(SocketEvent.DISCONNECT_NOTICE, SHUTTING_DOWN_NOTICE);
+        socket.disconnect(true);
+      }
+    });
     namespace.use((socket, next) => {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
       this.verifier.verify(auth?.token).then(
@@ -67,6 +82,7 @@ export class JobsGateway
   }
 
   handleConnection(socket: JobsSocket): void {
+    socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
     socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, () => {
       this.logger.warn({ socket: socket.id, waiting: socket.data.outbox.waiting }, 'slow consumer disconnected');
       socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
@@ -146,6 +162,9 @@ export class JobsGateway
   private checkAllowed(socket: JobsSocket, jobId: string): ErrorAck | undefined {
     if (socket.data.principal.expiresAt <= Date.now() - this.config.JWT_CLOCK_SKEW) {
       return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
+    }
+    if (!socket.data.subscribeRate.take()) {
+      return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);
     }
     const { watches } = socket.data;
     if (!watches.has(jobId) && watches.size >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {

@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Counts this gateway's open Socket.IO connections per client IP. Behind a load balancer every client
+ * shares its IP, so the client's own address is read from X-Forwarded-For only when TRUST_PROXY says the
+ * proxy in front is ours.
+ */
+export class ConnectionLimiter {
+  private readonly open = new Map<string, number>();
+
+  constructor(
+    private readonly maxPerIp: number,
+    private readonly trustProxy: boolean,
+  ) {}
+
+  clientIp(request: IncomingMessage): string {
+    const forwarded = this.trustProxy ? request.headers['x-forwarded-for'] : undefined;
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    return first || request.socket.remoteAddress || 'unknown';
+  }
+
+  allows(request: IncomingMessage): boolean {
+    return (this.open.get(this.clientIp(request)) ?? 0) < this.maxPerIp;
+  }
+
+  /** Counts a connection until the returned function is called. */
+  track(request: IncomingMessage): () => void {
+    const ip = this.clientIp(request);
+    this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(ip) ?? 1) - 1;
+      if (left > 0) this.open.set(ip, left);
+      else this.open.delete(ip);
+    };
+  }
+}

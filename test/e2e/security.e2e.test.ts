@@ -1,0 +1,265 @@
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { SignJWT, UnsecuredJWT, importPKCS8 } from 'jose';
+import { appEntry } from '@jobcast/local-stack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack, TEST_JWT_SECRET } from '../support/e2e-stack';
+import { request, submitJob } from '../support/http-api';
+import { connectError, connected, emitWithAck, openSocket, type RawSocket } from '../support/raw-socket';
+
+const ISSUER = 'https://id.example.com';
+const AUDIENCE = 'jobcast';
+const LISTED_ORIGIN = 'https://app.example.com';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+interface TokenOptions {
+  sub?: string;
+  expiresAt?: number | null;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Tokens as an identity provider would sign them, and as an attacker might forge them. */
+const tokens = {
+  async hs256(options: TokenOptions = {}, secret: string | Uint8Array = TEST_JWT_SECRET): Promise<string> {
+    return claims(new SignJWT({}).setProtectedHeader({ alg: 'HS256' }), options).sign(
+      typeof secret === 'string' ? new TextEncoder().encode(secret) : secret,
+    );
+  },
+  async rs256(options: TokenOptions = {}): Promise<string> {
+    return claims(new SignJWT({}).setProtectedHeader({ alg: 'RS256' }), options).sign(
+      await importPKCS8(privatePem, 'RS256'),
+    );
+  },
+  unsigned(options: TokenOptions = {}): string {
+    return claims(new UnsecuredJWT({}), options).encode();
+  },
+};
+
+function claims<T extends SignJWT | UnsecuredJWT>(jwt: T, options: TokenOptions): T {
+  jwt
+    .setSubject(options.sub ?? 'alice')
+    .setIssuer(options.issuer ?? ISSUER)
+    .setAudience(options.audience ?? AUDIENCE);
+  const expiresAt = options.expiresAt === undefined ? Math.floor(Date.now() / 1000) + 3600 : options.expiresAt;
+  if (expiresAt !== null) jwt.setExpirationTime(expiresAt);
+  return jwt;
+}
+
+describe('secure by default', () => {
+  const stack = new E2eStack({
+    gateways: 1,
+    workers: 1,
+    env: {
+      JWT_PUBLIC_KEY: publicPem,
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      JWT_CLOCK_SKEW: '2s',
+      CORS_ORIGINS: LISTED_ORIGIN,
+      SUBMIT_RATE_PER_MINUTE: '5',
+      SOCKET_SUBSCRIBE_RATE: '5',
+      SOCKET_MAX_SUBSCRIPTIONS: '3',
+      MAX_CONNECTIONS_PER_IP: '12',
+      SOCKET_MAX_MESSAGE: '2kb',
+    },
+  });
+  const sockets: RawSocket[] = [];
+  const socket = (token: unknown, options: Parameters<typeof openSocket>[2] = {}): RawSocket => {
+    const opened = openSocket(stack.url(0), token, options);
+    sockets.push(opened);
+    return opened;
+  };
+
+  beforeAll(() => stack.start());
+  afterAll(async () => {
+    for (const opened of sockets) opened.disconnect();
+    await stack.stop();
+  });
+
+  it('refuses a Socket.IO handshake from an unlisted Origin, over websocket and polling', async () => {
+    const token = await tokens.hs256();
+    for (const transports of [['websocket'], ['polling']]) {
+      expect(
+        await connectError(socket(token, { transports, extraHeaders: { origin: 'https://evil.example' } })),
+      ).toBeTruthy();
+      const listed = socket(token, { transports, extraHeaders: { origin: LISTED_ORIGIN } });
+      await connected(listed);
+      listed.disconnect();
+    }
+    const handshake = await fetch(`${stack.url(0)}/socket.io/?EIO=4&transport=polling`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(handshake.status).toBe(403);
+    expect(await handshake.json()).toMatchObject({ message: 'FORBIDDEN_ORIGIN' });
+  });
+
+  it('answers CORS only for listed origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${stack.url(0)}/jobs`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    expect((await preflight(LISTED_ORIGIN)).headers.get('access-control-allow-origin')).toBe(LISTED_ORIGIN);
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('pins the algorithm, requires exp, checks iss and aud, and allows a small clock skew', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const accepted = [await tokens.rs256(), await tokens.hs256(), await tokens.rs256({ expiresAt: now - 1 })];
+    const refused = [
+      tokens.unsigned(),
+      // HS/RS confusion: the public key, which anyone may have, used as an HMAC secret.
+      await tokens.hs256({}, new TextEncoder().encode(publicPem)),
+      await tokens.rs256({ expiresAt: null }),
+      await tokens.rs256({ expiresAt: now - 60 }),
+      await tokens.rs256({ issuer: 'https://evil.example' }),
+      await tokens.rs256({ audience: 'someone-else' }),
+    ];
+    for (const token of accepted) expect((await request(`${stack.url(0)}/jobs`, { token })).status).toBe(200);
+    for (const token of refused) {
+      expect((await request(`${stack.url(0)}/jobs`, { token })).body).toMatchObject({
+        error: { code: 'UNAUTHORIZED' },
+      });
+      expect(await connectError(socket(token))).toBe('UNAUTHORIZED');
+    }
+  });
+
+  it('stops a socket whose token has expired from subscribing, and tells it', async () => {
+    const alice = await tokens.rs256();
+    const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } });
+    const shortLived = socket(await tokens.rs256({ expiresAt: Math.floor(Date.now() / 1000) + 1 }));
+    await connected(shortLived);
+    expect(await emitWithAck(shortLived, 'subscribe', { jobId: job.id })).toMatchObject({ ok: true });
+    await sleep(4000);
+    expect(await emitWithAck(shortLived, 'subscribe', { jobId: job.id })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHORIZED', message: 'Token expired; reconnect with a fresh one' },
+    });
+  });
+
+  it('limits submissions per user per minute with 429 and Retry-After', async () => {
+    const carol = await tokens.rs256({ sub: 'carol' });
+    const answers = [];
+    for (let i = 0; i < 7; i += 1) {
+      answers.push(
+        await request(`${stack.url(0)}/jobs`, {
+          token: carol,
+          body: { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } },
+        }),
+      );
+    }
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    const limited = answers[5];
+    expect(limited?.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    const retryAfter = Number(limited?.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Another user is not affected.
+    expect(
+      (
+        await request(`${stack.url(0)}/jobs`, {
+          token: await tokens.rs256({ sub: 'dave' }),
+          body: { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } },
+        })
+      ).status,
+    ).toBe(202);
+  });
+
+  it('limits subscribes per second and subscriptions per socket, with codes', async () => {
+    const erin = await tokens.rs256({ sub: 'erin' });
+    // Running jobs, since a finished job's subscription ends by itself and frees its place.
+    const running = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        submitJob(stack.url(0), erin, { type: 'demo.steps', payload: { steps: 50, intervalMs: 100 } }),
+      ),
+    );
+    const capped = socket(erin);
+    await connected(capped);
+    const capAcks = [];
+    for (const job of running) capAcks.push(await emitWithAck(capped, 'subscribe', { jobId: job.id }));
+    expect(capAcks.map((ack) => (ack.ok ? 'ok' : ack.error.code))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'TOO_MANY_SUBSCRIPTIONS',
+    ]);
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => emitWithAck(capped, 'subscribe', { jobId: running[0]?.id })),
+    );
+    expect(burst.filter((ack) => !ack.ok && ack.error.code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('limits connections per IP, drops oversized socket messages, and stays up', async () => {
+    const token = await tokens.rs256({ sub: 'frank' });
+    const many = Array.from({ length: 14 }, () => socket(token));
+    const outcomes = await Promise.all(
+      many.map((s) =>
+        connected(s).then(
+          () => 'connected',
+          () => 'refused',
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'refused').length).toBeGreaterThanOrEqual(2);
+    for (const s of many) s.disconnect();
+    await sleep(300);
+    const big = socket(token);
+    await connected(big);
+    const dropped = new Promise<string>((resolve) => big.once('disconnect', resolve));
+    (big as unknown as { emit(event: string, body: unknown): void }).emit('subscribe', { jobId: 'x'.repeat(10_000) });
+    expect(await dropped).toBe('transport close');
+    expect((await request(`${stack.url(0)}/healthz`)).status).toBe(200);
+  });
+
+  it('sends security headers and leaks no internals', async () => {
+    const answer = await request(`${stack.url(0)}/jobs/../../etc/passwd`);
+    expect(answer.headers.get('x-powered-by')).toBeNull();
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(answer.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(answer.body)).not.toMatch(/at .*\.js|node_modules|Error:/);
+    const tooDeep = await request(`${stack.url(0)}/jobs`, {
+      token: await tokens.rs256({ sub: 'gina' }),
+      body: { type: 'demo.steps', payload: JSON.parse('{"a":'.repeat(20) + '1' + '}'.repeat(20)) as unknown },
+    });
+    expect(tooDeep).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+  });
+});
+
+describe('configuration is checked at boot', () => {
+  function startGateway(env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [appEntry('gateway')], {
+        env: { PATH: process.env.PATH, PORT: '0', ...env },
+      });
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+  }
+
+  it('refuses dev tokens in production, a missing secret and a bad port, naming each variable', async () => {
+    const production = await startGateway({ NODE_ENV: 'production', DEV_TOKENS: '1', JWT_SECRET: TEST_JWT_SECRET });
+    expect(production.code).toBe(1);
+    expect(production.output).toContain('DEV_TOKENS: cannot be on when NODE_ENV=production');
+    const bare = await startGateway({});
+    expect(bare.code).toBe(1);
+    expect(bare.output).toContain('JWT_SECRET: set JWT_SECRET or JWT_PUBLIC_KEY');
+    const badPort = await startGateway({ PORT: 'eighty', JWT_SECRET: TEST_JWT_SECRET });
+    expect(badPort.code).toBe(1);
+    expect(badPort.output).toMatch(/PORT: .+/);
+  });
+});
