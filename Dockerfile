@@ -18,10 +18,11 @@ WORKDIR /app
 COPY --from=manifests /manifests ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# Then only what runs: each app's and lib's dist/.
+# Then only what runs: each app's and lib's dist/, and the demo page the gateway serves (apps/gateway/public).
 RUN npm run build \
-  && mkdir /dist \
-  && find apps libs -mindepth 2 -maxdepth 2 -name dist -type d | xargs cp -r --parents --target-directory=/dist
+  && mkdir /out \
+  && find apps libs -mindepth 2 -maxdepth 2 \( -name dist -o -name public \) -type d \
+  | xargs cp -r --parents --target-directory=/out
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -29,7 +30,7 @@ WORKDIR /app
 # The same manifests, so npm links the workspaces (@jobcast/*) as it does in the repository.
 COPY --from=manifests /manifests ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /dist ./
+COPY --from=build /out ./
 # The node image's unprivileged user; the app only reads /app.
 USER node
 EXPOSE 3000

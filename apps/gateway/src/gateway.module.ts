@@ -8,6 +8,7 @@ import { HttpAuthGuard } from './auth/http-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { HealthController } from './health/health.controller';
+import { DemoPageController } from './http/demo-page.controller';
 import { JobEventsSseController } from './jobs/job-events-sse.controller';
 import { JobQueue } from './jobs/job-queue';
 import { JobService } from './jobs/job.service';
@@ -15,6 +16,8 @@ import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
 import { SubmitRateLimiter } from './jobs/submit-rate-limiter';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
+import { GatewayMetrics } from './metrics/gateway-metrics';
+import { MetricsController } from './metrics/metrics.controller';
 import { JobWatchFactory } from './realtime/job-watch.factory';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { LiveJobEvents } from './realtime/live-job-events';
@@ -29,7 +32,11 @@ export class GatewayModule {
       { provide: RedisKeys, useValue: new RedisKeys(config.REDIS_KEY_PREFIX) },
       {
         provide: REDIS,
-        useFactory: () => createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway' }),
+        inject: [GatewayMetrics],
+        useFactory: (metrics: GatewayMetrics) =>
+          createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway' }).on('reconnecting', () =>
+            metrics.redisReconnects.inc({ connection: 'commands' }),
+          ),
       },
       {
         provide: JobEventLog,
@@ -46,6 +53,8 @@ export class GatewayModule {
       module: GatewayModule,
       controllers: [
         HealthController,
+        MetricsController,
+        DemoPageController,
         JobsController,
         JobEventsSseController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
@@ -53,6 +62,7 @@ export class GatewayModule {
       providers: [
         ...infrastructure,
         GatewayLifecycle,
+        GatewayMetrics,
         TokenVerifier,
         HttpAuthGuard,
         SubmitRateLimiter,

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { JobProcessor } from './processing/job-processor';
 import { JobQueueWorker } from './processing/job-queue-worker';
+import { WorkerHttpServer } from './metrics/worker-http-server';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { LOGGER, REDIS } from './tokens';
 
 @Module({})
@@ -17,9 +19,14 @@ export class WorkerModule {
         { provide: WORKER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: RedisKeys, useValue: new RedisKeys(config.REDIS_KEY_PREFIX) },
+        { provide: WorkerMetrics, useValue: new WorkerMetrics() },
         {
           provide: REDIS,
-          useFactory: () => createRedisConnection(toRedisConfig(config), { name: 'jobcast-worker' }),
+          inject: [WorkerMetrics],
+          useFactory: (metrics: WorkerMetrics) =>
+            createRedisConnection(toRedisConfig(config), { name: 'jobcast-worker' }).on('reconnecting', () =>
+              metrics.redisReconnects.inc({ connection: 'commands' }),
+            ),
         },
         {
           provide: JobEventLog,
@@ -33,11 +40,12 @@ export class WorkerModule {
         { provide: JobTypeRegistry, useValue: new JobTypeRegistry() },
         {
           provide: JobProcessor,
-          inject: [JobEventLog, JobTypeRegistry],
-          useFactory: (eventLog: JobEventLog, registry: JobTypeRegistry) =>
-            new JobProcessor(eventLog, registry, logger, { progressMaxHz: config.PROGRESS_MAX_HZ }),
+          inject: [JobEventLog, JobTypeRegistry, WorkerMetrics],
+          useFactory: (eventLog: JobEventLog, registry: JobTypeRegistry, metrics: WorkerMetrics) =>
+            new JobProcessor(eventLog, registry, logger, metrics, { progressMaxHz: config.PROGRESS_MAX_HZ }),
         },
         JobQueueWorker,
+        WorkerHttpServer,
       ],
     };
   }

@@ -4,3 +4,4 @@ export * from './local-stack';
 export * from './managed-process';
 export * from './nginx-load-balancer';
 export * from './redis-server';
+export * from './debian-package';

@@ -35,6 +35,7 @@ export class LocalStack {
   readonly gateways: ManagedProcess[] = [];
   readonly workers: ManagedProcess[] = [];
   readonly gatewayPorts: number[] = [];
+  readonly workerMetricsPorts: number[] = [];
   redisUrl = '';
   redisPort = 0;
   lbPort = 0;
@@ -98,11 +99,14 @@ export class LocalStack {
       );
     }
     for (let i = 0; i < options.workers; i += 1) {
+      // Each worker serves /metrics on a port of its own; in compose each container has the default one.
+      const metricsPort = await freePort();
+      this.workerMetricsPorts.push(metricsPort);
       this.workers.push(
         appProcess({
           app: 'worker',
           name: `worker-${i + 1}`,
-          env: this.env,
+          env: { ...this.env, WORKER_METRICS_PORT: String(metricsPort) },
           logDir,
           restartOnExit: options.restartOnExit,
           announce: options.announce,

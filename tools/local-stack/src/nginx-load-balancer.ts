@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureDebianTool } from './debian-package';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './app-processes';
 import { ManagedProcess } from './managed-process';
@@ -12,20 +12,10 @@ const DEBIAN_NGINX = '/usr/sbin/nginx';
 
 /** Finds nginx, installing Debian's package when this machine lets us; otherwise says how. */
 export function ensureNginx(announce: (message: string) => void): string {
-  const found = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).stdout.trim();
-  if (found) return found;
-  if (existsSync(DEBIAN_NGINX)) return DEBIAN_NGINX;
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
-  if (!canInstall) {
-    throw new Error('nginx is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y nginx) or unset LB.');
-  }
-  announce('nginx is missing; installing Debian package nginx');
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'nginx'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return DEBIAN_NGINX;
+  return ensureDebianTool(
+    { command: 'nginx', packageName: 'nginx', installedPath: DEBIAN_NGINX, otherwise: 'or unset LB' },
+    announce,
+  );
 }
 
 /** The value of the template's JOBCAST_GATEWAYS: one `server` line per gateway address (`host:port`). */

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { ensureDebianTool } from './debian-package';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -6,21 +6,15 @@ import { ManagedProcess } from './managed-process';
 
 /** Finds redis-server, installing Debian's package when this machine lets us; otherwise says how. */
 export function ensureRedisServer(announce: (message: string) => void): string {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  if (found) return found;
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0;
-  if (!canInstall) {
-    throw new Error(
-      'redis-server is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y redis-server) or set REDIS_URL.',
-    );
-  }
-  announce('redis-server is missing; installing Debian package redis-server');
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  return 'redis-server';
+  return ensureDebianTool(
+    {
+      command: 'redis-server',
+      packageName: 'redis-server',
+      installedPath: '/usr/bin/redis-server',
+      otherwise: 'or set REDIS_URL',
+    },
+    announce,
+  );
 }
 
 /** Resolves once something accepts TCP connections on the port and answers PING. */

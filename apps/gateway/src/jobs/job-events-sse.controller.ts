@@ -7,6 +7,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { JobWatchFactory } from '../realtime/job-watch.factory';
 import { validJobId } from './jobs.controller';
 
@@ -26,6 +27,7 @@ export class JobEventsSseController {
     private readonly watches: JobWatchFactory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly lifecycle: GatewayLifecycle,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   @Get(':id/events')
@@ -58,9 +60,13 @@ export class JobEventsSseController {
           'x-accel-buffering': 'no',
         });
         response.write(`retry: 1000\n\n${backlog.map(sseFrame).join('')}`);
+        this.metrics.recordBacklog(backlog.length, 'sse');
         heartbeat = setInterval(() => response.write(': keep-alive\n\n'), this.config.SSE_HEARTBEAT);
       },
-      deliver: (event) => response.write(sseFrame(event)),
+      deliver: (event) => {
+        response.write(sseFrame(event));
+        this.metrics.recordDelivery(event, 'sse');
+      },
       finish: () => {
         clearInterval(heartbeat);
         response.end();

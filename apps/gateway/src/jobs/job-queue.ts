@@ -55,6 +55,11 @@ export class JobQueue implements OnApplicationShutdown {
     }
   }
 
+  /** Jobs per state, for /metrics. */
+  counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }

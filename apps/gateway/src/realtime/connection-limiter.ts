@@ -3,7 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /**
  * Counts this gateway's open Socket.IO connections per client IP. Behind a load balancer every client
  * shares its IP, so the client's own address is read from X-Forwarded-For only when TRUST_PROXY says the
- * proxy in front is ours.
+ * proxy in front is ours — and then its last entry, the one our proxy wrote; earlier ones are the
+ * client's to forge.
  */
 export class ConnectionLimiter {
   private readonly open = new Map<string, number>();
@@ -15,8 +16,8 @@ export class ConnectionLimiter {
 
   clientIp(request: IncomingMessage): string {
     const forwarded = this.trustProxy ? request.headers['x-forwarded-for'] : undefined;
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    return first || request.socket.remoteAddress || 'unknown';
+    const nearest = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim();
+    return nearest || request.socket.remoteAddress || 'unknown';
   }
 
   allows(request: IncomingMessage): boolean {

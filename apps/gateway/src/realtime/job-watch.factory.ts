@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
 import type { Logger } from 'pino';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { LOGGER } from '../tokens';
 import { JobWatch, type WatchSink } from './job-watch';
 import { LiveJobEvents } from './live-job-events';
@@ -12,9 +13,10 @@ export class JobWatchFactory {
     private readonly eventLog: JobEventLog,
     private readonly live: LiveJobEvents,
     @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   create(jobId: string, afterSeq: number, sink: WatchSink): JobWatch {
-    return new JobWatch(jobId, afterSeq, this.eventLog, this.live, sink, this.logger);
+    return new JobWatch(jobId, afterSeq, this.eventLog, this.live, sink, this.logger, this.metrics.subscriptions);
   }
 }

@@ -1,6 +1,7 @@
 import { TERMINAL_STATUSES, isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
 import type { JobEventLog, JobRecord } from '@jobcast/job-log';
 import type { Logger } from 'pino';
+import type { Gauge } from 'prom-client';
 import type { LiveEventListener, LiveJobEvents } from './live-job-events';
 
 const RETRY_READ_MS = 1000;
@@ -32,8 +33,10 @@ export class JobWatch implements LiveEventListener {
     private readonly live: LiveJobEvents,
     private readonly sink: WatchSink,
     private readonly logger: Logger,
+    private readonly openWatches: Gauge,
   ) {
     this.lastSeq = afterSeq;
+    openWatches.inc();
   }
 
   /**
@@ -85,6 +88,7 @@ export class JobWatch implements LiveEventListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.openWatches.dec();
     this.live.unwatch(this.jobId, this);
   }
 

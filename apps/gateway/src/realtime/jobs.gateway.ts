@@ -29,6 +29,7 @@ import { LOGGER } from '../tokens';
 import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { SLOW_CONSUMER_NOTICE, SocketOutbox } from './socket-outbox';
 import { TokenBucket } from './token-bucket';
 
@@ -58,6 +59,7 @@ export class JobsGateway
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   afterInit(namespace: JobsNamespace): void {
@@ -83,7 +85,9 @@ export class JobsGateway
 
   handleConnection(socket: JobsSocket): void {
     socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
-    socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, () => {
+    this.metrics.socketsConnected.inc();
+    socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, this.metrics, () => {
+      this.metrics.slowConsumerDisconnects.inc();
       this.logger.warn({ socket: socket.id, waiting: socket.data.outbox.waiting }, 'slow consumer disconnected');
       socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
       socket.disconnect(true);
@@ -91,6 +95,8 @@ export class JobsGateway
   }
 
   handleDisconnect(socket: JobsSocket): void {
+    // Refused handshakes never reach handleConnection, so only count sockets that got an outbox.
+    if (socket.data.outbox) this.metrics.socketsConnected.dec();
     for (const watch of socket.data.watches?.values() ?? []) watch.close();
     socket.data.watches?.clear();
   }
@@ -115,7 +121,10 @@ export class JobsGateway
       if (socket.data.watches.get(jobId) === watch) socket.data.watches.delete(jobId);
     };
     const watch = this.watches.create(jobId, afterSeq, {
-      start: (snapshot, events) => reply({ ok: true, snapshot, events }),
+      start: (snapshot, events) => {
+        reply({ ok: true, snapshot, events });
+        this.metrics.recordBacklog(events.length, 'socket');
+      },
       deliver: (event) => socket.data.outbox.deliver(event),
       finish: () => forget(),
     });

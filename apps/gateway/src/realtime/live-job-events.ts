@@ -3,6 +3,7 @@ import type { JobEvent } from '@jobcast/contracts';
 import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { LOGGER } from '../tokens';
 
 /** Receives a job's events as they are published. */
@@ -34,6 +35,7 @@ export class LiveJobEvents implements OnApplicationShutdown {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
+    metrics: GatewayMetrics,
   ) {
     this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
     this.subscriber.on('smessage', (channel: string, message: string) => this.dispatch(channel, message));
@@ -43,6 +45,7 @@ export class LiveJobEvents implements OnApplicationShutdown {
     this.subscriber.on('close', () => {
       this.interrupted = true;
     });
+    this.subscriber.on('reconnecting', () => metrics.redisReconnects.inc({ connection: 'live' }));
     // ioredis re-subscribes every channel before it reports ready, so a re-read from here on misses nothing.
     this.subscriber.on('ready', () => {
       if (!this.interrupted) return;

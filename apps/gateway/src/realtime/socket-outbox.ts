@@ -1,4 +1,5 @@
 import { DisconnectReason, SocketEvent, type JobEvent } from '@jobcast/contracts';
+import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { JobsSocket } from './jobs-socket';
 
 /** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
@@ -23,6 +24,7 @@ export class SocketOutbox {
   constructor(
     private readonly socket: JobsSocket,
     private readonly limit: number,
+    private readonly metrics: GatewayMetrics,
     private readonly onOverflow: () => void,
   ) {
     socket.conn.on('packetCreate', () => (this.transportBacklog += 1));
@@ -37,7 +39,7 @@ export class SocketOutbox {
   deliver(event: JobEvent): void {
     if (this.overflowed) return;
     if (this.waiting === 0 && !this.congested()) {
-      this.socket.emit(SocketEvent.JOB_EVENT, event);
+      this.send(event);
       return;
     }
     this.hold(event);
@@ -52,6 +54,7 @@ export class SocketOutbox {
     const previous = newest === undefined ? undefined : this.queue[newest];
     if (newest !== undefined && previous?.type === 'progress' && event.type === 'progress') {
       this.queue[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
+      this.metrics.eventsConflated.inc();
       return;
     }
     this.newestByJob.set(event.jobId, this.queue.length);
@@ -65,12 +68,17 @@ export class SocketOutbox {
       this.queue[index] = undefined;
       this.head += 1;
       if (this.newestByJob.get(event.jobId) === index) this.newestByJob.delete(event.jobId);
-      this.socket.emit(SocketEvent.JOB_EVENT, event);
+      this.send(event);
     }
     if (this.waiting === 0 && this.head > 0) {
       this.queue = [];
       this.head = 0;
     }
+  }
+
+  private send(event: JobEvent): void {
+    this.socket.emit(SocketEvent.JOB_EVENT, event);
+    this.metrics.recordDelivery(event, 'socket');
   }
 
   private congested(): boolean {

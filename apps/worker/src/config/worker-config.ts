@@ -11,6 +11,8 @@ export const WorkerEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape).exte
   WORKER_LOCK_MS: durationMs('ms').default(30_000),
   /** How often workers look for jobs whose worker died. @default 30s */
   WORKER_STALLED_INTERVAL_MS: durationMs('ms').default(30_000),
+  /** Port of the worker's /healthz and /metrics; 0 turns them off. @default 9464 */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;

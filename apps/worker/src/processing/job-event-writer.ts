@@ -1,6 +1,7 @@
-import type { JobEventBody } from '@jobcast/contracts';
+import { isTerminalEvent, type JobEventBody } from '@jobcast/contracts';
 import { type JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import type { Logger } from 'pino';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 
 /** The job finished elsewhere (cancelled, say) while this worker was still running it. */
 export class JobFinishedElsewhere extends Error {
@@ -21,6 +22,7 @@ export class JobEventWriter {
     private readonly jobId: string,
     private readonly eventLog: JobEventLog,
     private readonly logger: Logger,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   /** Resolves false when the job had already finished, so the event was not logged. */
@@ -38,6 +40,8 @@ export class JobEventWriter {
   private async appendNow(body: JobEventBody): Promise<boolean> {
     try {
       await this.eventLog.append(this.jobId, body);
+      if (isTerminalEvent(body)) this.metrics.jobsFinished.inc({ status: body.type });
+      if (body.type === 'retrying') this.metrics.attemptsFailed.inc();
       return true;
     } catch (error) {
       if (!(error instanceof JobLogAppendError)) throw error;

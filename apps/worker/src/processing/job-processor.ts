@@ -3,6 +3,7 @@ import { type JobEventLog } from '@jobcast/job-log';
 import { type JobTypeRegistry, type JobContext, type JobType } from '@jobcast/job-types';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { JobEventWriter, JobFinishedElsewhere } from './job-event-writer';
 import { ProgressThrottle, toPercent } from './progress-throttle';
 import { AbortReason, type QueuedJobData } from './queued-job';
@@ -32,12 +33,26 @@ export class JobProcessor {
     private readonly eventLog: JobEventLog,
     private readonly registry: JobTypeRegistry,
     private readonly logger: Logger,
+    private readonly metrics: WorkerMetrics,
     private readonly options: JobProcessorOptions,
   ) {}
 
   async process(job: Job<QueuedJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<unknown> {
+    this.metrics.jobsActive.inc();
+    try {
+      return await this.processAttempt(job, token, signal);
+    } finally {
+      this.metrics.jobsActive.dec();
+    }
+  }
+
+  private async processAttempt(
+    job: Job<QueuedJobData>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     const { jobId } = job.data;
-    const writer = new JobEventWriter(jobId, this.eventLog, this.logger.child({ jobId }));
+    const writer = new JobEventWriter(jobId, this.eventLog, this.logger.child({ jobId }), this.metrics);
     const number = Math.max(1, job.attemptsStarted);
     const record = await this.eventLog.getRecord(jobId);
     if (!record) throw new UnrecoverableError(`job ${jobId} has no snapshot (expired?)`);

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import type { JobEvent } from '@jobcast/contracts';
+import { createMetricsRegistry } from '@jobcast/observability';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** What the gateway measures: counters bumped on the delivery path, gauges read at scrape time. */
+@Injectable()
+export class GatewayMetrics {
+  readonly registry: Registry = createMetricsRegistry('gateway');
+
+  readonly socketsConnected = new Gauge({
+    name: 'jobcast_sockets_connected',
+    help: 'Connected Socket.IO clients',
+    registers: [this.registry],
+  });
+  readonly subscriptions = new Gauge({
+    name: 'jobcast_subscriptions',
+    help: 'Open job watches (sockets and SSE)',
+    registers: [this.registry],
+  });
+  readonly eventsDelivered = new Counter({
+    name: 'jobcast_events_delivered_total',
+    help: 'Job events handed to clients',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly deliveryLatency = new Histogram({
+    name: 'jobcast_event_delivery_latency_seconds',
+    help: "From the event's publish (its `at`) to its hand-off to a client",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly eventsConflated = new Counter({
+    name: 'jobcast_events_conflated_total',
+    help: 'Progress events replaced by a newer one while a slow socket could not take them',
+    registers: [this.registry],
+  });
+  readonly slowConsumerDisconnects = new Counter({
+    name: 'jobcast_slow_consumer_disconnects_total',
+    help: 'Sockets dropped because too many events waited for them',
+    registers: [this.registry],
+  });
+  readonly redisReconnects = new Counter({
+    name: 'jobcast_redis_reconnects_total',
+    help: 'Reconnections of Redis connections',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+  readonly queueJobs = new Gauge({
+    name: 'jobcast_queue_jobs',
+    help: 'Jobs in the BullMQ queue by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  /** Logged events sent with a subscribe ack or an SSE head: delivered, but not live, so no latency. */
+  recordBacklog(count: number, transport: 'socket' | 'sse'): void {
+    this.eventsDelivered.inc({ transport }, count);
+  }
+
+  recordDelivery(event: JobEvent, transport: 'socket' | 'sse', now = Date.now()): void {
+    this.eventsDelivered.inc({ transport });
+    this.deliveryLatency.observe(Math.max(0, now - event.at) / 1000);
+  }
+}

@@ -1,0 +1,30 @@
+import { createMetricsRegistry } from '@jobcast/observability';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** What a worker measures. */
+export class WorkerMetrics {
+  readonly registry: Registry = createMetricsRegistry('worker');
+
+  readonly jobsFinished = new Counter({
+    name: 'jobcast_jobs_finished_total',
+    help: 'Jobs this worker ended, by final status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly attemptsFailed = new Counter({
+    name: 'jobcast_attempts_failed_total',
+    help: 'Attempts that failed and were retried',
+    registers: [this.registry],
+  });
+  readonly jobsActive = new Gauge({
+    name: 'jobcast_jobs_active',
+    help: 'Jobs this worker is running now',
+    registers: [this.registry],
+  });
+  readonly redisReconnects = new Counter({
+    name: 'jobcast_redis_reconnects_total',
+    help: 'Reconnections of Redis connections',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+}

@@ -1,0 +1,100 @@
+import type { JobEvent } from '@jobcast/contracts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack, signToken } from '../support/e2e-stack';
+import { parseSse, request, submitJob } from '../support/http-api';
+import { EventCollector, connected, openSocket } from '../support/raw-socket';
+import { expectCompleteSequence, watchWithClient, type Watcher } from '../support/watchers';
+
+/** The value of one Prometheus sample, by metric name and label text. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((row) => row.startsWith(`${name}{`) && row.includes(labels));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+describe('operating Jobcast', () => {
+  const stack = new E2eStack({ gateways: 2, workers: 1, env: { SHUTDOWN_GRACE_MS: '3000' } });
+  let token: string;
+  const watchers: Watcher[] = [];
+
+  beforeAll(async () => {
+    await stack.start();
+    token = await signToken('alice');
+  });
+  afterAll(async () => {
+    for (const watcher of watchers) watcher.client.close();
+    await stack.stop();
+  });
+
+  it('exposes Prometheus metrics on gateways and workers', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 5, intervalMs: 20 } });
+    const socket = openSocket(stack.url(0), token);
+    await connected(socket);
+    const collector = new EventCollector(socket, job.id);
+    await collector.subscribe();
+    await collector.waitFor();
+    const sse = parseSse((await request<string>(`${stack.url(0)}/jobs/${job.id}/events`, { token })).body);
+    expect(sse).toHaveLength(8);
+
+    const gateway = (await request<string>(`${stack.url(0)}/metrics`)).body;
+    expect(sample(gateway, 'jobcast_sockets_connected')).toBe(1);
+    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="socket"')).toBe(8);
+    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="sse"')).toBe(8);
+    // Latency is measured on live events only; the ack's backlog is history.
+    const live = sample(gateway, 'jobcast_event_delivery_latency_seconds_count') ?? 0;
+    expect(live).toBeGreaterThanOrEqual(8 - (collector.ack?.ok ? collector.ack.events.length : 8));
+    expect((sample(gateway, 'jobcast_event_delivery_latency_seconds_sum') ?? Infinity) / live).toBeLessThan(0.5);
+    expect(sample(gateway, 'jobcast_queue_jobs', 'state="completed"')).toBeGreaterThanOrEqual(1);
+    expect(sample(gateway, 'jobcast_queue_jobs', 'state="waiting"')).toBe(0);
+    expect(sample(gateway, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
+    expect(sample(gateway, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    socket.disconnect();
+
+    const workerUrl = `http://127.0.0.1:${stack.stack.workerMetricsPorts[0]}`;
+    expect((await request(`${workerUrl}/healthz`)).status).toBe(200);
+    const worker = (await request<string>(`${workerUrl}/metrics`)).body;
+    expect(sample(worker, 'jobcast_jobs_finished_total', 'status="completed"')).toBeGreaterThanOrEqual(1);
+    expect(sample(worker, 'jobcast_jobs_active')).toBe(0);
+  });
+
+  it('logs JSON lines with the request id and the job id', async () => {
+    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } });
+    const answer = await request(`${stack.url(1)}/jobs/${job.id}`, { token, headers: { 'x-request-id': 'trace-42' } });
+    expect(answer.headers.get('x-request-id')).toBe('trace-42');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = readFileSync(join(stack.stack.logDir, 'gateway-2.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { req?: { id?: string }; jobId?: string; level: number; service: string });
+    expect(lines.every((line) => line.service === 'gateway')).toBe(true);
+    expect(lines.find((line) => line.req?.id === 'trace-42')).toMatchObject({ jobId: job.id, level: 30 });
+  });
+
+  it('a rolling restart of both gateways mid-job costs no watcher an event', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 60, intervalMs: 60 } });
+    const group = [0, 1, 0, 1].map((first) => {
+      const watcher = watchWithClient([stack.url(first), stack.url(1 - first)], token, job.id);
+      watchers.push(watcher);
+      return watcher;
+    });
+    const notices: string[] = [];
+    const raw = openSocket(stack.url(0), token);
+    raw.on('gateway:disconnect', (notice) => notices.push(notice.reason));
+    await connected(raw);
+    await new EventCollector(raw, job.id).subscribe();
+    for (const gateway of stack.stack.gateways) {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      const stoppedAt = Date.now();
+      gateway.kill('SIGTERM');
+      await gateway.exited();
+      expect(Date.now() - stoppedAt).toBeLessThan(3000 + 1000);
+      await gateway.start();
+    }
+    const terminal = await Promise.all(group.map((watcher) => watcher.done));
+    expect(terminal.map((event: JobEvent) => event.type)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    for (const watcher of group) expectCompleteSequence(watcher.events);
+    expect(notices).toEqual(['SHUTTING_DOWN']);
+    raw.disconnect();
+  });
+});
