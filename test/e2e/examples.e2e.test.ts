@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack } from '../support/e2e-stack';
+
+const root = join(__dirname, '..', '..');
+const run = promisify(execFile);
+
+/** The README's examples are files the tests run, and the README must show them exactly as they are. */
+describe('README examples', () => {
+  const stack = new E2eStack({ gateways: 2, workers: 1 });
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop());
+
+  it('watches a job with nothing but socket.io-client', async () => {
+    const example = readFileSync(join(root, 'examples/watch-a-job.mjs'), 'utf8');
+    expect(readme).toContain(example);
+    const { stdout } = await run(process.execPath, [join(root, 'examples/watch-a-job.mjs')], {
+      env: { ...process.env, JOBCAST_URL: stack.url(0) },
+      timeout: 30_000,
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual([
+      '1 queued',
+      '2 started',
+      '3 progress',
+      '4 progress',
+      '5 progress',
+      '6 progress',
+      '7 progress',
+      '8 completed',
+    ]);
+    expect(lines.at(-1)).toBe('8 completed {"result":{"steps":5}}');
+  });
+
+  it('watches a job with the typed client across both gateways', async () => {
+    const example = readFileSync(join(root, 'examples/watch-with-typed-client.mjs'), 'utf8');
+    expect(readme).toContain(example);
+    const { stdout } = await run(process.execPath, [join(root, 'examples/watch-with-typed-client.mjs')], {
+      env: { ...process.env, JOBCAST_URLS: `${stack.url(0)},${stack.url(1)}` },
+      timeout: 30_000,
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines.at(-2)).toBe('100% 16 of 16 MiB');
+    expect(lines.at(-1)).toMatch(/^completed \{"result":\{"sha256":"[0-9a-f]{64}","bytes":16777216\}\}$/);
+  });
+});
