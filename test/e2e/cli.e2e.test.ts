@@ -1,0 +1,143 @@
+import type { JobSnapshot } from '@jobcast/contracts';
+import { execFile, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack } from '../support/e2e-stack';
+import { request } from '../support/http-api';
+
+/** The built CLI, run as a user would run `jobcast`. */
+const CLI = resolve(__dirname, '..', '..', 'tools', 'cli', 'dist', 'main.js');
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('the jobcast CLI', () => {
+  const stack = new E2eStack({ gateways: 2, workers: 1 });
+  let token = '';
+
+  /** The environment a user would have, without the test runner's own JOBCAST_* settings. */
+  function cliEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, JOBCAST_URL: `${stack.url(0)},${stack.url(1)}` };
+    delete env.JOBCAST_TOKEN;
+    if (token) env.JOBCAST_TOKEN = token;
+    return env;
+  }
+
+  function jobcast(...args: string[]): Promise<CliRun> {
+    return new Promise((done) => {
+      execFile(process.execPath, [CLI, ...args], { env: cliEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  beforeAll(async () => {
+    await stack.start();
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+  });
+
+  it('token: prints a dev token that the other commands take from JOBCAST_TOKEN', async () => {
+    const run = await jobcast('token', '--sub', 'erin', '--url', stack.url(1));
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    token = run.stdout.trim();
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+  });
+
+  it('submit --watch: one line per event when not on a terminal, then the result; exit 0', async () => {
+    const run = await jobcast(
+      'submit',
+      'demo.steps',
+      '--payload',
+      JSON.stringify({ steps: 10, intervalMs: 50, log: true }),
+      '--watch',
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^job [\w-]+ \(demo\.steps\)$/);
+    expect(lines).toContain('queued');
+    expect(lines).toContain('started (attempt 1)');
+    expect(lines).toContain('[info] finished step 10');
+    expect(lines).toContain('progress 100%  step  step 10 of 10');
+    expect(lines.some((line) => /^progress\s+\d+%\s+step\s+step \d+ of 10\s+ETA \d/.test(line))).toBe(true);
+    // No redrawing: not a terminal.
+    expect(run.stdout).not.toContain('\r');
+    const completedAt = lines.indexOf('completed');
+    expect(completedAt).toBeGreaterThan(0);
+    expect(JSON.parse(lines.slice(completedAt + 1).join('\n'))).toEqual({ steps: 10 });
+  });
+
+  it('submit --watch of a failing job shows the error; exit 1', async () => {
+    const run = await jobcast(
+      'submit',
+      'demo.steps',
+      '--payload',
+      JSON.stringify({ steps: 5, intervalMs: 10, failAt: 2 }),
+      '--attempts',
+      '1',
+      '--watch',
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('failed after 1 attempt(s): demo.steps failed at step 2 on attempt 1');
+    const errorAt = run.stdout.indexOf('{');
+    expect(JSON.parse(run.stdout.slice(errorAt))).toEqual({
+      error: expect.objectContaining({ message: 'demo.steps failed at step 2 on attempt 1' }) as unknown,
+    });
+  });
+
+  it('status prints the snapshot as JSON; submit without --watch prints the job', async () => {
+    const submitted = await jobcast('submit', 'demo.steps', '--payload', '{"steps":2,"intervalMs":10}');
+    expect(submitted.code).toBe(0);
+    const job = JSON.parse(submitted.stdout) as JobSnapshot;
+    expect(job).toMatchObject({ type: 'demo.steps', status: 'queued' });
+    const watched = await jobcast('watch', job.id);
+    expect(watched.code).toBe(0);
+
+    const run = await jobcast('status', job.id, '--url', stack.url(1));
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      id: job.id,
+      status: 'completed',
+      percent: 100,
+      result: { steps: 2 },
+    } satisfies Partial<JobSnapshot>);
+  });
+
+  it('watch of a job that is cancelled meanwhile; exit 2', async () => {
+    const submitted = await jobcast('submit', 'demo.steps', '--payload', '{"steps":200,"intervalMs":100}');
+    const job = JSON.parse(submitted.stdout) as JobSnapshot;
+    const child = spawn(process.execPath, [CLI, 'watch', job.id], { env: cliEnv() });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    await expect.poll(() => stdout, { timeout: 30_000 }).toMatch(/progress\s+\d+%/);
+    const cancel = await request(`${stack.url(1)}/jobs/${job.id}/cancel`, { token, method: 'POST' });
+    expect(cancel.status).toBe(202);
+    expect(await exited).toBe(2);
+    expect(stdout.trimEnd().split('\n').at(-1)).toMatch(/^cancelled/);
+  });
+
+  it('watch or status of an unknown job: JOB_NOT_FOUND, exit 3', async () => {
+    const watched = await jobcast('watch', 'no-such-job');
+    expect(watched).toMatchObject({ code: 3, stdout: expect.not.stringContaining('completed') as unknown });
+    expect(watched.stderr).toMatch(/^jobcast: JOB_NOT_FOUND: /);
+    const status = await jobcast('status', 'no-such-job');
+    expect(status.code).toBe(3);
+    expect(status.stderr).toMatch(/^jobcast: JOB_NOT_FOUND: /);
+  });
+
+  it('usage errors: exit 3 with USAGE and the usage text', async () => {
+    const run = await jobcast('submit', 'demo.steps', '--payload', '{not json');
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^jobcast: USAGE: --payload is not JSON/);
+    expect(run.stderr).toContain('Usage: jobcast <command> [options]');
+    expect((await jobcast('watch')).stderr).toMatch(/^jobcast: USAGE: watch needs JOB_ID/);
+    expect((await jobcast('status', 'x', '--watch')).stderr).toMatch(/--watch is not an option of status/);
+  });
+});

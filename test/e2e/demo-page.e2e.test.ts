@@ -1,0 +1,135 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack } from '../support/e2e-stack';
+
+/** Debian's Chromium (`apt-get install -y chromium`): the test never downloads a browser. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-sync',
+];
+const SCREENSHOT = resolve(__dirname, '..', '..', 'test-output', 'demo-page.png');
+
+/**
+ * The two gateways by name, as a deployment without a load balancer would expose them: the browser maps
+ * the names to the gateways' ports, and each gateway lists both origins in CORS_ORIGINS, so the page
+ * served by one may open its socket to the other.
+ */
+const HOST_A = 'gateway-a.jobcast.test';
+const HOST_B = 'gateway-b.jobcast.test';
+
+const testId = (scope: Page | Locator, id: string): Locator => scope.locator(`[data-testid="${id}"]`);
+
+/** Polls until the page shows what is expected: the page is live, so this waits on the job, not a timer. */
+const until = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000, interval: 50 });
+
+describe('the demo page', () => {
+  const stack = new E2eStack({ gateways: 2, env: { CORS_ORIGINS: `http://${HOST_A},http://${HOST_B}` } });
+  let userDataDir: string | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `The demo page test drives Debian's Chromium at ${CHROMIUM}, which is not installed: run \`apt-get install -y chromium\``,
+      );
+    }
+    await stack.start();
+    const portOf = (gateway: number): string => new URL(stack.url(gateway)).port;
+    userDataDir = mkdtempSync(join(tmpdir(), 'jobcast-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        ...CHROMIUM_ARGS,
+        `--host-resolver-rules=MAP ${HOST_A}:80 127.0.0.1:${portOf(0)}, MAP ${HOST_B}:80 127.0.0.1:${portOf(1)}`,
+      ],
+      viewport: { width: 1200, height: 900 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await stack.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Submits demo.steps from the form; answers the new job's id (the newest job is listed first). */
+  async function submitSteps(steps: number, intervalMs: number): Promise<string> {
+    const before = await testId(page, 'job').count();
+    await testId(page, 'job-type').selectOption('demo.steps');
+    await testId(page, 'steps').fill(String(steps));
+    await testId(page, 'interval-ms').fill(String(intervalMs));
+    await testId(page, 'log-steps').check();
+    await testId(page, 'submit-job').click();
+    await until(() => testId(page, 'job').count()).toBe(before + 1);
+    const jobId = await testId(page, 'job').first().getAttribute('data-job-id');
+    if (!jobId) throw new Error('the new job has no data-job-id');
+    return jobId;
+  }
+
+  const jobCard = (jobId: string): Locator => page.locator(`[data-testid="job"][data-job-id="${jobId}"]`);
+
+  async function expectCompleted(jobId: string, steps: number): Promise<void> {
+    const job = jobCard(jobId);
+    await until(() => testId(job, 'job-status').textContent()).toBe('completed');
+    expect(await testId(job, 'job-percent').textContent()).toBe('100%');
+    expect(await testId(job, 'job-progress').getAttribute('aria-valuenow')).toBe('100');
+    expect(await testId(job, 'job-message').textContent()).toBe(`step ${steps} of ${steps}`);
+    expect(JSON.parse((await testId(job, 'job-result').textContent()) ?? '')).toEqual({ steps });
+    expect(await testId(job, 'job-log').textContent()).toContain(`finished step ${steps}`);
+    expect(await testId(job, 'job-cancel').isDisabled()).toBe(true);
+  }
+
+  it('submits a job and shows it live to 100%, then moves to the other gateway when its own dies', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`http://${HOST_A}/?gateways=http://${HOST_B}`);
+
+    await testId(page, 'user-name').fill('dana');
+    await testId(page, 'get-token').click();
+    await until(() => testId(page, 'signed-in').textContent()).toContain('dana');
+    await until(() => testId(page, 'connection-state').getAttribute('data-state')).toBe('connected');
+    await until(() => testId(page, 'gateway-id').textContent()).toBe('gateway-1');
+    expect(await testId(page, 'connected-url').textContent()).toBe(`http://${HOST_A}`);
+
+    const first = await submitSteps(30, 100);
+    await expectCompleted(first, 30);
+
+    const second = await submitSteps(30, 100);
+    const percent = async (): Promise<number> =>
+      Number((await testId(jobCard(second), 'job-percent').textContent())?.replace('%', ''));
+    await until(percent).toBeGreaterThanOrEqual(20);
+    stack.stack.gateways[0]?.kill('SIGKILL');
+
+    // The page says it lost its gateway, then carries on through the other one.
+    await until(() => testId(page, 'connection-log').textContent()).toContain('reconnecting…');
+    await until(() => testId(page, 'gateway-id').textContent()).toBe('gateway-2');
+    expect(await testId(page, 'connection-state').getAttribute('data-state')).toBe('connected');
+    expect(await testId(page, 'connected-url').textContent()).toBe(`http://${HOST_B}`);
+    await expectCompleted(second, 30);
+
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // Signing in again on the surviving gateway lists both jobs (GET /jobs), newest first, as they ended.
+    await page.goto(`http://${HOST_B}/`);
+    await testId(page, 'user-name').fill('dana');
+    await testId(page, 'get-token').click();
+    await until(() => testId(page, 'job').count()).toBe(2);
+    const listed = await Promise.all((await testId(page, 'job').all()).map((job) => job.getAttribute('data-job-id')));
+    expect(listed).toEqual([second, first]);
+    await expectCompleted(first, 30);
+    await expectCompleted(second, 30);
+    expect(errors).toEqual([]);
+  });
+});

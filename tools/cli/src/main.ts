@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+import { connect, JobcastError } from '@jobcast/client';
+import {
+  JobSnapshotSchema,
+  SubmitJobResponseSchema,
+  type DevTokenRequest,
+  type JobEvent,
+  type SubmitJobRequest,
+} from '@jobcast/contracts';
+import { parseArgs } from 'node:util';
+import { CliError, ExitCode } from './cli-error';
+import { GatewayHttp, type Parser } from './gateway-http';
+import { WatchView } from './watch-view';
+
+const DEFAULT_URL = 'http://localhost:3000';
+
+const USAGE = `Usage: jobcast <command> [options]
+
+Commands:
+  token --sub NAME [--tenant T]     print a dev token (from a gateway started with DEV_TOKENS=1)
+  submit TYPE [--payload JSON] [--attempts N] [--idempotency-key K] [--watch]
+                                    submit a job and print it, or watch it to its end with --watch
+  watch JOB_ID                      follow a job live: progress bar, percent, stage, message, ETA and
+                                    log lines, then its result or error
+  status JOB_ID                     print the job's snapshot as JSON
+
+Options:
+  --url URL[,URL...]  gateways, tried in that order (env JOBCAST_URL; default ${DEFAULT_URL})
+  --token TOKEN       bearer token (env JOBCAST_TOKEN)
+  -h, --help          show this help
+
+Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code is printed).`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  sub: { type: 'string' },
+  tenant: { type: 'string' },
+  payload: { type: 'string' },
+  attempts: { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  watch: { type: 'boolean' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Each command: its positional argument, if any, and the options it takes beside --url and --token. */
+const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
+  token: { options: ['sub', 'tenant'] },
+  submit: { argument: 'TYPE', options: ['payload', 'attempts', 'idempotency-key', 'watch'] },
+  watch: { argument: 'JOB_ID', options: [] },
+  status: { argument: 'JOB_ID', options: [] },
+};
+
+const tokenAnswer: Parser<{ token: string }> = {
+  parse: (input) => {
+    const token = (input as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string') throw new TypeError('no token');
+    return { token };
+  },
+};
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError('USAGE', error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  const [name, argument, ...extra] = positionals;
+  if (values.help || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return ExitCode.COMPLETED;
+  }
+  if (name === undefined) throw new CliError('USAGE', 'No command given');
+  const command = COMMANDS[name];
+  if (!command) throw new CliError('USAGE', `Unknown command "${name}"`);
+  if (command.argument && argument === undefined) throw new CliError('USAGE', `${name} needs ${command.argument}`);
+  const unexpected = command.argument ? extra : [argument, ...extra].filter((value) => value !== undefined);
+  if (unexpected.length > 0) throw new CliError('USAGE', `Unexpected argument "${unexpected[0]}"`);
+  for (const option of Object.keys(values) as OptionName[]) {
+    if (!['url', 'token', 'help', ...command.options].includes(option))
+      throw new CliError('USAGE', `--${option} is not an option of ${name}`);
+  }
+
+  const urls = gatewayUrls(values.url ?? process.env.JOBCAST_URL ?? DEFAULT_URL);
+  if (name === 'token') {
+    if (!values.sub) throw new CliError('USAGE', 'token needs --sub NAME');
+    const request: DevTokenRequest = { sub: values.sub, ...(values.tenant !== undefined && { tenant: values.tenant }) };
+    const { token } = await new GatewayHttp(urls).request('POST', '/auth/dev-token', tokenAnswer, request);
+    process.stdout.write(`${token}\n`);
+    return ExitCode.COMPLETED;
+  }
+
+  const token = values.token ?? process.env.JOBCAST_TOKEN;
+  if (!token) {
+    throw new CliError(
+      'USAGE',
+      `${name} needs a token: --token or JOBCAST_TOKEN (\`jobcast token --sub NAME\` gives a dev one)`,
+    );
+  }
+  const http = new GatewayHttp(urls, token);
+  const target = argument as string;
+  switch (name) {
+    case 'status': {
+      const snapshot = await http.request('GET', `/jobs/${encodeURIComponent(target)}`, JobSnapshotSchema);
+      process.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+      return ExitCode.COMPLETED;
+    }
+    case 'watch':
+      return watchJob(urls, token, target);
+    default: {
+      const request: SubmitJobRequest = {
+        type: target,
+        ...(values.payload !== undefined && { payload: parseJson(values.payload, '--payload') }),
+        ...(values.attempts !== undefined && { attempts: parseCount(values.attempts, '--attempts') }),
+        ...(values['idempotency-key'] !== undefined && { idempotencyKey: values['idempotency-key'] }),
+      };
+      const { job } = await http.request('POST', '/jobs', SubmitJobResponseSchema, request);
+      if (!values.watch) {
+        process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+        return ExitCode.COMPLETED;
+      }
+      process.stdout.write(`job ${job.id} (${job.type})\n`);
+      return watchJob(urls, token, job.id);
+    }
+  }
+}
+
+/** Follows the job with the typed client (which reconnects and resumes by itself) to its end. */
+async function watchJob(urls: string[], token: string, jobId: string): Promise<number> {
+  const view = new WatchView(process.stdout);
+  const client = connect({ urls, token });
+  const interrupted = (): void => {
+    view.endBar();
+    client.close();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  client.onState((state, url, notice) => view.connection(state, url, notice));
+  const watch = client.watch(jobId);
+  watch.onEvent((event) => view.event(event, watch.snapshot));
+  let terminal: JobEvent;
+  try {
+    terminal = await watch.done;
+  } catch (error) {
+    view.endBar();
+    throw error instanceof JobcastError ? new CliError(error.code, error.message) : error;
+  } finally {
+    client.close();
+    process.off('SIGINT', interrupted);
+  }
+  view.finish(terminal);
+  if (terminal.type === 'completed') return ExitCode.COMPLETED;
+  return terminal.type === 'failed' ? ExitCode.FAILED : ExitCode.CANCELLED;
+}
+
+/** `--url`: one base URL or several, comma-separated. */
+function gatewayUrls(list: string): string[] {
+  const urls = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const url = URL.canParse(entry) ? new URL(entry) : undefined;
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+        throw new CliError('USAGE', `"${entry}" is not an http(s) URL`);
+      return url.origin;
+    });
+  if (urls.length === 0) throw new CliError('USAGE', '--url needs at least one URL');
+  return [...new Set(urls)];
+}
+
+function parseJson(text: string, option: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError('USAGE', `${option} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function parseCount(text: string, option: string): number {
+  if (!/^\d+$/.test(text)) throw new CliError('USAGE', `${option} must be a whole number`);
+  return Number(text);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof CliError) {
+      process.stderr.write(`jobcast: ${error.code}: ${error.message}\n`);
+      if (error.code === 'USAGE') process.stderr.write(`\n${USAGE}\n`);
+    } else {
+      process.stderr.write(
+        `jobcast: INTERNAL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    process.exitCode = ExitCode.ERROR;
+  },
+);
