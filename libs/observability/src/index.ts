@@ -1,2 +1,3 @@
 export * from './logger';
 export * from './metrics-registry';
+export * from './redis-reconnect-counter';

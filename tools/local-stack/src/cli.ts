@@ -16,8 +16,20 @@ const LauncherEnvSchema = z.object({
   LB: flag.default('0'),
   LB_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
   REDIS_URL: z.string().optional(),
+  /** Start a local 3-master Redis Cluster instead of one redis-server. */
+  REDIS_CLUSTER: flag.default('0'),
   JOBCAST_STATE_DIR: z.string().default(resolve(REPO_ROOT, '.jobcast')),
 });
+
+/**
+ * The local gateways' own origins: the demo page of one may then fail over to the others (`?gateways=`),
+ * which the Origin check would otherwise refuse as cross-site.
+ */
+function ownOrigins(firstPort: number, gateways: number): string {
+  return Array.from({ length: gateways }, (_, i) => firstPort + i)
+    .flatMap((port) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`])
+    .join(',');
+}
 
 function announce(message: string): void {
   process.stdout.write(`[jobcast] ${message}\n`);
@@ -33,8 +45,9 @@ async function main(): Promise<void> {
     gateways: env.GATEWAYS,
     workers: env.WORKERS,
     redisUrl: env.REDIS_URL,
+    cluster: isOn(env.REDIS_CLUSTER) ? { masters: 3 } : undefined,
     stateDir: env.JOBCAST_STATE_DIR,
-    env: { DEV_TOKENS: env.DEV_TOKENS },
+    env: { DEV_TOKENS: env.DEV_TOKENS, CORS_ORIGINS: process.env.CORS_ORIGINS ?? ownOrigins(env.PORT, env.GATEWAYS) },
     restartOnExit: true,
     lb: isOn(env.LB) ? { port: env.LB_PORT } : undefined,
     announce,
@@ -63,7 +76,11 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) stop('parent process exited');
   }, 500).unref();
   announce(
-    env.REDIS_URL ? `using Redis at ${env.REDIS_URL}` : 'starting redis-server (AOF on, data in .jobcast/redis)',
+    env.REDIS_URL
+      ? `using Redis at ${env.REDIS_URL}`
+      : isOn(env.REDIS_CLUSTER)
+        ? 'starting a 3-master Redis Cluster (AOF on, data in .jobcast/redis-cluster)'
+        : 'starting redis-server (AOF on, data in .jobcast/redis)',
   );
   try {
     await stack.start();
@@ -73,6 +90,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (stack.redis) announce(`redis      ${stack.redisUrl}  pid ${stack.redis.pid}`);
+  if (stack.redisCluster) announce(`redis      cluster ${stack.redisCluster.clusterNodes}`);
   stack.gateways.forEach((gateway, i) => announce(`${gateway.name}  ${stack.gatewayUrls[i]}  pid ${gateway.pid}`));
   stack.workers.forEach((worker) => announce(`${worker.name}   pid ${worker.pid}`));
   if (stack.lb) announce(`lb         ${stack.lbUrl}  pid ${stack.lb.pid}  (nginx, in front of the gateways)`);

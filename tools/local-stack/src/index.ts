@@ -3,5 +3,6 @@ export * from './free-port';
 export * from './local-stack';
 export * from './managed-process';
 export * from './nginx-load-balancer';
+export * from './redis-cluster';
 export * from './redis-server';
 export * from './debian-package';

@@ -4,6 +4,7 @@ import { appProcess } from './app-processes';
 import { freePort } from './free-port';
 import type { ManagedProcess } from './managed-process';
 import { ensureNginx, nginxLoadBalancerProcess } from './nginx-load-balancer';
+import { RedisCluster } from './redis-cluster';
 import { ensureRedisServer, redisServerProcess } from './redis-server';
 
 export interface LocalStackOptions {
@@ -13,6 +14,8 @@ export interface LocalStackOptions {
   workers: number;
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
+  /** Start a local Redis Cluster of this many masters instead of one redis-server. */
+  cluster?: { masters: number };
   /** Where Redis keeps its AOF and the processes their logs. */
   stateDir: string;
   /** Added to every app's environment. */
@@ -25,12 +28,14 @@ export interface LocalStackOptions {
 }
 
 /**
- * The same topology as docker-compose.yml, as local processes: one redis-server (unless REDIS_URL is
- * given), N gateways on consecutive ports and M workers, all sharing one environment, and optionally the
- * nginx load balancer in front of the gateways.
+ * The same topology as docker-compose.yml, as local processes: one redis-server (or a local Redis Cluster
+ * with `cluster`, or none when REDIS_URL is given), N gateways on consecutive ports and M workers, all
+ * sharing one environment, and optionally the nginx load balancer in front of the gateways.
  */
 export class LocalStack {
   redis: ManagedProcess | undefined;
+  /** The local Redis Cluster, when started with `cluster`. */
+  redisCluster: RedisCluster | undefined;
   lb: ManagedProcess | undefined;
   readonly gateways: ManagedProcess[] = [];
   readonly workers: ManagedProcess[] = [];
@@ -57,13 +62,34 @@ export class LocalStack {
   }
 
   get all(): ManagedProcess[] {
-    return [...(this.lb ? [this.lb] : []), ...this.gateways, ...this.workers, ...(this.redis ? [this.redis] : [])];
+    return [
+      ...(this.lb ? [this.lb] : []),
+      ...this.gateways,
+      ...this.workers,
+      ...(this.redis ? [this.redis] : []),
+      ...(this.redisCluster?.nodes ?? []),
+    ];
   }
 
   async start(): Promise<void> {
     const { options, logDir } = this;
+    let clusterEnv: NodeJS.ProcessEnv = {};
     if (options.redisUrl) {
       this.redisUrl = options.redisUrl;
+    } else if (options.cluster) {
+      this.redisCluster = new RedisCluster({
+        binary: ensureRedisServer(options.announce ?? (() => undefined)),
+        masters: options.cluster.masters,
+        dataDir: join(options.stateDir, 'redis-cluster'),
+        logDir,
+        appendFsync: options.redisAppendFsync,
+        restartOnExit: options.restartOnExit,
+        announce: options.announce,
+      });
+      await this.redisCluster.start();
+      // The apps take the cluster's seeds from REDIS_CLUSTER_NODES; REDIS_URL still names one node for tools.
+      this.redisUrl = `redis://127.0.0.1:${this.redisCluster.ports[0]}`;
+      clusterEnv = { REDIS_CLUSTER_NODES: this.redisCluster.clusterNodes };
     } else {
       this.redisPort = await freePort();
       this.redisUrl = `redis://127.0.0.1:${this.redisPort}`;
@@ -83,6 +109,7 @@ export class LocalStack {
       JWT_SECRET: process.env.JWT_SECRET ?? randomBytes(32).toString('hex'),
       ...options.env,
       REDIS_URL: this.redisUrl,
+      ...clusterEnv,
     };
     for (let i = 0; i < options.gateways; i += 1) {
       const port = options.port === 0 ? await freePort() : options.port + i;
@@ -134,5 +161,6 @@ export class LocalStack {
     await this.lb?.dispose();
     await Promise.all([...this.gateways, ...this.workers].map((process) => process.dispose()));
     await this.redis?.dispose();
+    await this.redisCluster?.stop();
   }
 }

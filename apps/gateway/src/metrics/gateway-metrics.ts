@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JobEvent } from '@jobcast/contracts';
-import { createMetricsRegistry } from '@jobcast/observability';
+import { createMetricsRegistry, redisReconnectCounter } from '@jobcast/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** What the gateway measures: counters bumped on the delivery path, gauges read at scrape time. */
@@ -40,12 +40,7 @@ export class GatewayMetrics {
     help: 'Sockets dropped because too many events waited for them',
     registers: [this.registry],
   });
-  readonly redisReconnects = new Counter({
-    name: 'jobcast_redis_reconnects_total',
-    help: 'Reconnections of Redis connections',
-    labelNames: ['connection'] as const,
-    registers: [this.registry],
-  });
+  readonly redisReconnects = redisReconnectCounter(this.registry);
   readonly queueJobs = new Gauge({
     name: 'jobcast_queue_jobs',
     help: 'Jobs in the BullMQ queue by state',

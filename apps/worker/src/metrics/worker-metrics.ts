@@ -1,4 +1,4 @@
-import { createMetricsRegistry } from '@jobcast/observability';
+import { createMetricsRegistry, redisReconnectCounter } from '@jobcast/observability';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** What a worker measures. */
@@ -21,10 +21,5 @@ export class WorkerMetrics {
     help: 'Jobs this worker is running now',
     registers: [this.registry],
   });
-  readonly redisReconnects = new Counter({
-    name: 'jobcast_redis_reconnects_total',
-    help: 'Reconnections of Redis connections',
-    labelNames: ['connection'] as const,
-    registers: [this.registry],
-  });
+  readonly redisReconnects = redisReconnectCounter(this.registry);
 }
