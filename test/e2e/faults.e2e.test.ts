@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { parseSse, request, submitJob } from '../support/http-api';
-import { EventCollector, connected, openSocket, type RawSocket } from '../support/raw-socket';
+import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
 import { watchWithClient, expectCompleteSequence, type Watcher } from '../support/watchers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,11 +27,8 @@ describe('nothing lost under faults', () => {
    * since it stays connected to a gateway that survives the fault.
    */
   async function rawWatch(jobId: string, gateway: number): Promise<EventCollector> {
-    const socket = openSocket(stack.url(gateway), token);
-    sockets.push(socket);
-    await connected(socket);
-    const collector = new EventCollector(socket, jobId);
-    await collector.subscribe();
+    const collector = await subscribeRaw(stack.url(gateway), token, jobId);
+    sockets.push(collector.socket);
     return collector;
   }
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { parseSse, request, submitJob } from '../support/http-api';
-import { EventCollector, connected, openSocket, range, seqs, type RawSocket } from '../support/raw-socket';
+import { range, seqs, subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
 import { expectCompleteSequence } from '../support/watchers';
 
 describe('behind the nginx load balancer', () => {
@@ -23,11 +23,8 @@ describe('behind the nginx load balancer', () => {
   }
 
   async function watchOverSocket(jobId: string, transports: string[]): Promise<EventCollector> {
-    const socket = openSocket(stack.lbUrl(), token, { transports });
-    sockets.push(socket);
-    await connected(socket);
-    const collector = new EventCollector(socket, jobId);
-    await collector.subscribe();
+    const collector = await subscribeRaw(stack.lbUrl(), token, jobId, { transports });
+    sockets.push(collector.socket);
     return collector;
   }
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
-import { EventCollector, connected, openSocket, type RawSocket } from '../support/raw-socket';
+import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
 import { expectCompleteSequence } from '../support/watchers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,11 +47,8 @@ describe('slow consumers', () => {
   const sockets: RawSocket[] = [];
 
   async function pollingSubscriber(jobId: string): Promise<EventCollector> {
-    const socket = openSocket(stack.url(0), token, { transports: ['polling'] });
-    sockets.push(socket);
-    await connected(socket);
-    const collector = new EventCollector(socket, jobId);
-    await collector.subscribe();
+    const collector = await subscribeRaw(stack.url(0), token, jobId, { transports: ['polling'] });
+    sockets.push(collector.socket);
     return collector;
   }
 

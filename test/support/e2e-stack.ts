@@ -12,6 +12,8 @@ export interface E2eStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Put nginx in front of the gateways, as docker compose does. */
   lb?: boolean;
+  /** Run on a local Redis Cluster of this many masters instead of one redis-server. */
+  clusterMasters?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export class E2eStack {
       stateDir: this.stateDir,
       redisAppendFsync: 'always',
       lb: options.lb ? { port: 0 } : undefined,
+      cluster: options.clusterMasters ? { masters: options.clusterMasters } : undefined,
       env: {
         JWT_SECRET: TEST_JWT_SECRET,
         DEV_TOKENS: '1',

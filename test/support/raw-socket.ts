@@ -108,3 +108,17 @@ export function seqs(events: readonly JobEvent[]): number[] {
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+/** Opens a bare socket, subscribes to the job and collects what arrives; the caller disconnects `socket`. */
+export async function subscribeRaw(
+  baseUrl: string,
+  token: string,
+  jobId: string,
+  options: Parameters<typeof openSocket>[2] = {},
+): Promise<EventCollector> {
+  const socket = openSocket(baseUrl, token, options);
+  await connected(socket);
+  const collector = new EventCollector(socket, jobId);
+  await collector.subscribe();
+  return collector;
+}

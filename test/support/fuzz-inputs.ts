@@ -1,0 +1,249 @@
+/**
+ * Seeded random inputs for fuzz tests: one PRNG (mulberry32), so a seed names a whole run's inputs and a
+ * failure is reproducible with `FUZZ_SEED=<seed>`.
+ */
+
+/** The seed of this run: `FUZZ_SEED` when set (to replay a failure), otherwise a fresh one. */
+export function fuzzSeed(): number {
+  const given = process.env.FUZZ_SEED;
+  if (given !== undefined && given !== '') {
+    const seed = Number(given);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`FUZZ_SEED: not a uint32: ${given}`);
+    return seed;
+  }
+  return Math.floor(Math.random() * 0x100000000) >>> 0;
+}
+
+/** mulberry32: tiny, fast, and good enough to pick inputs. */
+export class Rng {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** In [0, 1). */
+  next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** An integer in [min, max]. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  /** An integer in [min, max], small ones far more often: sizes, depths, lengths. */
+  skewed(min: number, max: number): number {
+    return min + Math.floor(this.next() ** 3 * (max - min + 1));
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('pick from nothing');
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+
+  /** Runs one of the makers, chosen by weight. */
+  weighted<T>(choices: ReadonlyArray<readonly [number, () => T]>): T {
+    const total = choices.reduce((sum, [weight]) => sum + weight, 0);
+    let roll = this.next() * total;
+    for (const [weight, make] of choices) {
+      roll -= weight;
+      if (roll < 0) return make();
+    }
+    const last = choices.at(-1);
+    if (!last) throw new Error('weighted: no choices');
+    return last[1]();
+  }
+
+  bytes(length: number): Buffer {
+    const buffer = Buffer.alloc(length);
+    for (let i = 0; i < length; i += 1) buffer[i] = this.int(0, 255);
+    return buffer;
+  }
+
+  string(alphabet: string | readonly string[], length: number): string {
+    let text = '';
+    for (let i = 0; i < length; i += 1) text += this.pick(alphabet as readonly string[]);
+    return text;
+  }
+}
+
+const range = (from: number, to: number): string =>
+  Array.from({ length: to - from + 1 }, (_, i) => String.fromCharCode(from + i)).join('');
+
+export const ALPHABETS = {
+  /** What a job id may be made of. */
+  id: range(0x30, 0x39) + range(0x41, 0x5a) + range(0x61, 0x7a) + '_-',
+  /** Printable ASCII. */
+  ascii: range(0x20, 0x7e),
+  /** What Node lets a client put in a header value: tab, printable ASCII, Latin-1. */
+  headerValue: '\t' + range(0x20, 0x7e) + range(0xa0, 0xff),
+  /** What may be in a header name (an HTTP token). */
+  headerName: range(0x61, 0x7a) + range(0x30, 0x39) + "-_!#$%&'*+.^`|~",
+  /** Characters that tend to break parsers, escapers and loggers. */
+  nasty: [
+    '\u0000',
+    '\u0001',
+    '\u001f',
+    '\u007f',
+    '\n',
+    '\r',
+    '\t',
+    '"',
+    "'",
+    '\\',
+    '/',
+    '%',
+    '{',
+    '}',
+    '[',
+    ']',
+    '$',
+    '<',
+    '>',
+    '&',
+    '?',
+    '#',
+    '*',
+    ':',
+    '\u00e9',
+    '\u00ff',
+    '\u0130',
+    '\u200b',
+    '\u200e',
+    '\u202e',
+    '\ufeff',
+    '\ufffd',
+    '\ud800',
+    '\udfff',
+    '\u{1f600}',
+    '\u{10ffff}',
+    '\u0301',
+    '\u4e2d',
+    '\u0645',
+  ],
+};
+
+/** A string of random kinds of characters, mostly short. */
+export function randomText(rng: Rng, maxLength = 40): string {
+  const length = rng.skewed(0, maxLength);
+  return rng.weighted<string>([
+    [4, () => rng.string(ALPHABETS.ascii, length)],
+    [2, () => rng.string(ALPHABETS.id, length)],
+    [3, () => rng.string(ALPHABETS.nasty, length)],
+    [1, () => rng.string([...ALPHABETS.ascii, ...ALPHABETS.nasty], length)],
+  ]);
+}
+
+/** Keys that prototype-pollution and injection bugs love. */
+export const NASTY_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '$where',
+  '$gt',
+  'a.b',
+  '',
+  ' ',
+  'then',
+  'jobId',
+  'afterSeq',
+  'type',
+  'payload',
+];
+
+/** Number literals, as JSON text: edges of int, float and safe-integer ranges. */
+export const NUMBER_LITERALS = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '0.5',
+  '1.5',
+  '-1.5',
+  '1e3',
+  '1e-7',
+  '2147483647',
+  '2147483648',
+  '4294967296',
+  '99999999999999',
+  '100000000000000',
+  '9007199254740991',
+  '9007199254740993',
+  '1e21',
+  '1e308',
+  '1e309',
+  '-1e309',
+  '123456789012345678901234567890',
+  '5e-324',
+];
+
+/** A random JSON value as text (so `__proto__` keys and duplicate keys survive as written). */
+export function randomJsonText(rng: Rng, depth = 3): string {
+  const scalar = (): string =>
+    rng.weighted<string>([
+      [2, () => rng.pick(['null', 'true', 'false'])],
+      [3, () => rng.pick(NUMBER_LITERALS)],
+      [2, () => String(rng.int(-1000, 1000))],
+      [4, () => JSON.stringify(randomText(rng))],
+    ]);
+  if (depth <= 0) return scalar();
+  return rng.weighted<string>([
+    [5, scalar],
+    [
+      2,
+      () =>
+        `[${Array.from({ length: rng.skewed(0, 6) }, () => randomJsonText(rng, depth - 1)).join(',')}]`,
+    ],
+    [
+      3,
+      () =>
+        `{${Array.from(
+          { length: rng.skewed(0, 6) },
+          () =>
+            `${JSON.stringify(rng.chance(0.3) ? rng.pick(NASTY_KEYS) : randomText(rng, 12))}:${randomJsonText(rng, depth - 1)}`,
+        ).join(',')}}`,
+    ],
+  ]);
+}
+
+/** A random JSON value, as `JSON.parse` makes it (own `__proto__` keys included). */
+export function randomJsonValue(rng: Rng, depth = 3): unknown {
+  return JSON.parse(randomJsonText(rng, depth)) as unknown;
+}
+
+/** JSON text nested `depth` levels deep: `[[[…]]]` or `{"a":{"a":…}}`, with `inner` at the bottom. */
+export function deepJsonText(depth: number, shape: 'array' | 'object', inner = '1'): string {
+  return shape === 'array'
+    ? '['.repeat(depth) + inner + ']'.repeat(depth)
+    : '{"a":'.repeat(depth) + inner + '}'.repeat(depth);
+}
+
+/** Text that is almost JSON: what a broken client or a proxy might send. */
+export function brokenJsonText(rng: Rng, valid: string): string {
+  return rng.weighted<string>([
+    [4, () => valid.slice(0, rng.int(0, Math.max(0, valid.length - 1)))],
+    [1, () => `${valid}${rng.pick(['}', ']', ',', 'garbage', '\u0000', '{}'])}`],
+    [1, () => `\ufeff${valid}`],
+    [1, () => valid.replace(/"/g, "'")],
+    [1, () => `{"a":1,}`],
+    [1, () => `{"a":NaN}`],
+    [1, () => `{"a":Infinity}`],
+    [1, () => `/* comment */${valid}`],
+    [1, () => `{"a":"\\u12"}`],
+    [1, () => `{"a":"\ud800"}`],
+    [1, () => `{"a":1 "b":2}`],
+    [1, () => valid.replace(/:/, '::')],
+  ]);
+}
