@@ -34,7 +34,7 @@ describe('on a 3-master Redis Cluster', () => {
   beforeAll(async () => {
     await stack.start();
     token = await signToken('alice');
-    masters = (stack.stack.redisCluster?.ports ?? []).map((port) => new Redis(port, { lazyConnect: false }));
+    masters = (stack.stack.redisCluster?.ports ?? []).map((port) => new Redis(port));
   });
 
   afterAll(async () => {
@@ -47,7 +47,6 @@ describe('on a 3-master Redis Cluster', () => {
     expect(masters).toHaveLength(3);
     for (const master of masters) {
       expect(await master.call('CLUSTER', 'INFO')).toContain('cluster_state:ok');
-      expect(((await master.call('CLUSTER', 'MYSHARDID').catch(() => 'n/a')) as string).length).toBeGreaterThan(0);
     }
     expect(stack.stack.env.REDIS_CLUSTER_NODES?.split(',')).toHaveLength(3);
     for (const gateway of [0, 1]) expect((await request(`${stack.url(gateway)}/readyz`)).status).toBe(200);
@@ -119,13 +118,30 @@ describe('on a 3-master Redis Cluster', () => {
     await watchers[0]?.waitFor((event) => event.type === 'started');
     let kills = 0;
     const finished = (events: readonly JobEvent[]) => events.at(-1)?.type === 'completed';
-    while (!watchers.every((watcher) => finished(watcher.events))) {
+    // The job runs ~1 s; a watcher that missed an event for good would keep this loop going for ever.
+    const deadline = Date.now() + 15_000;
+    while (!watchers.every((watcher) => finished(watcher.events)) && Date.now() < deadline) {
       for (const master of masters) kills += Number(await master.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
       await sleep(40);
     }
     expect(kills).toBeGreaterThan(3);
     for (const watcher of watchers) expectCompleteSequence(watcher.events);
     expect(watchers[1]?.events).toEqual(watchers[0]?.events);
+  });
+
+  it('restart every master mid-job: readiness drops, then the watchers on both gateways finish', async () => {
+    const jobId = await submit({ steps: 40, intervalMs: 50 });
+    const watchers = [await rawWatch(jobId, 0), await rawWatch(jobId, 1)];
+    await watchers[0]?.waitFor((event) => event.seq >= 5);
+    const nodes = stack.stack.redisCluster?.nodes ?? [];
+    await Promise.all(nodes.map((node) => node.stop()));
+    expect((await request(`${stack.url(0)}/readyz`)).status).toBe(503);
+    await sleep(1000);
+    await Promise.all(nodes.map((node) => node.start()));
+    await stack.stack.redisCluster?.waitUntilOk();
+    for (const watcher of watchers) expectCompleteSequence(await watcher.waitFor());
+    expect(watchers[1]?.events).toEqual(watchers[0]?.events);
+    for (const gateway of [0, 1]) expect((await request(`${stack.url(gateway)}/readyz`)).status).toBe(200);
   });
 
   it("spreads jobs over several masters, each job's keys in one slot, the queue's on one master", async () => {

@@ -44,3 +44,30 @@ export function createRedisConnection(config: RedisConfig, options: RedisConnect
 export function bullmqConnection(config: RedisConfig, name: string): RedisClient {
   return createRedisConnection(config, { name, maxRetriesPerRequest: null });
 }
+
+/**
+ * Calls `listener` each time a subscriber connection's subscriptions are in effect again after they may have
+ * lapsed, so whoever relies on its messages can re-read what it missed meanwhile.
+ *
+ * A single node drops as a whole: 'close', then ioredis re-sends every (S)SUBSCRIBE and reports 'ready'.
+ * A Cluster with sharded subscribers is different: it keeps one subscriber connection per master outside
+ * its own status, so one of them can drop and come back while the Cluster stays 'ready' and emits neither
+ * 'close' nor 'ready'; and after a reconnect of the whole Cluster its 'ready' comes before the sharded
+ * subscriptions are back. What does follow both is 'subscribersReady': ioredis emits it once it has replaced
+ * the subscribers that dropped and re-sent SSUBSCRIBE for their channels.
+ */
+export function onSubscriptionsRestored(client: RedisClient, listener: () => void): void {
+  if (client instanceof Cluster) {
+    client.on('subscribersReady', listener);
+    return;
+  }
+  let interrupted = false;
+  client.on('close', () => {
+    interrupted = true;
+  });
+  client.on('ready', () => {
+    if (!interrupted) return;
+    interrupted = false;
+    listener();
+  });
+}

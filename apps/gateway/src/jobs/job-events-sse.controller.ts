@@ -8,11 +8,12 @@ import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { eventJson } from '../realtime/encoded-events';
 import { JobWatchFactory } from '../realtime/job-watch.factory';
 import { validJobId } from './jobs.controller';
 
 function sseFrame(event: JobEvent): string {
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${eventJson(event)}\n\n`;
 }
 
 /**

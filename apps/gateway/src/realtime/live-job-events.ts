@@ -1,6 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { JobEvent } from '@jobcast/contracts';
-import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
+import {
+  RedisKeys,
+  createRedisConnection,
+  onSubscriptionsRestored,
+  toRedisConfig,
+  type RedisClient,
+} from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -29,7 +35,6 @@ export class LiveJobEvents implements OnApplicationShutdown {
   private readonly subscriber: RedisClient;
   private readonly channels = new Map<string, ChannelSubscription>();
   private readonly jobIdByChannel = new Map<string, string>();
-  private interrupted = false;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -42,14 +47,11 @@ export class LiveJobEvents implements OnApplicationShutdown {
     this.subscriber.on('error', (error: Error) =>
       this.logger.warn({ err: error.message }, 'live feed connection error'),
     );
-    this.subscriber.on('close', () => {
-      this.interrupted = true;
-    });
     this.subscriber.on('reconnecting', () => metrics.redisReconnects.inc({ connection: 'live' }));
-    // ioredis re-subscribes every channel before it reports ready, so a re-read from here on misses nothing.
-    this.subscriber.on('ready', () => {
-      if (!this.interrupted) return;
-      this.interrupted = false;
+    // The channels are subscribed again by then (on a Cluster too, where one master's subscriber connection
+    // can drop alone), so a re-read from here on misses nothing.
+    onSubscriptionsRestored(this.subscriber, () => {
+      if (this.channels.size === 0) return;
       this.logger.info({ jobs: this.channels.size }, 'live feed back; watchers re-read their logs');
       for (const { listeners } of this.channels.values()) for (const listener of listeners) listener.onResync();
     });

@@ -1,5 +1,6 @@
-import { DisconnectReason, SocketEvent, type JobEvent } from '@jobcast/contracts';
+import { DisconnectReason, type JobEvent } from '@jobcast/contracts';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { jobEventFrame } from './encoded-events';
 import type { JobsSocket } from './jobs-socket';
 
 /** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
@@ -77,7 +78,8 @@ export class SocketOutbox {
   }
 
   private send(event: JobEvent): void {
-    this.socket.emit(SocketEvent.JOB_EVENT, event);
+    // Same frame as socket.emit would write, encoded once for every socket instead of once per socket.
+    this.socket.conn.send(jobEventFrame(event));
     this.metrics.recordDelivery(event, 'socket');
   }
 

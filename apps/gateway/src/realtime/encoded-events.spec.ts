@@ -1,0 +1,23 @@
+import type { JobEvent } from '@jobcast/contracts';
+import { Decoder } from 'socket.io-parser';
+import { describe, expect, it } from 'vitest';
+import { eventJson, jobEventFrame, rememberJson } from './encoded-events';
+
+describe('encoded events', () => {
+  const event: JobEvent = { jobId: 'j1', seq: 3, at: 10, type: 'progress', data: { percent: 50 } };
+
+  it('builds the frame socket.io-parser decodes as a job:event packet on /jobs', () => {
+    const decoder = new Decoder();
+    const packets: unknown[] = [];
+    decoder.on('decoded', (packet) => packets.push(packet));
+    decoder.add(jobEventFrame(event));
+    expect(packets).toEqual([{ type: 2, nsp: '/jobs', data: ['job:event', event] }]);
+  });
+
+  it('reuses the JSON an event arrived as, and encodes each event once', () => {
+    const arrived = { ...event };
+    rememberJson(arrived, '{"jobId":"j1","seq":3,"at":10,"type":"progress","data":{"percent":50}}');
+    expect(eventJson(arrived)).toBe('{"jobId":"j1","seq":3,"at":10,"type":"progress","data":{"percent":50}}');
+    expect(jobEventFrame(arrived)).toBe(jobEventFrame(arrived));
+  });
+});
