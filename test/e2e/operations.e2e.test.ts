@@ -13,6 +13,15 @@ function sample(text: string, name: string, labels = ''): number | undefined {
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
 
+/** Scrapes until the sample reaches 1 (or 5 s pass), for counters bumped just after what the test saw. */
+async function scrapeUntil(url: string, name: string, labels: string): Promise<number> {
+  for (let tries = 0; ; tries += 1) {
+    const value = sample((await request<string>(url)).body, name, labels) ?? 0;
+    if (value >= 1 || tries === 50) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 describe('operating Jobcast', () => {
   const stack = new E2eStack({ gateways: 2, workers: 1, env: { SHUTDOWN_GRACE_MS: '3000' } });
   let token: string;
@@ -46,14 +55,10 @@ describe('operating Jobcast', () => {
     expect(live).toBeGreaterThanOrEqual(8 - (collector.ack?.ok ? collector.ack.events.length : 8));
     expect((sample(gateway, 'jobcast_event_delivery_latency_seconds_sum') ?? Infinity) / live).toBeLessThan(0.5);
     expect(sample(gateway, 'jobcast_queue_jobs', 'state="waiting"')).toBe(0);
-    // BullMQ marks the job completed just after the worker logs `completed`, so the scrape may be early.
-    let completed = sample(gateway, 'jobcast_queue_jobs', 'state="completed"') ?? 0;
-    for (let tries = 0; completed < 1 && tries < 50; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      completed =
-        sample((await request<string>(`${stack.url(0)}/metrics`)).body, 'jobcast_queue_jobs', 'state="completed"') ?? 0;
-    }
-    expect(completed).toBeGreaterThanOrEqual(1);
+    // BullMQ marks the job completed just after the worker logs `completed`, so a scrape may be early.
+    expect(
+      await scrapeUntil(`${stack.url(0)}/metrics`, 'jobcast_queue_jobs', 'state="completed"'),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(gateway, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
     expect(sample(gateway, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     socket.disconnect();
@@ -61,7 +66,9 @@ describe('operating Jobcast', () => {
     const workerUrl = `http://127.0.0.1:${stack.stack.workerMetricsPorts[0]}`;
     expect((await request(`${workerUrl}/healthz`)).status).toBe(200);
     const worker = (await request<string>(`${workerUrl}/metrics`)).body;
-    expect(sample(worker, 'jobcast_jobs_finished_total', 'status="completed"')).toBeGreaterThanOrEqual(1);
+    expect(
+      await scrapeUntil(`${workerUrl}/metrics`, 'jobcast_jobs_finished_total', 'status="completed"'),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(worker, 'jobcast_jobs_active')).toBe(0);
   });
 

@@ -201,11 +201,7 @@ export function randomJsonText(rng: Rng, depth = 3): string {
   if (depth <= 0) return scalar();
   return rng.weighted<string>([
     [5, scalar],
-    [
-      2,
-      () =>
-        `[${Array.from({ length: rng.skewed(0, 6) }, () => randomJsonText(rng, depth - 1)).join(',')}]`,
-    ],
+    [2, () => `[${Array.from({ length: rng.skewed(0, 6) }, () => randomJsonText(rng, depth - 1)).join(',')}]`],
     [
       3,
       () =>
