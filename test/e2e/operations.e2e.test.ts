@@ -37,22 +37,23 @@ describe('operating Jobcast', () => {
   });
 
   it('exposes Prometheus metrics on gateways and workers', async () => {
-    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 5, intervalMs: 20 } });
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 10, intervalMs: 60 } });
     const socket = openSocket(stack.url(0), token);
     await connected(socket);
     const collector = new EventCollector(socket, job.id);
     await collector.subscribe();
     await collector.waitFor();
     const sse = parseSse((await request<string>(`${stack.url(0)}/jobs/${job.id}/events`, { token })).body);
-    expect(sse).toHaveLength(8);
+    expect(sse).toHaveLength(13);
 
     const gateway = (await request<string>(`${stack.url(0)}/metrics`)).body;
     expect(sample(gateway, 'jobcast_sockets_connected')).toBe(1);
-    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="socket"')).toBe(8);
-    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="sse"')).toBe(8);
+    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="socket"')).toBe(13);
+    expect(sample(gateway, 'jobcast_events_delivered_total', 'transport="sse"')).toBe(13);
     // Latency is measured on live events only; the ack's backlog is history.
     const live = sample(gateway, 'jobcast_event_delivery_latency_seconds_count') ?? 0;
-    expect(live).toBeGreaterThanOrEqual(8 - (collector.ack?.ok ? collector.ack.events.length : 8));
+    expect(live).toBe(13 - (collector.ack?.ok ? collector.ack.events.length : 13));
+    expect(live).toBeGreaterThan(0);
     expect((sample(gateway, 'jobcast_event_delivery_latency_seconds_sum') ?? Infinity) / live).toBeLessThan(0.5);
     expect(sample(gateway, 'jobcast_queue_jobs', 'state="waiting"')).toBe(0);
     // BullMQ marks the job completed just after the worker logs `completed`, so a scrape may be early.
