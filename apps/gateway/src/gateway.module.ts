@@ -1,7 +1,8 @@
+import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
 import { JobTypeRegistry } from '@jobcast/job-types';
-import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
+import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { DevTokenController } from './auth/dev-token.controller';
 import { HttpAuthGuard } from './auth/http-auth.guard';
@@ -21,7 +22,6 @@ import { MetricsController } from './metrics/metrics.controller';
 import { JobWatchFactory } from './realtime/job-watch.factory';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { LiveJobEvents } from './realtime/live-job-events';
-import { LOGGER, REDIS } from './tokens';
 
 @Module({})
 export class GatewayModule {

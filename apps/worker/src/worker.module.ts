@@ -1,14 +1,14 @@
+import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
 import { JobTypeRegistry } from '@jobcast/job-types';
-import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
+import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { WORKER_CONFIG, type WorkerConfig } from './config/worker-config';
 import { JobProcessor } from './processing/job-processor';
 import { JobQueueWorker } from './processing/job-queue-worker';
 import { WorkerHttpServer } from './metrics/worker-http-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
-import { LOGGER, REDIS } from './tokens';
 
 @Module({})
 export class WorkerModule {

@@ -26,3 +26,6 @@ export class PinoNestLogger implements LoggerService {
     this.logger.trace({ context }, String(message));
   }
 }
+
+/** Nest injection token of the process's pino logger. */
+export const LOGGER = Symbol('LOGGER');

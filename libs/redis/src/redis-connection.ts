@@ -71,3 +71,6 @@ export function onSubscriptionsRestored(client: RedisClient, listener: () => voi
     listener();
   });
 }
+
+/** Nest injection token of a process's command connection. */
+export const REDIS = Symbol('REDIS');

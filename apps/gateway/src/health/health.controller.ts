@@ -1,9 +1,8 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import type { RedisClient } from '@jobcast/redis';
+import { type RedisClient, REDIS } from '@jobcast/redis';
 import type { Response } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
-import { REDIS } from '../tokens';
 
 @Controller()
 export class HealthController {

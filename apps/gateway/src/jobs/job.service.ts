@@ -9,12 +9,11 @@ import {
 } from '@jobcast/contracts';
 import { JobEventLog, type JobRecord } from '@jobcast/job-log';
 import { JobTypeRegistry } from '@jobcast/job-types';
-import { RedisKeys, type RedisClient } from '@jobcast/redis';
+import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { Inject } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ownerOf, type Principal } from '../auth/principal';
 import { ApiException } from '../http/api-exception';
-import { REDIS } from '../tokens';
 import { JobQueue } from './job-queue';
 import { OwnerJobIndex } from './owner-job-index';
 import { SubmitRateLimiter } from './submit-rate-limiter';

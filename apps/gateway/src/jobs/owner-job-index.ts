@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RedisKeys, type RedisClient } from '@jobcast/redis';
+import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { REDIS } from '../tokens';
 
 /** Per-owner keys: the list of an owner's jobs, newest first, and idempotency keys. */
 @Injectable()

@@ -1,9 +1,8 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@jobcast/contracts';
-import { RedisKeys, type RedisClient } from '@jobcast/redis';
+import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
-import { REDIS } from '../tokens';
 
 const WINDOW_MS = 60_000;
 

@@ -1,7 +1,7 @@
+import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { LOGGER } from '../tokens';
 
 /**
  * The gateway's drain on SIGTERM: readiness turns 503 so the load balancer stops sending clients, new

@@ -1,8 +1,8 @@
+import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
 import type { Logger } from 'pino';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { LOGGER } from '../tokens';
 import { JobWatch, type WatchSink } from './job-watch';
 import { LiveJobEvents } from './live-job-events';
 

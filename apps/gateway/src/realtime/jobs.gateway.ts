@@ -1,3 +1,4 @@
+import { LOGGER } from '@jobcast/observability';
 import { Inject } from '@nestjs/common';
 import {
   Ack,
@@ -25,7 +26,6 @@ import type { z } from 'zod';
 import { ownerOf } from '../auth/principal';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import { LOGGER } from '../tokens';
 import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';

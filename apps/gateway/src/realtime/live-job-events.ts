@@ -1,3 +1,4 @@
+import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { JobEvent } from '@jobcast/contracts';
 import {
@@ -10,7 +11,6 @@ import {
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { LOGGER } from '../tokens';
 
 /** Receives a job's events as they are published. */
 export interface LiveEventListener {

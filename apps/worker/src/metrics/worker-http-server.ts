@@ -1,9 +1,9 @@
+import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { RedisClient } from '@jobcast/redis';
+import { type RedisClient, REDIS } from '@jobcast/redis';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { WORKER_CONFIG, type WorkerConfig } from '../config/worker-config';
-import { LOGGER, REDIS } from '../tokens';
 import { WorkerMetrics } from './worker-metrics';
 
 /** A worker has no API; this tiny server only answers `/healthz` and `/metrics` for probes and Prometheus. */

@@ -1,3 +1,5 @@
+import { REDIS } from '@jobcast/redis';
+import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import {
   JOBS_QUEUE_NAME,
@@ -10,7 +12,6 @@ import {
 import { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { WORKER_CONFIG, type WorkerConfig } from '../config/worker-config';
-import { LOGGER, REDIS } from '../tokens';
 import { JobProcessor } from './job-processor';
 import { AbortReason, type QueuedJobData } from './queued-job';
 
