@@ -1,12 +1,26 @@
-// `npm test`: install and build if needed, make sure redis-server exists, then run every test once.
+// `npm test`: install and build if needed, make sure the system tools the tests drive exist (Redis, nginx,
+// Chromium, from Debian's packages), then run every test once.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { prepareWorkspace, root } from './workspace.mjs';
 
 prepareWorkspace();
-const { ensureRedisServer } = createRequire(import.meta.url)(join(root, 'tools/local-stack/dist/index.js'));
-ensureRedisServer((message) => console.log(`[jobcast] ${message}`));
+const { ensureDebianTool, ensureNginx, ensureRedisServer } = createRequire(import.meta.url)(
+  join(root, 'tools/local-stack/dist/index.js'),
+);
+const announce = (message) => console.log(`[jobcast] ${message}`);
+ensureRedisServer(announce);
+ensureNginx(announce);
+ensureDebianTool(
+  {
+    command: 'chromium',
+    packageName: 'chromium',
+    installedPath: '/usr/bin/chromium',
+    otherwise: 'for the demo-page test',
+  },
+  announce,
+);
 try {
   execFileSync(process.execPath, [join(root, 'node_modules/vitest/vitest.mjs'), 'run', ...process.argv.slice(2)], {
     cwd: root,
