@@ -58,7 +58,8 @@ describe('secure by default', () => {
       JWT_PUBLIC_KEY: publicPem,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
-      JWT_CLOCK_SKEW: '2s',
+      // Whole seconds (jose compares `exp` in seconds), wide enough that a tick between signing and checking is harmless.
+      JWT_CLOCK_SKEW: '5s',
       CORS_ORIGINS: LISTED_ORIGIN,
       SUBMIT_RATE_PER_MINUTE: '5',
       SOCKET_SUBSCRIBE_RATE: '5',
@@ -113,7 +114,7 @@ describe('secure by default', () => {
 
   it('pins the algorithm, requires exp, checks iss and aud, and allows a small clock skew', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const accepted = [await tokens.rs256(), await tokens.hs256(), await tokens.rs256({ expiresAt: now - 1 })];
+    const accepted = [await tokens.rs256(), await tokens.hs256(), await tokens.rs256({ expiresAt: now - 2 })];
     const refused = [
       tokens.unsigned(),
       // HS/RS confusion: the public key, which anyone may have, used as an HMAC secret.
@@ -135,10 +136,11 @@ describe('secure by default', () => {
   it('stops a socket whose token has expired from subscribing, and tells it', async () => {
     const alice = await tokens.rs256();
     const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } });
-    const shortLived = socket(await tokens.rs256({ expiresAt: Math.floor(Date.now() / 1000) + 1 }));
+    // Expired 4 s ago: still inside the 5 s skew at the handshake, past it a few seconds later.
+    const shortLived = socket(await tokens.rs256({ expiresAt: Math.floor(Date.now() / 1000) - 4 }));
     await connected(shortLived);
     expect(await emitWithAck(shortLived, 'subscribe', { jobId: job.id })).toMatchObject({ ok: true });
-    await sleep(4000);
+    await sleep(2500);
     expect(await emitWithAck(shortLived, 'subscribe', { jobId: job.id })).toMatchObject({
       ok: false,
       error: { code: 'UNAUTHORIZED', message: 'Token expired; reconnect with a fresh one' },

@@ -10,7 +10,7 @@ describe('encoded events', () => {
     const decoder = new Decoder();
     const packets: unknown[] = [];
     decoder.on('decoded', (packet) => packets.push(packet));
-    decoder.add(jobEventFrame(event));
+    decoder.add(jobEventFrame(event).packet);
     expect(packets).toEqual([{ type: 2, nsp: '/jobs', data: ['job:event', event] }]);
   });
 
@@ -19,5 +19,8 @@ describe('encoded events', () => {
     rememberJson(arrived, '{"jobId":"j1","seq":3,"at":10,"type":"progress","data":{"percent":50}}');
     expect(eventJson(arrived)).toBe('{"jobId":"j1","seq":3,"at":10,"type":"progress","data":{"percent":50}}');
     expect(jobEventFrame(arrived)).toBe(jobEventFrame(arrived));
+    expect(Buffer.concat(jobEventFrame(arrived).options.wsPreEncodedFrame).toString()).toContain(
+      `42/jobs,["job:event",${eventJson(arrived)}]`,
+    );
   });
 });

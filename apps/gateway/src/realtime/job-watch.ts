@@ -24,6 +24,8 @@ export interface WatchSink {
 export class JobWatch implements LiveEventListener {
   private lastSeq: number;
   private tail: Promise<void> = Promise.resolve();
+  /** Tasks in `tail` not yet done; while none are, the next event in order goes out at once. */
+  private pending = 0;
   private closed = false;
 
   constructor(
@@ -46,6 +48,7 @@ export class JobWatch implements LiveEventListener {
    */
   async start(authorize: (record: JobRecord) => boolean): Promise<'started' | 'not-found' | 'closed'> {
     let backlogSent!: () => void;
+    this.pending += 1;
     this.tail = new Promise((resolve) => (backlogSent = resolve));
     try {
       await this.live.watch(this.jobId, this);
@@ -69,11 +72,17 @@ export class JobWatch implements LiveEventListener {
       this.close();
       throw error;
     } finally {
+      this.pending -= 1;
       backlogSent();
     }
   }
 
   onEvent(event: JobEvent): void {
+    // The hot path, once per event per watcher: in order and nothing queued, so no promise is needed.
+    if (this.pending === 0 && !this.closed && event.seq === this.lastSeq + 1) {
+      this.emit(event);
+      return;
+    }
     this.enqueue(async () => {
       if (event.seq <= this.lastSeq) return;
       if (event.seq > this.lastSeq + 1) await this.fillGap();
@@ -114,8 +123,10 @@ export class JobWatch implements LiveEventListener {
   }
 
   private enqueue(task: () => Promise<void>): void {
+    this.pending += 1;
     this.tail = this.tail
       .then(() => (this.closed ? undefined : task()))
+      .finally(() => (this.pending -= 1))
       .catch((error: unknown) => {
         // Redis is away; try again shortly, since the event we may have missed could be the last one.
         this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');

@@ -1,10 +1,6 @@
 import { LOGGER } from '@jobcast/observability';
 import { Inject } from '@nestjs/common';
 import {
-  Ack,
-  ConnectedSocket,
-  MessageBody,
-  SubscribeMessage,
   WebSocketGateway,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
@@ -34,6 +30,13 @@ import { SLOW_CONSUMER_NOTICE, SocketOutbox } from './socket-outbox';
 import { TokenBucket } from './token-bucket';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
+
+/** Socket.IO passes a request's arguments, then the ack callback when the client asked for one. */
+function splitRequest<T>(args: unknown[]): { body: unknown; ack: AckFn<T> } {
+  const last = args.at(-1);
+  if (typeof last !== 'function') return { body: args[0], ack: undefined };
+  return { body: args.length > 1 ? args[0] : undefined, ack: last as (answer: T) => void };
+}
 
 const SHUTTING_DOWN_NOTICE = {
   reason: DisconnectReason.SHUTTING_DOWN,
@@ -84,6 +87,18 @@ export class JobsGateway
   }
 
   handleConnection(socket: JobsSocket): void {
+    // Plain listeners rather than @SubscribeMessage: Nest builds RxJS pipelines per socket and per handler,
+    // which at tens of thousands of idle watchers is most of a connection's memory.
+    socket.on(SocketEvent.SUBSCRIBE, (...args: unknown[]) => {
+      const { body, ack } = splitRequest<SubscribeAck>(args);
+      this.subscribe(socket, body, ack).catch((error: unknown) =>
+        this.logger.error({ err: error }, 'subscribe crashed'),
+      );
+    });
+    socket.on(SocketEvent.UNSUBSCRIBE, (...args: unknown[]) => {
+      const { body, ack } = splitRequest<UnsubscribeAck>(args);
+      this.unsubscribe(socket, body, ack);
+    });
     socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
     this.metrics.socketsConnected.inc();
     socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, this.metrics, () => {
@@ -101,12 +116,7 @@ export class JobsGateway
     socket.data.watches?.clear();
   }
 
-  @SubscribeMessage(SocketEvent.SUBSCRIBE)
-  async subscribe(
-    @ConnectedSocket() socket: JobsSocket,
-    @MessageBody() body: unknown,
-    @Ack() ack: AckFn<SubscribeAck>,
-  ): Promise<void> {
+  private async subscribe(socket: JobsSocket, body: unknown, ack: AckFn<SubscribeAck>): Promise<void> {
     const reply = (answer: SubscribeAck): void => {
       if (typeof ack === 'function') ack(answer);
     };
@@ -144,12 +154,7 @@ export class JobsGateway
     }
   }
 
-  @SubscribeMessage(SocketEvent.UNSUBSCRIBE)
-  unsubscribe(
-    @ConnectedSocket() socket: JobsSocket,
-    @MessageBody() body: unknown,
-    @Ack() ack: AckFn<UnsubscribeAck>,
-  ): void {
+  private unsubscribe(socket: JobsSocket, body: unknown, ack: AckFn<UnsubscribeAck>): void {
     const request = this.parse(UnsubscribeRequestSchema, body);
     const answer: UnsubscribeAck = 'error' in request ? request.error : { ok: true };
     if ('data' in request) {

@@ -79,7 +79,8 @@ export class SocketOutbox {
 
   private send(event: JobEvent): void {
     // Same frame as socket.emit would write, encoded once for every socket instead of once per socket.
-    this.socket.conn.send(jobEventFrame(event));
+    const frame = jobEventFrame(event);
+    this.socket.conn.send(frame.packet, frame.options);
     this.metrics.recordDelivery(event, 'socket');
   }
 
