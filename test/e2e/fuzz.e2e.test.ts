@@ -61,13 +61,52 @@ const SSE_READ_MS = 250;
 /** Below the gateway's SOCKET_MAX_MESSAGE (16 KiB), with room for the packet's framing. */
 const MAX_EMIT_BYTES = 14_000;
 /**
- * RSS growth allowed over the whole barrage. The gateway settles around 100-150 MB; V8 grows its heap
- * lazily and may keep tens of MB of garbage and semi-space before a major GC, so a healthy run grows by
- * a few tens of MB. 150 MB is several times that, yet far below what keeping the barrage would cost:
- * the inputs add up to well over 150 MB once parsed (see the summary's `sent`), and unbounded buffering
- * of one decompression bomb or oversized frame would alone exceed it.
+ * RSS growth allowed over the whole barrage. Measured on 2 cores: the gateway holds ~130-137 MB after
+ * warm-up and grows by 64-68 MB over a run (V8's heap high-water mark after parsing 40-60 KB deeply nested
+ * bodies and 16 KiB frames), and by 89 MB with FUZZ_SCALE=4: it levels off instead of following the input
+ * volume. 150 MB is over twice a healthy run's growth, and is what a leak proportional to the inputs, a
+ * decompression bomb inflated past the body limit (10 MiB each, dozens per run) or unbounded buffering
+ * of oversized frames would exceed.
  */
 const RSS_GROWTH_LIMIT = 150 * 1024 * 1024;
+
+/** `FUZZ_TRACE=<regex>` prints every HTTP case whose `kind: label` matches, with its answer. */
+const TRACE = process.env.FUZZ_TRACE ? new RegExp(process.env.FUZZ_TRACE) : undefined;
+/** A list written on one line, its items separated by single spaces. */
+const words = (text: string): string[] => text.split(' ');
+const ODD_JOB_IDS = words(
+  "null undefined 0 -1 . .. ~ * % %zz %00 %20 %ff %C0%AF %E0%A4%A %F0%9F%98%80 %2e%2e ..%2f..%2fetc%2fpasswd '%20OR%201=1-- $%7Bjndi:ldap://x%7D",
+);
+const ODD_PATHS = words(
+  '/%00 /% /? /#x // ///jobs /%E0%A4%A /%E2%82%AC /%F0%9F%98%80 /%C3%A9t%C3%A9 /..%2f..%2fetc%2fpasswd /../../etc/passwd ' +
+    '/%2e%2e/%2e%2e/etc/passwd /jobs/../auth/dev-token /.env /.git/config /admin /server-status /index.html /favicon.ico ' +
+    '/jobs//x /jobs/x/y/z /jobs/x/events/y /jobs/x/cancel/y /jobs%2f /jobs%00 /jobs;a=b /jobs/:id /jobs/* /jobs/(.*) /auth ' +
+    '/auth/ /auth/dev-token/x /healthz/x /metrics/x /socket.io * http://evil.example/nope',
+);
+const ODD_TYPES = [
+  'demo.steps ',
+  'demo.steps\u0000',
+  '',
+  ...words('Demo.Steps demo hash.sha256 text.wordcount constructor __proto__'),
+];
+const ODD_EVENTS = [
+  'subscribe ',
+  'unsubscribe\u0000',
+  ...words(
+    'job:event SUBSCRIBE Subscribe __proto__ constructor toString hasOwnProperty disconnect_notice error ping message',
+  ),
+];
+const ODD_CONTENT_TYPES = [
+  'APPLICATION/JSON',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'application/json; charset=nope',
+  'multipart/form-data; boundary=xyz',
+  '',
+  ...words('text/plain application/x-www-form-urlencoded application/merge-patch+json */*'),
+];
+const ENGINE_PACKETS = ['', ...words('0 1 2 2probe 3 3probe 4 5 6 7 9 x 40 41 4/ 4/jobs,')];
+const RESERVED_EVENTS = words('connect disconnect disconnecting newListener removeListener connect_error');
 
 const STACK_TRACE = /at \S+ \(|node_modules|\.ts:\d+/;
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));
@@ -154,6 +193,16 @@ const isAlive = (pid: number): boolean => {
   }
 };
 
+/** encodeURIComponent, but lone surrogates (which it refuses) become U+FFFD, as UTF-8 encoding makes them. */
+function pathEncode(text: string): string {
+  return encodeURIComponent(Buffer.from(text, 'utf8').toString('utf8'));
+}
+
+/** What Node lets a client put in a header value: anything else becomes `?`. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Credentials: who a header or a token makes the caller, as the gateway must see it.
 
@@ -164,8 +213,15 @@ interface Credential {
   token?: string;
   /** The owner the gateway must act for, or null when it must refuse. */
   principal: string | null;
+  /** Whom the token alone names (for `?access_token=` and handshakes), or null when it is not valid. */
+  tokenPrincipal?: string | null;
   /** Whether the header's scheme is Bearer (otherwise SSE falls back to `?access_token=`). */
   bearer: boolean;
+}
+
+function tokenPrincipal(credential: Credential): string | null {
+  if (credential.token === undefined) return null;
+  return credential.tokenPrincipal !== undefined ? credential.tokenPrincipal : credential.principal;
 }
 
 async function makeCredentials(): Promise<Record<string, Credential>> {
@@ -199,9 +255,15 @@ async function makeCredentials(): Promise<Record<string, Credential>> {
     huge: refused('a'.repeat(9000)),
     'scheme-only': { header: 'Bearer', principal: null, bearer: true },
     'scheme-space': { header: 'Bearer ', principal: null, bearer: true },
-    'double-space': { header: `Bearer  ${alice}`, token: alice, principal: null, bearer: true },
+    'double-space': {
+      header: `Bearer  ${alice}`,
+      token: alice,
+      principal: null,
+      tokenPrincipal: 'alice',
+      bearer: true,
+    },
     basic: { header: 'Basic YWxpY2U6c2VjcmV0', principal: null, bearer: false },
-    'no-scheme': { header: alice, token: alice, principal: null, bearer: false },
+    'no-scheme': { header: alice, token: alice, principal: null, tokenPrincipal: 'alice', bearer: false },
   };
 }
 
@@ -241,6 +303,13 @@ interface HttpCase {
   /** Who the gateway must take the caller for on /jobs routes (SSE: header, else access_token). */
   principal: string | null;
   /** What the contract says the answer must be, when the input is clean enough to tell. */
+  expect?: Expectation;
+}
+
+/** A request body as a maker drafts it. */
+interface BodyDraft {
+  label: string;
+  body: Buffer;
   expect?: Expectation;
 }
 
@@ -340,7 +409,16 @@ class HttpCaseMaker {
     private readonly world: FuzzWorld,
   ) {}
 
+  /** A case whose request line and headers fit Node's 16 KiB limit (past it Node answers 431 itself). */
   make(index: number): HttpCase {
+    for (;;) {
+      const c = this.candidate(index);
+      const size = Object.entries(c.headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0);
+      if (size + c.path.length < 14_000) return c;
+    }
+  }
+
+  private candidate(index: number): HttpCase {
     const rng = this.rng;
     const made = rng.weighted<Draft>([
       [30, () => this.submit()],
@@ -357,8 +435,8 @@ class HttpCaseMaker {
     const auth =
       made.auth ??
       rng.weighted<string>([
-        [6, () => 'alice'],
-        [3, () => rng.pick(Object.keys(this.world.credentials))],
+        [16, () => 'alice'],
+        [4, () => rng.pick(Object.keys(this.world.credentials))],
         [1, () => 'junk'],
       ]);
     const credential = this.world.credentials[auth];
@@ -376,11 +454,14 @@ class HttpCaseMaker {
     const queryPrincipal =
       made.accessToken === undefined
         ? null
-        : (Object.values(this.world.credentials).find((c) => c.token === made.accessToken)?.principal ?? null);
+        : (Object.values(this.world.credentials)
+            .filter((c) => c.token === made.accessToken)
+            .map(tokenPrincipal)
+            .find((p) => p !== null) ?? null);
     const principal = made.kind === 'events' && !bearer && auth !== 'junk' ? queryPrincipal : headerPrincipal;
     const chunked = made.body !== undefined && made.body.length > 1 && rng.chance(0.1);
     const clean =
-      made.method === routeMethod(routeOf(made.method, made.path)) &&
+      routeOf(made.method, made.path) === made.kind &&
       headers['content-encoding'] === undefined &&
       (made.body === undefined || /^application\/json(;\s*charset=utf-8)?$/i.test(headers['content-type'] ?? ''));
     let expect = clean ? made.expect : undefined;
@@ -401,7 +482,7 @@ class HttpCaseMaker {
   }
 
   private method(natural: string): string {
-    return this.rng.chance(0.8) ? natural : this.rng.pick(METHODS);
+    return this.rng.chance(0.85) ? natural : this.rng.pick(METHODS);
   }
 
   private extraHeaders(headers: Record<string, string>, longPath: boolean): void {
@@ -423,25 +504,16 @@ class HttpCaseMaker {
     if (rng.chance(0.03)) headers.cookie = value(200);
     if (rng.chance(0.03)) headers.range = rng.pick(['bytes=0-1', 'bytes=-1', 'bytes=99999999999-', value(30)]);
     if (rng.chance(0.03)) headers['if-none-match'] = rng.pick(['*', 'W/"x"', value(40)]);
-    if (rng.chance(0.03)) headers['last-event-id'] = this.junkNumber();
+    if (rng.chance(0.03)) headers['last-event-id'] = headerSafe(this.junkNumber());
   }
 
   private contentType(): Record<string, string> {
     const rng = this.rng;
     const headers: Record<string, string> = {
       'content-type': rng.weighted<string>([
-        [14, () => 'application/json'],
-        [3, () => 'application/json; charset=utf-8'],
-        [1, () => 'APPLICATION/JSON'],
-        [1, () => 'application/json; charset=utf-16'],
-        [1, () => 'application/json; charset=latin1'],
-        [1, () => 'application/json; charset=nope'],
-        [1, () => 'text/plain'],
-        [1, () => 'application/x-www-form-urlencoded'],
-        [1, () => 'multipart/form-data; boundary=xyz'],
-        [1, () => 'application/merge-patch+json'],
-        [1, () => '*/*'],
-        [1, () => ''],
+        [40, () => 'application/json'],
+        [6, () => 'application/json; charset=utf-8'],
+        [10, () => rng.pick(ODD_CONTENT_TYPES)],
         [1, () => rng.string(ALPHABETS.headerValue, rng.skewed(1, 80)).trim()],
       ]),
     };
@@ -456,6 +528,7 @@ class HttpCaseMaker {
     return rng.weighted<string>([
       [5, () => rng.pick(NUMBER_LITERALS)],
       [2, () => String(rng.int(0, 30))],
+      [2, () => rng.string('0123456789', rng.int(14, 40))],
       [1, () => rng.pick(['', ' ', ' 3', '3 ', 'NaN', 'Infinity', '-Infinity', '0x10', '0b1', '1_000', '+1', 'null'])],
       [1, () => randomText(this.rng, 20)],
     ]);
@@ -470,36 +543,9 @@ class HttpCaseMaker {
       [1, () => ({ id: rng.pick(acmeJobs), known: true })],
       [1, () => ({ id: running, known: true })],
       [2, () => ({ id: this.uuid(), known: true })],
-      [2, () => ({ id: encodeURIComponent(randomText(rng, 80)), known: false })],
+      [2, () => ({ id: pathEncode(randomText(rng, 80)), known: false })],
       [1, () => ({ id: rng.string(ALPHABETS.id, rng.int(65, 300)), known: false })],
-      [
-        2,
-        () => ({
-          id: rng.pick([
-            '..',
-            '..%2f..%2fetc%2fpasswd',
-            '%2e%2e',
-            '%00',
-            '%',
-            '%zz',
-            '%E0%A4%A',
-            '%C0%AF',
-            '%ff',
-            '%F0%9F%98%80',
-            '.',
-            '~',
-            '*',
-            'null',
-            'undefined',
-            '0',
-            '-1',
-            '%20',
-            "'%20OR%201=1--",
-            '$%7Bjndi:ldap://x%7D',
-          ]),
-          known: false,
-        }),
-      ],
+      [2, () => ({ id: rng.pick(ODD_JOB_IDS), known: false })],
       [1, () => ({ id: 'x'.repeat(rng.int(1000, 6000)), known: false })],
     ]);
   }
@@ -511,11 +557,7 @@ class HttpCaseMaker {
 
   private validSubmit(): Record<string, unknown> {
     const rng = this.rng;
-    const type = rng.weighted<string>([
-      [6, () => 'demo.steps'],
-      [1, () => 'hash.sha256'],
-      [1, () => 'text.wordcount'],
-    ]);
+    const type = rng.pick(words('demo.steps demo.steps demo.steps demo.steps hash.sha256 text.wordcount'));
     const body: Record<string, unknown> = { type, payload: cheapPayload(rng, type) };
     if (rng.chance(0.3)) body.idempotencyKey = randomText(rng, 60) || 'k';
     if (rng.chance(0.2)) body.attempts = rng.int(1, 3);
@@ -537,65 +579,27 @@ class HttpCaseMaker {
           ? ['type', 'payload', 'idempotencyKey', 'attempts']
           : ['steps', 'intervalMs', 'failAt', 'failTimes', 'log', 'timeoutMs', 'sizeMb', 'seed', 'words', 'top'],
       );
-      rng.weighted<void>([
-        [
-          3,
-          () => {
-            const value = JSON.parse(rng.pick(NUMBER_LITERALS)) as unknown;
-            setOwn(target, key, value);
-            done.push(`${where}${key}=${JSON.stringify(value)}`);
-          },
-        ],
-        [
-          4,
-          () => {
-            const value = randomJsonValue(rng, 2);
-            setOwn(target, key, value);
-            done.push(`${where}${key}=random`);
-          },
-        ],
-        [
-          1,
-          () => {
-            const text = rng.pick([
-              'Demo.Steps',
-              'demo.steps ',
-              'demo.steps\u0000',
-              'demo',
-              'hash.sha256',
-              'text.wordcount',
-              '',
-              'constructor',
-              '__proto__',
-            ]);
-            body.type = text;
-            done.push(`type=${JSON.stringify(text)}`);
-          },
-        ],
-        [
-          2,
-          () => {
-            delete target[key];
-            done.push(`delete ${where}${key}`);
-          },
-        ],
-        [
-          2,
-          () => {
-            const extra = rng.chance(0.5) ? rng.pick(NASTY_KEYS) : randomText(rng, 10);
-            setOwn(target, extra, randomJsonValue(rng, 1));
-            done.push(`extra ${where}${JSON.stringify(extra)}`);
-          },
-        ],
-        [
-          1,
-          () => {
-            const length = rng.int(100, 40_000);
-            setOwn(target, key, 'x'.repeat(length));
-            done.push(`${where}${key}=x*${length}`);
-          },
-        ],
-      ]);
+      const put = (on: Record<string, unknown>, name: string, value: unknown, shown = JSON.stringify(value)) => {
+        setOwn(on, name, value);
+        return `${on === body ? '' : 'payload.'}${name}=${shown}`;
+      };
+      const length = rng.int(100, 40_000);
+      done.push(
+        rng.weighted<string>([
+          [3, () => put(target, key, JSON.parse(rng.pick(NUMBER_LITERALS)) as unknown)],
+          [4, () => put(target, key, randomJsonValue(rng, 2), 'random')],
+          [1, () => put(body, 'type', rng.pick(ODD_TYPES))],
+          [
+            2,
+            () => {
+              delete target[key];
+              return `delete ${where}${key}`;
+            },
+          ],
+          [2, () => `extra ${put(target, rng.chance(0.5) ? rng.pick(NASTY_KEYS) : randomText(rng, 10), 1)}`],
+          [1, () => put(target, key, 'x'.repeat(length), `x*${length}`)],
+        ]),
+      );
     }
     return done.join(', ');
   }
@@ -622,22 +626,16 @@ class HttpCaseMaker {
             : { accepted: true };
       return { label, body: Buffer.from(text), expect };
     };
-    const made = rng.weighted<{ label: string; body?: Buffer; expect?: Expectation }>([
+    const made = rng.weighted<Partial<BodyDraft> & { label: string }>([
       [8, () => json('valid submit', this.validSubmit())],
       [30, () => this.mutatedSubmit(json)],
       [12, () => ({ label: 'random JSON', body: Buffer.from(randomJsonText(rng, 4)) })],
       [8, () => ({ label: 'broken JSON', body: Buffer.from(brokenJsonText(rng, JSON.stringify(this.validSubmit()))) })],
-      [6, () => this.deepSubmit()],
+      [8, () => this.deepSubmit()],
       [6, () => this.hugeSubmit()],
       [6, () => ({ label: 'random bytes', body: rng.bytes(rng.skewed(1, 4096)) })],
       [3, () => ({ label: 'empty body', body: Buffer.alloc(0) })],
-      [
-        3,
-        () => ({
-          label: 'scalar body',
-          body: Buffer.from(rng.pick(['1', '"demo.steps"', 'null', 'true', '[]', '[{"type":"demo.steps"}]', '{}'])),
-        }),
-      ],
+      [3, () => ({ label: 'scalar body', body: Buffer.from(rng.pick(words('1 "demo.steps" null true [] {} [{}]'))) })],
       [3, () => this.gzipSubmit()],
       [2, () => ({ label: 'no body', body: undefined })],
     ]);
@@ -651,23 +649,17 @@ class HttpCaseMaker {
     };
   }
 
-  private mutatedSubmit(
-    json: (label: string, value: unknown) => { label: string; body: Buffer; expect?: Expectation },
-  ): {
-    label: string;
-    body: Buffer;
-    expect?: Expectation;
-  } {
+  private mutatedSubmit(json: (label: string, value: unknown) => BodyDraft): BodyDraft {
     const body = this.validSubmit();
     const label = `mutated submit: ${this.mutate(body)}`;
     return json(label, body);
   }
 
-  private deepSubmit(): { label: string; body: Buffer; expect?: Expectation } {
+  private deepSubmit(): BodyDraft {
     const rng = this.rng;
     const depth = rng.pick([9, 10, 50, 500, 3000, 5000, 10_000, 20_000, 30_000]);
     const shape = rng.chance(0.6) ? 'array' : 'object';
-    const where = rng.pick(['top', 'payload', 'payload.steps', 'idempotencyKey', 'type']);
+    const where = rng.pick(words('top payload payload payload payload.steps payload.steps idempotencyKey type'));
     const deep = deepJsonText(depth, shape);
     const text =
       where === 'top'
@@ -684,7 +676,7 @@ class HttpCaseMaker {
     return { label: `${shape}s nested ${depth} deep at ${where}`, body: Buffer.from(text), expect };
   }
 
-  private hugeSubmit(): { label: string; body: Buffer; expect?: Expectation } {
+  private hugeSubmit(): BodyDraft {
     const rng = this.rng;
     const length = rng.int(1000, 100_000);
     const filler = rng.chance(0.8) ? 'x'.repeat(length) : rng.string(ALPHABETS.nasty, Math.floor(length / 3));
@@ -703,9 +695,9 @@ class HttpCaseMaker {
     return { label: `huge string (${length}) at ${where}`, body: Buffer.from(text), expect };
   }
 
-  private gzipSubmit(): { label: string; body: Buffer; expect?: Expectation } {
+  private gzipSubmit(): BodyDraft {
     const rng = this.rng;
-    return rng.weighted<{ label: string; body: Buffer }>([
+    return rng.weighted<BodyDraft>([
       [1, () => ({ label: 'gzip of a valid submit', body: gzipSync(JSON.stringify(this.validSubmit())) })],
       [1, () => ({ label: 'gzip bomb (10 MB of spaces)', body: gzipSync(Buffer.alloc(10 * 1024 * 1024, 32)) })],
       [1, () => ({ label: 'gzip of random bytes', body: gzipSync(rng.bytes(rng.int(1, 2000))) })],
@@ -716,16 +708,15 @@ class HttpCaseMaker {
   private list(): Draft {
     const rng = this.rng;
     const params: string[] = [];
-    if (rng.chance(0.6)) params.push(`limit=${encodeURIComponent(this.junkNumber())}`);
-    if (rng.chance(0.5)) {
+    if (rng.chance(0.4)) params.push(`limit=${pathEncode(this.junkNumber())}`);
+    if (rng.chance(0.7)) {
       params.push(
-        `cursor=${encodeURIComponent(rng.chance(0.6) ? this.junkNumber() : randomText(rng, rng.chance(0.1) ? 300 : 30))}`,
+        `cursor=${pathEncode(rng.chance(0.7) ? this.junkNumber() : randomText(rng, rng.chance(0.1) ? 300 : 30))}`,
       );
     }
     if (rng.chance(0.1)) params.push('limit=1&limit=2');
     if (rng.chance(0.1)) params.push(rng.pick(['limit[]=1', 'limit[a]=1', 'cursor[]=1', 'cursor=1&cursor=2']));
-    if (rng.chance(0.1))
-      params.push(`${encodeURIComponent(randomText(rng, 10))}=${encodeURIComponent(randomText(rng, 10))}`);
+    if (rng.chance(0.1)) params.push(`${pathEncode(randomText(rng, 10))}=${pathEncode(randomText(rng, 10))}`);
     const query = params.length > 0 ? `?${params.join('&')}` : '';
     return { kind: 'list', label: 'list', method: this.method('GET'), path: `/jobs${query}` };
   }
@@ -762,19 +753,19 @@ class HttpCaseMaker {
     const rng = this.rng;
     const { id } = this.jobId();
     const params: string[] = [];
-    if (rng.chance(0.6)) params.push(`afterSeq=${encodeURIComponent(this.junkNumber())}`);
+    if (rng.chance(0.6)) params.push(`afterSeq=${pathEncode(this.junkNumber())}`);
     if (rng.chance(0.1)) params.push(rng.pick(['afterSeq=1&afterSeq=2', 'afterSeq[]=1', 'afterSeq[a]=1']));
     let accessToken: string | undefined;
     let auth: string | undefined;
     if (rng.chance(0.4)) {
       const credential = this.world.credentials[rng.pick(Object.keys(this.world.credentials))];
       accessToken = credential?.token ?? randomText(rng, 50);
-      params.push(`access_token=${encodeURIComponent(accessToken)}`);
+      params.push(`access_token=${pathEncode(accessToken)}`);
       if (rng.chance(0.7)) auth = rng.pick(['none', 'basic', 'no-scheme']);
     }
     if (rng.chance(0.05)) params.push('access_token=a&access_token=b');
     const headers: Record<string, string> = {};
-    if (rng.chance(0.2)) headers['last-event-id'] = this.junkNumber();
+    if (rng.chance(0.2)) headers['last-event-id'] = headerSafe(this.junkNumber());
     const query = params.length > 0 ? `?${params.join('&')}` : '';
     return {
       kind: 'events',
@@ -823,9 +814,7 @@ class HttpCaseMaker {
   private ops(): Draft {
     const rng = this.rng;
     const path = rng.pick(['/metrics', '/healthz', '/readyz']);
-    const query = rng.chance(0.3)
-      ? `?${encodeURIComponent(randomText(rng, 20))}=${encodeURIComponent(randomText(rng, 20))}`
-      : '';
+    const query = rng.chance(0.3) ? `?${pathEncode(randomText(rng, 20))}=${pathEncode(randomText(rng, 20))}` : '';
     return { kind: 'ops', label: 'ops', method: this.method('GET'), path: path + query };
   }
 
@@ -836,6 +825,9 @@ class HttpCaseMaker {
       label: 'demo page',
       method: this.method('GET'),
       path: rng.pick(['/', '/styles.css', '/demo-page.js', '/demo-page.js.map', '/?gateways=javascript:alert(1)']),
+      headers: rng.chance(0.3)
+        ? { range: rng.pick(['bytes=0-1', 'bytes=-1', 'bytes=5-2', 'bytes=99999999999-', 'x']) }
+        : {},
     };
   }
 
@@ -845,10 +837,10 @@ class HttpCaseMaker {
     // so only a few are sent; the rest name unknown sessions and versions.
     const path = rng.weighted<string>([
       [1, () => '/socket.io/?EIO=4&transport=polling'],
-      [4, () => `/socket.io/?EIO=4&transport=polling&sid=${encodeURIComponent(randomText(rng, 30))}`],
-      [2, () => `/socket.io/?EIO=${encodeURIComponent(this.junkNumber())}&transport=polling`],
-      [2, () => `/socket.io/?EIO=4&transport=${encodeURIComponent(randomText(rng, 15))}`],
-      [1, () => `/socket.io/${encodeURIComponent(randomText(rng, 30))}`],
+      [4, () => `/socket.io/?EIO=4&transport=polling&sid=${pathEncode(randomText(rng, 30))}`],
+      [2, () => `/socket.io/?EIO=${pathEncode(this.junkNumber())}&transport=polling`],
+      [2, () => `/socket.io/?EIO=4&transport=${pathEncode(randomText(rng, 15))}`],
+      [1, () => `/socket.io/${pathEncode(randomText(rng, 30))}`],
     ]);
     const body = rng.chance(0.4) ? Buffer.from(randomText(rng, 2000)) : undefined;
     return {
@@ -864,60 +856,17 @@ class HttpCaseMaker {
   private unknownPath(): Draft {
     const rng = this.rng;
     const segment = () =>
-      rng.chance(0.5) ? rng.string(ALPHABETS.id, rng.skewed(1, 20)) : encodeURIComponent(randomText(rng, 20)) || 'x';
+      rng.chance(0.5) ? rng.string(ALPHABETS.id, rng.skewed(1, 20)) : pathEncode(randomText(rng, 20)) || 'x';
     const path = rng.weighted<string>([
       [
         4,
         () =>
-          `/${Array.from({ length: rng.int(1, 5) }, segment).join('/')}${rng.chance(0.2) ? `?${encodeURIComponent(randomText(rng, 30))}` : ''}`,
+          `/${Array.from({ length: rng.int(1, 5) }, segment).join('/')}${rng.chance(0.2) ? `?${pathEncode(randomText(rng, 30))}` : ''}`,
       ],
-      [
-        4,
-        () =>
-          rng.pick([
-            '/%00',
-            '/..%2f..%2fetc%2fpasswd',
-            '/../../etc/passwd',
-            '/jobs/../auth/dev-token',
-            '/%2e%2e/%2e%2e/etc/passwd',
-            '/.env',
-            '/.git/config',
-            '/admin',
-            '/server-status',
-            '//',
-            '///jobs',
-            '/jobs//x',
-            '/jobs/x/y/z',
-            '/jobs/x/events/y',
-            '/jobs/x/cancel/y',
-            '/jobs%2f',
-            '/jobs%00',
-            '/jobs;a=b',
-            '/auth',
-            '/auth/',
-            '/auth/dev-token/x',
-            '/healthz/x',
-            '/metrics/x',
-            '/index.html',
-            '/favicon.ico',
-            '/%E2%82%AC',
-            '/%F0%9F%98%80',
-            '/%C3%A9t%C3%A9',
-            '/%E0%A4%A',
-            '/%',
-            '/?',
-            '/#x',
-            '/socket.io',
-            '*',
-            'http://evil.example/nope',
-            '/jobs/:id',
-            '/jobs/*',
-            '/jobs/(.*)',
-          ]),
-      ],
+      [4, () => rng.pick(ODD_PATHS)],
       [1, () => `/${'a'.repeat(rng.int(2000, 7000))}`],
       [1, () => `/jobs/${Array.from({ length: rng.int(50, 400) }, () => 'x').join('/')}`],
-      [1, () => `/${encodeURIComponent(rng.string(ALPHABETS.nasty, rng.int(1, 200)))}`],
+      [1, () => `/${pathEncode(rng.string(ALPHABETS.nasty, rng.int(1, 200)))}`],
     ]);
     const body = rng.chance(0.15) ? Buffer.from(randomJsonText(rng, 2)) : undefined;
     return { kind: 'unknown-path', label: 'unknown path', method: this.method('GET'), path, body };
@@ -948,8 +897,23 @@ function sendHttp(agent: Agent, port: number, c: HttpCase): Promise<HttpOutcome>
       resolve(outcome);
     };
     let req: ReturnType<typeof httpRequest>;
+    // Node frames a body on GET, DELETE or OPTIONS only when told to; unframed, it would reach the gateway
+    // as the start of a next (garbage) request on the kept-alive connection.
+    const framing: Record<string, string> =
+      c.body === undefined
+        ? {}
+        : c.chunked
+          ? { 'transfer-encoding': 'chunked' }
+          : { 'content-length': String(c.body.length) };
     try {
-      req = httpRequest({ host: '127.0.0.1', port, method: c.method, path: c.path, headers: c.headers, agent });
+      req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: c.method,
+        path: c.path,
+        headers: { ...c.headers, ...framing },
+        agent,
+      });
     } catch (error) {
       resolve({ body: '', error: `client refused to send it: ${String(error)}` });
       return;
@@ -1047,7 +1011,7 @@ function checkHttp(c: HttpCase, outcome: HttpOutcome, world: FuzzWorld, problems
   const expected = c.expect;
   if (expected && 'code' in expected) {
     if (status < 400) problems.add(`HTTP: accepted what must get ${expected.code} (${c.kind})`, where);
-    else if (code !== undefined && code !== expected.code && code !== ErrorCode.RATE_LIMITED) {
+    else if (status < 500 && code !== undefined && code !== expected.code && code !== ErrorCode.RATE_LIMITED) {
       problems.add(`HTTP: ${code} where the contract says ${expected.code} (${c.kind})`, where);
     }
   } else if (expected && status >= 400 && code !== ErrorCode.RATE_LIMITED) {
@@ -1066,6 +1030,8 @@ function checkHttpSuccess(
 ): void {
   const { status = 0, body } = outcome;
   if (c.method === 'OPTIONS' && status === 204) return;
+  // Express answers a conditional GET (`If-None-Match: *`) with 304 and no body.
+  if (status === 304 && c.headers['if-none-match'] !== undefined && routeMethod(route) === 'GET') return;
   const json = (): unknown => {
     try {
       return JSON.parse(body);
@@ -1131,7 +1097,9 @@ function checkHttpSuccess(
       if (status !== 200) problems.add(`HTTP: unexpected ${status} on ${route}`, where);
       return;
     case 'demo':
-      if (status !== 200 && status !== 304) problems.add(`HTTP: unexpected ${status} on the demo page`, where);
+      if (status !== 200 && !(status === 206 && c.headers.range !== undefined)) {
+        problems.add(`HTTP: unexpected ${status} on the demo page`, where);
+      }
       return;
     case 'none':
       problems.add(`HTTP: ${status} for a request no route serves`, where);
@@ -1190,7 +1158,9 @@ function ackProblem(event: string, verdict: AckVerdict, ack: unknown): string | 
   if (!verdict.valid) return `${event}: ok for a malformed request`;
   if (event === 'unsubscribe') return undefined;
   if (!verdict.owned) return "subscribe: ok for someone else's or a missing job";
-  const { snapshot, events } = answer as Extract<typeof answer, { ok: true; snapshot: unknown }>;
+  const subscribed = SubscribeAckSchema.safeParse(ack);
+  if (!subscribed.success || !subscribed.data.ok) return 'subscribe: malformed ack';
+  const { snapshot, events } = subscribed.data;
   if (snapshot.id !== verdict.jobId) return 'subscribe: snapshot of another job';
   const seqList = events.map((e) => e.seq);
   if (
@@ -1263,79 +1233,47 @@ class SocketCaseMaker {
       jobId: rng.pick([...this.world.aliceJobs, this.world.running, ...this.world.bobJobs]),
     };
     if (event === 'subscribe' && rng.chance(0.5)) body.afterSeq = rng.int(0, 12);
+    const put = (key: string, value: unknown, shown = JSON.stringify(value)): string => {
+      setOwn(body, key, value);
+      return `${key}=${shown}`;
+    };
+    const junkJobId = () =>
+      rng.weighted<unknown>([
+        [3, () => randomJsonValue(rng, 2)],
+        [2, () => randomText(rng, 80)],
+        [1, () => 'x'.repeat(rng.int(65, 13_000))],
+        [1, () => `${rng.pick(this.world.aliceJobs)}${rng.pick([' ', '\u0000', '/', '%', '\n', '{x}'])}`],
+        [1, () => rng.pick(this.world.aliceJobs).toUpperCase()],
+      ]);
+    const junkAfterSeq = () =>
+      rng.weighted<unknown>([
+        [3, () => JSON.parse(rng.pick(NUMBER_LITERALS)) as unknown],
+        [2, () => rng.pick(['', ' 2', ...words('1 -1 NaN Infinity 1e3 0x10')])],
+        [2, () => randomJsonValue(rng, 1)],
+      ]);
     const done: string[] = [];
     for (let i = rng.int(1, 2); i > 0; i -= 1) {
-      rng.weighted<void>([
-        [
-          4,
-          () => {
-            const value = rng.weighted<unknown>([
-              [3, () => randomJsonValue(rng, 2)],
-              [2, () => randomText(rng, 80)],
-              [1, () => 'x'.repeat(rng.int(65, 13_000))],
-              [1, () => `${rng.pick(this.world.aliceJobs)}${rng.pick([' ', '\u0000', '/', '%', '\n', '{x}'])}`],
-              [1, () => rng.pick(this.world.aliceJobs).toUpperCase()],
-            ]);
-            setOwn(body, 'jobId', value);
-            done.push('jobId=junk');
-          },
-        ],
-        [
-          4,
-          () => {
-            const value = rng.weighted<unknown>([
-              [3, () => JSON.parse(rng.pick(NUMBER_LITERALS)) as unknown],
-              [2, () => rng.pick(['1', '-1', 'NaN', 'Infinity', '1e3', '', ' 2', '0x10'])],
-              [2, () => randomJsonValue(rng, 1)],
-            ]);
-            setOwn(body, 'afterSeq', value);
-            done.push(`afterSeq=${JSON.stringify(value)}`);
-          },
-        ],
-        [
-          2,
-          () => {
-            const key = rng.chance(0.6) ? rng.pick(NASTY_KEYS) : randomText(rng, 12);
-            setOwn(body, key, randomJsonValue(rng, 1));
-            done.push(`extra ${JSON.stringify(key)}`);
-          },
-        ],
-        [
-          1,
-          () => {
-            delete body.jobId;
-            done.push('no jobId');
-          },
-        ],
-      ]);
+      done.push(
+        rng.weighted<string>([
+          [4, () => put('jobId', junkJobId(), 'junk')],
+          [4, () => put('afterSeq', junkAfterSeq())],
+          [2, () => `extra ${put(rng.chance(0.6) ? rng.pick(NASTY_KEYS) : randomText(rng, 12), 1)}`],
+          [
+            1,
+            () => {
+              delete body.jobId;
+              return 'no jobId';
+            },
+          ],
+        ]),
+      );
     }
     return { kind: event, label: `mutated: ${done.join(', ')}`, event, args: [body], ack: true };
   }
 
   private unknownEvent(): Omit<SocketCase, 'index'> {
     const rng = this.rng;
-    const event = rng.weighted<string>([
-      [3, () => randomText(rng, 30) || 'x'],
-      [
-        3,
-        () =>
-          rng.pick([
-            'job:event',
-            'SUBSCRIBE',
-            'subscribe ',
-            'Subscribe',
-            'unsubscribe\u0000',
-            '__proto__',
-            'constructor',
-            'toString',
-            'hasOwnProperty',
-            'disconnect_notice',
-            'error',
-            'ping',
-            'message',
-          ]),
-      ],
-    ]);
+    const event = rng.chance(0.5) ? randomText(rng, 30) || 'x' : rng.pick(ODD_EVENTS);
     const args = Array.from({ length: rng.int(0, 3) }, () => randomJsonValue(rng, 2));
     return { kind: 'unknown-event', label: `event ${JSON.stringify(event)}`, event, args, ack: false };
   }
@@ -1421,109 +1359,42 @@ class RawEngineSocket {
 
 /** Frames no well-behaved client sends: the gateway may drop the connection, but must stay up. */
 function garbageFrame(rng: Rng): { label: string; frame: string | Buffer } {
-  const valid = `42/jobs,${rng.int(0, 99)}${JSON.stringify(['subscribe', { jobId: 'abc', afterSeq: 1 }])}`;
-  return rng.weighted<{ label: string; frame: string | Buffer }>([
-    [4, () => ({ label: 'random text', frame: randomText(rng, 300) })],
-    [3, () => ({ label: 'binary frame', frame: rng.bytes(rng.skewed(0, 2000)) })],
-    [
-      2,
-      () => ({
-        label: 'engine packet',
-        frame: rng.pick([
-          '',
-          '0',
-          '1',
-          '2',
-          '2probe',
-          '3',
-          '3probe',
-          '4',
-          '5',
-          '6',
-          '7',
-          '9',
-          'x',
-          '40',
-          '41',
-          '4/',
-          '4/jobs,',
-        ]),
-      }),
-    ],
-    [
-      6,
-      () => {
-        const chars = [...valid];
-        const at = rng.int(0, chars.length - 1);
-        rng.weighted<void>([
-          [1, () => chars.splice(at, 1)],
-          [1, () => chars.splice(at, 0, rng.pick([...ALPHABETS.ascii, ...ALPHABETS.nasty]))],
-          [1, () => chars.splice(at)],
-          [1, () => chars.splice(at, 0, ...chars.slice(0, at))],
-        ]);
-        return { label: 'corrupted event packet', frame: chars.join('') };
-      },
-    ],
-    [
-      2,
-      () => ({
-        label: 'broken JSON in an event',
-        frame: `42/jobs,${rng.int(0, 99)}${brokenJsonText(rng, '["subscribe",{"jobId":"abc"}]')}`,
-      }),
-    ],
-    [
-      2,
-      () => ({
-        label: 'other namespace',
-        frame: `4${rng.pick(['0', '1', '2', '3', '5', '6'])}${rng.pick(['/nope', '/', '', '/jobs/x', '/JOBS', `/${randomText(rng, 20)}`])},${rng.chance(0.5) ? randomJsonText(rng, 2) : ''}`,
-      }),
-    ],
-    [
-      2,
-      () => ({
-        label: 'odd ack id',
-        frame: `42/jobs,${rng.pick(['-1', '1.5', 'abc', '1e3', '99999999999999999999999', ' 1', '0x1'])}["subscribe",{"jobId":"abc"}]`,
-      }),
-    ],
+  const valid = `42/jobs,${rng.int(0, 99)}["subscribe",{"jobId":"abc","afterSeq":1}]`;
+  const corrupt = (): string => {
+    const chars = [...valid];
+    const at = rng.int(0, chars.length - 1);
+    rng.weighted<unknown>([
+      [1, () => chars.splice(at, 1)],
+      [1, () => chars.splice(at, 0, rng.pick([...ALPHABETS.ascii, ...ALPHABETS.nasty]))],
+      [1, () => chars.splice(at)],
+      [1, () => chars.splice(at, 0, ...chars.slice(0, at))],
+    ]);
+    return chars.join('');
+  };
+  const namespace = () => rng.pick(['/nope', '/', '', '/jobs/x', '/JOBS', `/${randomText(rng, 20)}`]);
+  const makers: Array<[number, string, () => string | Buffer]> = [
+    [4, 'random text', () => randomText(rng, 300)],
+    [3, 'binary frame', () => rng.bytes(rng.skewed(0, 2000))],
+    [2, 'engine packet', () => rng.pick(ENGINE_PACKETS)],
+    [6, 'corrupted event packet', corrupt],
+    [2, 'broken JSON in an event', () => `42/jobs,1${brokenJsonText(rng, '["subscribe",{"jobId":"abc"}]')}`],
+    [2, 'other namespace', () => `4${rng.pick(words('0 1 2 3 5 6'))}${namespace()},${randomJsonText(rng, 2)}`],
+    [2, 'odd ack id', () => `42/jobs,${rng.pick(words('-1 1.5 abc 1e3 99999999999999999999999 0x1'))}["subscribe",{}]`],
+    [1, 'reserved event', () => `42/jobs,${JSON.stringify([rng.pick(RESERVED_EVENTS), 1])}`],
+    [1, 'second namespace connect', () => `40/jobs,${JSON.stringify({ token: randomJsonValue(rng, 1) })}`],
+    [1, 'namespace connect, not an object', () => `40/jobs,${randomJsonText(rng, 2)}`],
     [
       1,
-      () => ({
-        label: 'reserved event',
-        frame: `42/jobs,${JSON.stringify([rng.pick(['connect', 'disconnect', 'disconnecting', 'newListener', 'removeListener', 'connect_error']), 1])}`,
-      }),
+      'binary placeholder',
+      () => `451-/jobs,2["subscribe",{"_placeholder":true,"num":${rng.pick(words('0 1 -1 "x"'))}}]`,
     ],
-    [
-      1,
-      () => ({
-        label: 'second namespace connect',
-        frame: `40/jobs,${rng.chance(0.5) ? JSON.stringify({ token: randomJsonValue(rng, 1) }) : randomJsonText(rng, 2)}`,
-      }),
-    ],
-    [
-      1,
-      () => ({
-        label: 'binary placeholder',
-        frame: `451-/jobs,${rng.int(0, 9)}["subscribe",{"_placeholder":true,"num":${rng.pick(['0', '1', '-1', '99', '"x"'])}}]`,
-      }),
-    ],
-    [
-      1,
-      () => ({
-        label: 'many attachments',
-        frame: `4${rng.pick(['5', '6'])}${rng.int(0, 99_999_999)}-/jobs,["subscribe",{"_placeholder":true,"num":0}]`,
-      }),
-    ],
-    [1, () => ({ label: 'over the message limit', frame: 'x'.repeat(rng.int(16 * 1024 + 1, 40_000)) })],
-    [
-      1,
-      () => ({
-        label: 'deep JSON',
-        frame: `42/jobs,1["subscribe",${deepJsonText(rng.int(100, 7000), rng.chance(0.5) ? 'array' : 'object')}]`,
-      }),
-    ],
-    [1, () => ({ label: 'ack for nothing', frame: `43/jobs,${rng.int(0, 1_000_000)}[${randomJsonText(rng, 2)}]` })],
-    [1, () => ({ label: 'namespace disconnect', frame: '41/jobs,' })],
-  ]);
+    [1, 'many attachments', () => `45${rng.int(2, 99_999_999)}-/jobs,["subscribe",{"_placeholder":true,"num":0}]`],
+    [1, 'over the message limit', () => 'x'.repeat(rng.int(16 * 1024 + 1, 40_000))],
+    [1, 'deep JSON', () => `42/jobs,1["subscribe",${deepJsonText(rng.int(100, 7000), rng.pick(['array', 'object']))}]`],
+    [1, 'ack for nothing', () => `43/jobs,${rng.int(0, 1_000_000)}[${randomJsonText(rng, 2)}]`],
+    [1, 'namespace disconnect', () => '41/jobs,'],
+  ];
+  return rng.weighted(makers.map(([weight, label, make]) => [weight, () => ({ label, frame: make() })] as const));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1609,6 +1480,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
       bytesSent += (c.body?.length ?? 0) + c.path.length;
       const outcome = await sendHttp(agent, port, c);
       statuses.add(String(outcome.status ?? 'none'));
+      if (TRACE?.test(`${c.kind}: ${c.label}`)) say(httpReproducer(c, outcome));
       checkHttp(c, outcome, world, problems);
     });
     agent.destroy();
@@ -1650,8 +1522,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
           () => {
             const name = rng.pick(names);
             const credential = world.credentials[name];
-            const valid = credential?.token !== undefined && credential.principal !== null;
-            return { label: name, token: credential?.token, principal: valid ? credential.principal : null };
+            return { label: name, token: credential?.token, principal: credential ? tokenPrincipal(credential) : null };
           },
         ],
         [2, () => ({ label: 'random JSON', token: randomJsonValue(rng, 2), principal: null })],
@@ -1687,21 +1558,30 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
       live.push(socket);
     }
     const recent = live.map(() => [] as number[]);
+    const replacing: Array<Promise<RawSocket> | undefined> = [];
+    /** A dropped socket is a problem; the fuzz goes on over a new one. */
+    const usable = (s: number): Promise<RawSocket> => {
+      const socket = live[s] as RawSocket;
+      if (socket.connected) return Promise.resolve(socket);
+      replacing[s] ??= (async () => {
+        problems.add(
+          'socket: dropped by the gateway',
+          `socket ${s} after cases ${JSON.stringify(recent[s]?.slice(-10))}`,
+        );
+        const fresh = openSocket(stack.url(0), token);
+        sockets.push(fresh);
+        await connected(fresh);
+        live[s] = fresh;
+        replacing[s] = undefined;
+        return fresh;
+      })();
+      return replacing[s];
+    };
     await Promise.all(
       live.map(async (_, s) => {
         const mine = cases.filter((c) => c.index % SOCKETS === s);
         await pool(mine, SOCKET_CONCURRENCY, async (c) => {
-          let socket = live[s] as RawSocket;
-          if (!socket.connected) {
-            problems.add(
-              'socket: dropped by the gateway',
-              `socket ${s} after cases ${JSON.stringify(recent[s]?.slice(-10))}`,
-            );
-            socket = openSocket(stack.url(0), token);
-            sockets.push(socket);
-            live[s] = socket;
-            await connected(socket);
-          }
+          const socket = await usable(s);
           recent[s]?.push(c.index);
           kinds.add(c.kind);
           bytesSent += JSON.stringify(c.args)?.length ?? 0;
@@ -1793,6 +1673,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     });
     await pool(plans, RAW_CONCURRENCY, async (plan) => {
       const conn = await RawEngineSocket.open(port);
+      let sent = '';
       try {
         if (plan.connect) {
           const answer = await conn.connectNamespace({ token });
@@ -1810,6 +1691,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
             kinds.add(`raw ${packet.c.kind}`);
             const text = JSON.stringify([packet.c.event, ...packet.c.args]);
             bytesSent += text.length;
+            sent += text;
             conn.send(`42/jobs,${packet.id ?? ''}${text}`);
             if (packet.id !== undefined) {
               const canonical = String(Number(packet.id));
@@ -1855,6 +1737,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
           for (const { label, frame } of plan.frames) {
             kinds.add(`raw garbage: ${label}`);
             bytesSent += frame.length;
+            sent += typeof frame === 'string' ? frame : frame.toString('latin1');
             conn.send(frame);
             if (!conn.isOpen) break;
           }
@@ -1862,7 +1745,8 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
           endings.add(conn.closeCode === undefined ? 'garbage: left open' : `garbage: closed ${conn.closeCode}`);
         }
         for (const frame of conn.frames) {
-          if (STACK_TRACE.test(frame))
+          // Answers may echo what was sent (unknown keys, ids): only what the gateway added counts.
+          if (STACK_TRACE.test(frame) && !STACK_TRACE.test(sent))
             problems.add(
               'raw: stack trace or source path in a frame',
               `connection ${plan.index}: ${preview(frame, 300)}`,

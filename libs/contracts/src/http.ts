@@ -10,6 +10,8 @@ export const SubmitJobRequestSchema = z.strictObject({
     .unknown()
     .refine((payload) => jsonDepth(payload, MAX_PAYLOAD_DEPTH + 1) <= MAX_PAYLOAD_DEPTH, {
       message: `must nest at most ${MAX_PAYLOAD_DEPTH} levels deep`,
+      // Stop here: the size check serializes the payload, which a very deep one would overflow the stack for.
+      abort: true,
     })
     .refine((payload) => payload === undefined || JSON.stringify(payload).length <= MAX_PAYLOAD_BYTES, {
       message: `must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON`,
@@ -27,7 +29,10 @@ export type SubmitJobResponse = z.infer<typeof SubmitJobResponseSchema>;
 export const ListJobsQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** Opaque cursor from the previous page's `nextCursor`. */
-  cursor: z.string().max(100).optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a nextCursor from a previous page')
+    .optional(),
 });
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
 

@@ -29,7 +29,7 @@ type Entry = [id: string, fields: string[]];
 interface LogCommands {
   jobcastAppend(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
   jobcastCreate(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
-  jobcastReadSince(snapshot: string, log: string, afterSeq: string): Promise<[string[], Entry[]]>;
+  jobcastReadSince(snapshot: string, log: string, fromSeq: string): Promise<[string[], Entry[]]>;
   jobcastRequestCancel(snapshot: string): Promise<number>;
 }
 
@@ -78,7 +78,7 @@ export class JobEventLog {
     const [flat, entries] = await this.redis.jobcastReadSince(
       this.keys.jobSnapshot(jobId),
       this.keys.jobLog(jobId),
-      String(afterSeq),
+      String(afterSeq + 1),
     );
     const record = decodeJobRecord(flat);
     if (!record) return null;

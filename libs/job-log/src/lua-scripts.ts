@@ -41,11 +41,12 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('JOB_EXISTS'
 redis.call('HSET', KEYS[1], 'lastSeq', 0)
 ${APPEND_BODY}`;
 
-// KEYS: snapshot, log. ARGV: afterSeq. Answers { snapshot hash as a flat list, log entries after afterSeq }.
+// KEYS: snapshot, log. ARGV: the first seq wanted (afterSeq + 1, computed by the caller: Lua's numbers print
+// as 1e+14 from there on, which is no stream id). Answers { snapshot hash as a flat list, the entries from it }.
 export const READ_SINCE_LUA = `
 local snapshot = redis.call('HGETALL', KEYS[1])
 if #snapshot == 0 then return { snapshot, {} } end
-return { snapshot, redis.call('XRANGE', KEYS[2], '0-' .. (tonumber(ARGV[1]) + 1), '+') }
+return { snapshot, redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+') }
 `;
 
 // KEYS: snapshot. Marks a live job for cancellation, so a worker that picks it up later does not run it.

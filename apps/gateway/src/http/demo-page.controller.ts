@@ -43,11 +43,13 @@ export class DemoPageController {
       'Referrer-Policy': 'no-referrer',
       ...(file === 'index.html' && { 'Content-Security-Policy': CONTENT_SECURITY_POLICY }),
     };
-    response.sendFile(file, { root: DEMO_PAGE_DIR, headers }, (error?: Error) => {
+    // Ranges make no sense for a page this small, and an unsatisfiable one would land in the error path.
+    response.sendFile(file, { root: DEMO_PAGE_DIR, headers, acceptRanges: false }, (error?: Error) => {
       if (!error || response.headersSent) return;
       const body: ApiErrorBody = {
         error: { code: ErrorCode.NOT_FOUND, message: 'The demo page is not built: run `npm run build:demo`' },
       };
+      response.removeHeader('Content-Type');
       response.status(HttpStatus.NOT_FOUND).json(body);
     });
   }

@@ -74,7 +74,7 @@ export class JobService {
 
   async list(principal: Principal, query: ListJobsQuery): Promise<ListJobsResponse> {
     const owner = ownerOf(principal);
-    const offset = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
+    const offset = query.cursor ? Number(query.cursor) : 0;
     const ids = await this.index.page(owner, offset, query.limit);
     const records = await Promise.all(ids.map((id) => this.eventLog.getRecord(id)));
     await this.index.remove(

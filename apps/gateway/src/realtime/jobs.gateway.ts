@@ -170,7 +170,8 @@ export class JobsGateway
   ): { data: z.infer<Schema> } | { error: ErrorAck } {
     const parsed = schema.safeParse(body);
     if (parsed.success) return { data: parsed.data };
-    return { error: errorAck(ErrorCode.VALIDATION_FAILED, 'Malformed request', parsed.error.issues) };
+    // A few issues say what is wrong; all of them, for a large binary payload, would be a large ack.
+    return { error: errorAck(ErrorCode.VALIDATION_FAILED, 'Malformed request', parsed.error.issues.slice(0, 10)) };
   }
 
   private checkAllowed(socket: JobsSocket, jobId: string): ErrorAck | undefined {
