@@ -158,11 +158,14 @@ describe('docker-compose.yml and the Dockerfile', () => {
     );
   });
 
-  it("checks a gateway's health with the image's GET /healthz, and disables that check for workers", () => {
+  it("checks a gateway's health with the image's GET /healthz, and a worker's on its metrics port", () => {
     const { instructions } = runtimeStage();
     expect(instructions.find(([keyword]) => keyword === 'HEALTHCHECK')?.[1]).toMatch(/\/healthz/);
     for (const name of gateways) expect(service(name).healthcheck).toBeUndefined();
-    for (const name of workers) expect(service(name).healthcheck).toEqual({ disable: true });
+    const metricsPort = WorkerEnvSchema.parse({}).WORKER_METRICS_PORT;
+    for (const name of workers) {
+      expect(service(name).healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${metricsPort}/healthz`);
+    }
   });
 
   it('builds an image on node:20-bookworm-slim with production dependencies only, run by a user other than root', () => {
