@@ -1,4 +1,7 @@
 import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
+import { JOBS_QUEUE_NAME, RedisKeys } from '@jobcast/redis';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { request, submitJob, waitForEnd } from '../support/http-api';
@@ -179,6 +182,26 @@ describe('job lifecycle', () => {
     const other = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, { token: await signToken('bob'), body });
     expect(other.status).toBe(202);
     expect(other.body.job.id).not.toBe(answers[0]?.body.job.id);
+  });
+
+  it('a retried idempotent submit queues a job that its first gateway created but never queued', async () => {
+    // The state a gateway leaves when it dies between creating the job and queueing it, made by hand.
+    await Promise.all(stack.stack.workers.map((worker) => worker.stop()));
+    const body = { type: 'demo.steps', payload: { steps: 2, intervalMs: 10 }, idempotencyKey: `lost-${Date.now()}` };
+    const first = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, { token, body });
+    const connection = new Redis(stack.stack.redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(JOBS_QUEUE_NAME, { connection, prefix: new RedisKeys('jobcast').queuePrefix() });
+    try {
+      expect(await queue.remove(first.body.job.id)).toBe(1);
+      const retried = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, { token, body });
+      expect(retried).toMatchObject({ status: 200, body: { job: { id: first.body.job.id, status: 'queued' } } });
+      expect(await queue.getJobState(first.body.job.id)).toBe('waiting');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+      await Promise.all(stack.stack.workers.map((worker) => worker.start()));
+    }
+    expect(await waitForEnd(stack.url(0), token, first.body.job.id)).toMatchObject({ status: 'completed' });
   });
 
   it('SIGTERM to a busy worker: short jobs finish, long ones go back to the queue and another worker ends them', async () => {

@@ -47,7 +47,20 @@ export class JobService {
     const jobId = randomUUID();
     if (request.idempotencyKey) {
       const existingId = await this.index.claimIdempotencyKey(owner, request.idempotencyKey, jobId);
-      if (existingId) return { job: await this.existingJob(owner, existingId), created: false };
+      if (existingId) {
+        const job = await this.existingJob(owner, existingId);
+        // A gateway that died between creating the job and queueing it left it queued but unknown to
+        // BullMQ; the retried submit queues it (adding an existing BullMQ job id is a no-op).
+        if (job.status === 'queued') {
+          await this.queue.enqueue({
+            jobId: job.id,
+            type: check.type,
+            payload: check.payload,
+            attempts: request.attempts,
+          });
+        }
+        return { job, created: false };
+      }
     }
     const job = await this.eventLog.create({ id: jobId, type: check.type.name, owner });
     await this.index.add(owner, jobId, job.createdAt);
