@@ -11,13 +11,18 @@ const APPEND_BODY = `
 local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
 local event = ARGV[1] .. seq .. ARGV[2]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '0-' .. seq, 'e', event)
+local set, unset = {}, {}
 for i = 6, #ARGV, 2 do
   if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[1], ARGV[i])
+    unset[#unset + 1] = ARGV[i]
   else
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
   end
 end
+-- One HSET for the whole patch: this runs for every progress event.
+if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+if #unset > 0 then redis.call('HDEL', KEYS[1], unpack(unset)) end
 if ARGV[3] == '1' then
   redis.call('EXPIRE', KEYS[1], ARGV[5])
   redis.call('EXPIRE', KEYS[2], ARGV[5])
