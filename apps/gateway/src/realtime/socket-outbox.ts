@@ -13,11 +13,17 @@ const TRANSPORT_HIGH_WATER = 32;
  * progress). Lifecycle and log events are never dropped; if more than `limit` of them wait, the socket is
  * disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
  */
+/** Events held for a socket that does not keep up; only exists while there are some. */
+interface Backlog {
+  events: Array<JobEvent | undefined>;
+  head: number;
+  /** Where each job's newest waiting event sits in `events`, to find a progress event to replace. */
+  newestByJob: Map<string, number>;
+}
+
 export class SocketOutbox {
-  private queue: Array<JobEvent | undefined> = [];
-  private head = 0;
-  /** Where each job's newest waiting event sits in `queue`, to find a progress event to replace. */
-  private readonly newestByJob = new Map<string, number>();
+  /** Created on the first held event and dropped once drained: most sockets never need one. */
+  private backlog: Backlog | undefined;
   private overflowed = false;
   /** Packets in Socket.IO's buffer that its transport has not taken yet (it takes all of them at once). */
   private transportBacklog = 0;
@@ -34,7 +40,7 @@ export class SocketOutbox {
   }
 
   get waiting(): number {
-    return this.queue.length - this.head;
+    return this.backlog ? this.backlog.events.length - this.backlog.head : 0;
   }
 
   deliver(event: JobEvent): void {
@@ -51,30 +57,30 @@ export class SocketOutbox {
   }
 
   private hold(event: JobEvent): void {
-    const newest = this.newestByJob.get(event.jobId);
-    const previous = newest === undefined ? undefined : this.queue[newest];
+    const backlog: Backlog = (this.backlog ??= { events: [], head: 0, newestByJob: new Map<string, number>() });
+    const newest = backlog.newestByJob.get(event.jobId);
+    const previous = newest === undefined ? undefined : backlog.events[newest];
     if (newest !== undefined && previous?.type === 'progress' && event.type === 'progress') {
-      this.queue[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
+      backlog.events[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
       this.metrics.eventsConflated.inc();
       return;
     }
-    this.newestByJob.set(event.jobId, this.queue.length);
-    this.queue.push(event);
+    backlog.newestByJob.set(event.jobId, backlog.events.length);
+    backlog.events.push(event);
   }
 
   private flush(): void {
-    while (this.waiting > 0 && !this.congested()) {
-      const index = this.head;
-      const event = this.queue[index] as JobEvent;
-      this.queue[index] = undefined;
-      this.head += 1;
-      if (this.newestByJob.get(event.jobId) === index) this.newestByJob.delete(event.jobId);
+    const backlog = this.backlog;
+    if (!backlog) return;
+    while (backlog.head < backlog.events.length && !this.congested()) {
+      const index = backlog.head;
+      const event = backlog.events[index] as JobEvent;
+      backlog.events[index] = undefined;
+      backlog.head += 1;
+      if (backlog.newestByJob.get(event.jobId) === index) backlog.newestByJob.delete(event.jobId);
       this.send(event);
     }
-    if (this.waiting === 0 && this.head > 0) {
-      this.queue = [];
-      this.head = 0;
-    }
+    if (backlog.head === backlog.events.length) this.backlog = undefined;
   }
 
   private send(event: JobEvent): void {
