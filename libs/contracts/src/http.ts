@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, jsonDepth } from './json-limits';
 import { JobSnapshotSchema } from './job-snapshot';
 
-export const JOB_TYPE_NAME_PATTERN = /^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$/;
-
 export const SubmitJobRequestSchema = z.strictObject({
   type: z.string().min(1).max(100),
   payload: z
