@@ -68,11 +68,13 @@ describe('npm start: the local topology', () => {
     await until('gateway-1 to be restarted', () =>
       /gateway-1 exited \(SIGKILL\); restarting in \d+ ms/.test(output) ? true : undefined,
     );
-    await until('gateway-1 to answer again', async () =>
-      (await fetch(`${gatewayA}/healthz`).catch(() => undefined))?.ok ? true : undefined,
-    );
-    const restartedPid = Number(/gateway-1 is back \(pid (\d+)\)/.exec(output)?.[1]);
+    // The launcher says so once the new process answers its health check.
+    const restartedPid = await until('gateway-1 to be back', () => {
+      const back = /gateway-1 is back \(pid (\d+)\)/.exec(output)?.[1];
+      return back === undefined ? undefined : Number(back);
+    });
     expect(isAlive(restartedPid)).toBe(true);
+    expect((await fetch(`${gatewayA}/healthz`)).ok).toBe(true);
 
     launcher.kill('SIGTERM');
     // npm passes the signal on and may die of it itself; the launcher under it reports when it is done.
