@@ -160,7 +160,7 @@ describe('job lifecycle', () => {
 
   it('runs at most WORKER_CONCURRENCY jobs per worker at once', async () => {
     const jobs = await Promise.all(
-      [1, 2, 3, 4, 5, 6].map(() => run({ type: 'demo.steps', payload: { steps: 4, intervalMs: 100 } })),
+      [1, 2, 3, 4, 5, 6].map(() => run({ type: 'demo.steps', payload: { steps: 4, intervalMs: 250 } })),
     );
     await Promise.all(jobs.map(({ watcher }) => watcher.done));
     const spans = jobs.map(({ watcher }) => ({
