@@ -52,18 +52,6 @@ export class JobEventsSseController {
 
     let heartbeat: NodeJS.Timeout | undefined;
     const watch = this.watches.create(jobId, afterSeq ?? 0, {
-      start: (_snapshot, backlog) => {
-        response.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          // Tells nginx not to buffer the stream.
-          'x-accel-buffering': 'no',
-        });
-        response.write(`retry: 1000\n\n${backlog.map(sseFrame).join('')}`);
-        this.metrics.recordBacklog(backlog.length, 'sse');
-        heartbeat = setInterval(() => response.write(': keep-alive\n\n'), this.config.SSE_HEARTBEAT);
-      },
       deliver: (event) => {
         response.write(sseFrame(event));
         this.metrics.recordDelivery(event, 'sse');
@@ -81,7 +69,21 @@ export class JobEventsSseController {
       watch.close();
     });
     const owner = ownerOf(principal);
-    const outcome = await watch.start((record) => record.owner === owner);
+    const outcome = await watch.start(
+      (record) => record.owner === owner,
+      (_snapshot, backlog) => {
+        response.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // Tells nginx not to buffer the stream.
+          'x-accel-buffering': 'no',
+        });
+        response.write(`retry: 1000\n\n${backlog.map(sseFrame).join('')}`);
+        this.metrics.recordBacklog(backlog.length, 'sse');
+        heartbeat = setInterval(() => response.write(': keep-alive\n\n'), this.config.SSE_HEARTBEAT);
+      },
+    );
     if (outcome === 'not-found') throw ApiException.jobNotFound(jobId);
   }
 }

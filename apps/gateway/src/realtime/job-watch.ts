@@ -6,10 +6,8 @@ import type { LiveEventListener, LiveJobEvents } from './live-job-events';
 
 const RETRY_READ_MS = 1000;
 
-/** Where a watch delivers: a socket, an SSE response. */
+/** Where a watch delivers, for as long as it lives: a socket, an SSE response. */
 export interface WatchSink {
-  /** The snapshot and logged backlog, sent before any live event (the subscribe ack, the SSE head). */
-  start(snapshot: JobSnapshot, backlog: JobEvent[]): void;
   deliver(event: JobEvent): void;
   /** The terminal event went out; nothing more will come. */
   finish(): void;
@@ -42,11 +40,15 @@ export class JobWatch implements LiveEventListener {
   }
 
   /**
-   * Joins the feed, reads the snapshot and backlog, and hands them to `sink.start` if `authorize` accepts
-   * the record. Otherwise closes: 'not-found' when the job does not exist or is refused, 'closed' when the
+   * Joins the feed, reads the snapshot and backlog, and hands them to `begin` (the subscribe ack, the SSE
+   * head: sent before any live event) if `authorize` accepts the record. `begin` is not kept afterwards, so
+   * whatever it holds (a request, its ack) is not held for the watch's whole life. Otherwise closes: 'not-found' when the job does not exist or is refused, 'closed' when the
    * watch was closed meanwhile.
    */
-  async start(authorize: (record: JobRecord) => boolean): Promise<'started' | 'not-found' | 'closed'> {
+  async start(
+    authorize: (record: JobRecord) => boolean,
+    begin: (snapshot: JobSnapshot, backlog: JobEvent[]) => void,
+  ): Promise<'started' | 'not-found' | 'closed'> {
     let backlogSent!: () => void;
     this.pending += 1;
     this.tail = new Promise((resolve) => (backlogSent = resolve));
@@ -59,7 +61,7 @@ export class JobWatch implements LiveEventListener {
         return 'not-found';
       }
       const { snapshot } = read.record;
-      this.sink.start(snapshot, read.events);
+      begin(snapshot, read.events);
       const last = read.events.at(-1);
       if (last) this.advance(last);
       // Resumed at or past the end of a finished job: nothing more will come.
@@ -88,6 +90,10 @@ export class JobWatch implements LiveEventListener {
       if (event.seq > this.lastSeq + 1) await this.fillGap();
       if (!this.closed && event.seq === this.lastSeq + 1) this.emit(event);
     });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
   }
 
   onResync(): void {

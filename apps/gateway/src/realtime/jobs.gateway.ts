@@ -22,6 +22,7 @@ import type { z } from 'zod';
 import { ownerOf } from '../auth/principal';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import type { WatchSink } from './job-watch';
 import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
@@ -45,6 +46,22 @@ const SHUTTING_DOWN_NOTICE = {
 
 function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck {
   return { ok: false, error: { code, message, ...(details !== undefined && { details }) } };
+}
+
+/**
+ * Where a socket's watch delivers. Built outside the subscribe handler on purpose: closures share their
+ * scope, and these live as long as the watch, so they must not keep the request and its ack alive.
+ */
+function socketSink(socket: JobsSocket, jobId: string): WatchSink {
+  return {
+    deliver: (event) => socket.data.outbox.deliver(event),
+    finish: () => forgetClosedWatch(socket, jobId),
+  };
+}
+
+/** Drops the socket's watch of the job once it has ended; a newer, open one stays. */
+function forgetClosedWatch(socket: JobsSocket, jobId: string): void {
+  if (socket.data.watches.get(jobId)?.isOpen === false) socket.data.watches.delete(jobId);
 }
 
 /**
@@ -127,28 +144,24 @@ export class JobsGateway
 
     const { jobId, afterSeq = 0 } = request.data;
     socket.data.watches.get(jobId)?.close();
-    const forget = (): void => {
-      if (socket.data.watches.get(jobId) === watch) socket.data.watches.delete(jobId);
-    };
-    const watch = this.watches.create(jobId, afterSeq, {
-      start: (snapshot, events) => {
-        reply({ ok: true, snapshot, events });
-        this.metrics.recordBacklog(events.length, 'socket');
-      },
-      deliver: (event) => socket.data.outbox.deliver(event),
-      finish: () => forget(),
-    });
+    const watch = this.watches.create(jobId, afterSeq, socketSink(socket, jobId));
     socket.data.watches.set(jobId, watch);
     const owner = ownerOf(socket.data.principal);
     try {
-      const outcome = await watch.start((record) => record.owner === owner);
-      if (outcome !== 'started') forget();
+      const outcome = await watch.start(
+        (record) => record.owner === owner,
+        (snapshot, events) => {
+          reply({ ok: true, snapshot, events });
+          this.metrics.recordBacklog(events.length, 'socket');
+        },
+      );
+      if (outcome !== 'started') forgetClosedWatch(socket, jobId);
       if (outcome === 'not-found') reply(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
       if (outcome === 'closed') {
         reply(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
       }
     } catch (error) {
-      forget();
+      forgetClosedWatch(socket, jobId);
       this.logger.warn({ err: error, jobId }, 'subscribe failed');
       reply(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
     }
