@@ -1,4 +1,11 @@
-import { connect, type ConnectionState, type JobcastClient } from '@jobcast/client';
+import {
+  connect,
+  JobcastError,
+  JobcastHttp,
+  type ConnectionState,
+  type JobcastClient,
+  type Parser,
+} from '@jobcast/client';
 import {
   JobSnapshotSchema,
   ListJobsResponseSchema,
@@ -8,7 +15,6 @@ import {
   type SubmitJobRequest,
 } from '@jobcast/contracts';
 import { clockTime, find } from './dom';
-import { ApiCallError, GatewayApi, type Parser } from './gateway-api';
 import { gatewayUrls } from './gateway-urls';
 import { describe, JobCard } from './job-card';
 
@@ -42,7 +48,7 @@ const healthAnswer: Parser<{ gateway?: string }> = {
 /** The page: sign in, submit jobs, and watch every job of the user through the typed client. */
 class DemoPage {
   private readonly gateways = gatewayUrls(location);
-  private readonly api = new GatewayApi(this.gateways.urls, () => this.client?.connectedUrl);
+  private readonly api = new JobcastHttp({ urls: this.gateways.urls, preferred: () => this.client?.connectedUrl });
   private client: JobcastClient | undefined;
   private readonly cards = new Map<string, JobCard>();
   private nextCursor: string | undefined;
@@ -201,7 +207,7 @@ class DemoPage {
     try {
       await action();
     } catch (error) {
-      this.error.textContent = error instanceof ApiCallError ? `${error.code}: ${error.message}` : describe(error);
+      this.error.textContent = error instanceof JobcastError ? `${error.code}: ${error.message}` : describe(error);
     }
   }
 }

@@ -8,3 +8,4 @@ export {
 } from './jobcast-client';
 export { ClientErrorCode, JobcastError } from './jobcast-error';
 export type { JobWatch, WatchOptions } from './job-watch';
+export { JobcastHttp, type JobcastHttpOptions, type Parser } from './jobcast-http';

@@ -4,6 +4,8 @@ export const ClientErrorCode = {
   CLOSED: 'CLOSED',
   /** The gateway answered something that does not match the protocol. */
   INVALID_RESPONSE: 'INVALID_RESPONSE',
+  /** No gateway could be reached (HTTP calls). */
+  UNREACHABLE: 'UNREACHABLE',
 } as const;
 
 /** Why a watch ended without its terminal event: `code` is an `ErrorCode` from the gateway or a `ClientErrorCode`. */

@@ -7,8 +7,8 @@ export const ExitCode = {
 } as const;
 
 /**
- * A usage or HTTP error: `code` is the gateway's error code (JOB_NOT_FOUND, UNAUTHORIZED …), or USAGE,
- * UNREACHABLE, INVALID_RESPONSE. It is printed, and the CLI exits with 3.
+ * A usage error (code USAGE). It is printed with the usage text, and the CLI exits with 3, as it does for
+ * a `JobcastError` from the gateways (JOB_NOT_FOUND, UNAUTHORIZED, UNREACHABLE …).
  */
 export class CliError extends Error {
   override readonly name = 'CliError';

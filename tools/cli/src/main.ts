@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { connect, JobcastError } from '@jobcast/client';
+import { connect, JobcastError, JobcastHttp, type Parser } from '@jobcast/client';
 import {
   JobSnapshotSchema,
   SubmitJobResponseSchema,
@@ -9,7 +9,6 @@ import {
 } from '@jobcast/contracts';
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode } from './cli-error';
-import { GatewayHttp, type Parser } from './gateway-http';
 import { WatchView } from './watch-view';
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -91,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   if (name === 'token') {
     if (!values.sub) throw new CliError('USAGE', 'token needs --sub NAME');
     const request: DevTokenRequest = { sub: values.sub, ...(values.tenant !== undefined && { tenant: values.tenant }) };
-    const { token } = await new GatewayHttp(urls).request('POST', '/auth/dev-token', tokenAnswer, request);
+    const { token } = await new JobcastHttp({ urls }).request('POST', '/auth/dev-token', tokenAnswer, request);
     process.stdout.write(`${token}\n`);
     return ExitCode.COMPLETED;
   }
@@ -103,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       `${name} needs a token: --token or JOBCAST_TOKEN (\`jobcast token --sub NAME\` gives a dev one)`,
     );
   }
-  const http = new GatewayHttp(urls, token);
+  const http = new JobcastHttp({ urls, token });
   const target = argument as string;
   switch (name) {
     case 'status': {
@@ -149,7 +148,7 @@ async function watchJob(urls: string[], token: string, jobId: string): Promise<n
     terminal = await watch.done;
   } catch (error) {
     view.endBar();
-    throw error instanceof JobcastError ? new CliError(error.code, error.message) : error;
+    throw error;
   } finally {
     client.close();
     process.off('SIGINT', interrupted);
@@ -193,7 +192,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof CliError) {
+    if (error instanceof CliError || error instanceof JobcastError) {
       process.stderr.write(`jobcast: ${error.code}: ${error.message}\n`);
       if (error.code === 'USAGE') process.stderr.write(`\n${USAGE}\n`);
     } else {

@@ -1,34 +1,48 @@
 import { ApiErrorBodySchema } from '@jobcast/contracts';
-import { CliError } from './cli-error';
+import { ClientErrorCode, JobcastError } from './jobcast-error';
 
-/** What the CLI needs from a zod schema. */
+/** What a call needs from a zod schema to check the answer. */
 export interface Parser<T> {
   parse(input: unknown): T;
 }
 
+export interface JobcastHttpOptions {
+  /** Gateway base URLs, tried in order when one cannot be reached at all. */
+  urls: readonly string[];
+  token?: string;
+  /** A gateway to try first, e.g. the one the client's socket is connected to. */
+  preferred?: () => string | undefined;
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
 /**
- * The gateways' HTTP API. Each call goes to the first gateway that answers: a gateway that cannot be
- * reached is skipped, any answer from one (an error too) is final.
+ * The gateways' HTTP API, for the demo page and the CLI. A gateway that cannot be reached is skipped for the
+ * next one (every call is safe to repeat: a submit can carry an idempotency key); any answer, error or not,
+ * is final. Errors are `JobcastError`s: the gateway's code, `HTTP_<status>`, INVALID_RESPONSE or UNREACHABLE.
  */
-export class GatewayHttp {
-  constructor(
-    private readonly urls: readonly string[],
-    private readonly token?: string,
-  ) {}
+export class JobcastHttp {
+  token: string | undefined;
+
+  constructor(private readonly options: JobcastHttpOptions) {
+    this.token = options.token;
+  }
 
   async request<T>(method: 'GET' | 'POST', path: string, parser: Parser<T>, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const preferred = this.options.preferred?.();
+    const order = [...new Set([...(preferred ? [preferred] : []), ...this.options.urls])];
     const failures: string[] = [];
-    for (const base of this.urls) {
+    for (const base of order) {
       let response: Response;
       try {
         response = await fetch(base + path, {
           method,
           headers,
           ...(body !== undefined && { body: JSON.stringify(body) }),
-          signal: AbortSignal.timeout(30_000),
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
         });
       } catch (error) {
         failures.push(`${base}: ${describeFetchError(error)}`);
@@ -39,8 +53,8 @@ export class GatewayHttp {
       if (!response.ok) {
         const error = ApiErrorBodySchema.safeParse(payload);
         throw error.success
-          ? new CliError(error.data.error.code, error.data.error.message)
-          : new CliError(
+          ? new JobcastError(error.data.error.code, error.data.error.message, error.data.error.details)
+          : new JobcastError(
               `HTTP_${response.status}`,
               `${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`,
             );
@@ -48,13 +62,16 @@ export class GatewayHttp {
       try {
         return parser.parse(payload);
       } catch {
-        throw new CliError(
-          'INVALID_RESPONSE',
+        throw new JobcastError(
+          ClientErrorCode.INVALID_RESPONSE,
           `${method} ${path} answered something unexpected: ${text.slice(0, 200)}`,
         );
       }
     }
-    throw new CliError('UNREACHABLE', `No gateway answered ${method} ${path} (${failures.join('; ')})`);
+    throw new JobcastError(
+      ClientErrorCode.UNREACHABLE,
+      `No gateway answered ${method} ${path} (${failures.join('; ')})`,
+    );
   }
 }
 
