@@ -205,18 +205,17 @@ describe('job lifecycle', () => {
   });
 
   it('SIGTERM to a busy worker: short jobs finish, long ones go back to the queue and another worker ends them', async () => {
-    const worker = stack.stack.workers[0];
-    // Fill both workers: one job per slot, long ones that outlast the 1.5 s grace and short ones that do not.
-    const long = await Promise.all(
-      [1, 2].map(() => run({ type: 'demo.steps', payload: { steps: 40, intervalMs: 100 } })),
-    );
-    const short = await Promise.all(
-      [1, 2].map(() => run({ type: 'demo.steps', payload: { steps: 5, intervalMs: 100 } })),
-    );
+    const [worker, other] = stack.stack.workers;
+    // Only the worker about to be stopped takes jobs: one slot each for a job that outlasts the 1.5 s grace
+    // and one that does not. The other worker comes back once both are running, to take the job handed back.
+    await other?.stop();
+    const long = [await run({ type: 'demo.steps', payload: { steps: 40, intervalMs: 100 } })];
+    const short = [await run({ type: 'demo.steps', payload: { steps: 5, intervalMs: 100 } })];
     const all = [...long, ...short];
     await until('every job started', () =>
       all.every(({ watcher }) => watcher.events.some((e) => e.type === 'started')),
     );
+    await other?.start();
     worker?.kill('SIGTERM');
     await worker?.exited();
     await Promise.all(all.map(({ watcher }) => watcher.done));
