@@ -1,9 +1,17 @@
 /**
  * A load process: thousands of socket.io-client connections that each watch one job at a time, as a
  * browser tab would. The same code watches Jobcast and the baselines: namespace `/jobs`, `subscribe
- * {jobId}` with an ack, then `job:event` pushes carrying `seq` and `at`.
+ * {jobId}` with an ack, then `job:event` pushes carrying `seq` and `at` (and, from Jobcast, `job:events`
+ * bursts of them, which its own client opts in to).
  */
-import { JOBS_NAMESPACE, SocketEvent, isTerminalEvent, type DisconnectNotice, type JobEvent } from '@jobcast/contracts';
+import {
+  JOBS_NAMESPACE,
+  SocketEvent,
+  isTerminalEvent,
+  type DisconnectNotice,
+  type JobEvent,
+  type SocketAuth,
+} from '@jobcast/contracts';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { EMPTY_INTEGRITY, EventStream, addIntegrity, inWindow, type MeasureWindow } from '../metrics/event-stream';
 import { createLatencyHistogram, encodeHistogram } from '../metrics/latency-histogram';
@@ -129,11 +137,13 @@ class SocketWatchers implements SocketWatchersApi {
       forceNew: true,
       reconnection: false,
       timeout: HANDSHAKE_TIMEOUT_MS,
-      ...(token !== undefined && { auth: { token } }),
+      // Jobcast's own client opts in to `job:events` batches; the baselines ignore the field.
+      ...(token !== undefined && { auth: { token, batch: true } satisfies SocketAuth }),
       ...(localAddress !== undefined && { localAddress }),
     };
     const socket = io(url + JOBS_NAMESPACE, options);
-    socket.on(SocketEvent.JOB_EVENT, (event: JobEvent) => this.onLiveEvent(index, event));
+    socket.on(SocketEvent.JOB_EVENT, (event: JobEvent) => this.onLiveEvents(index, [event]));
+    socket.on(SocketEvent.JOB_EVENTS, (events: JobEvent[]) => this.onLiveEvents(index, events));
     socket.on(SocketEvent.DISCONNECT_NOTICE, (notice: DisconnectNotice) =>
       this.countDisconnect(`notice ${notice.reason}`),
     );
@@ -169,15 +179,17 @@ class SocketWatchers implements SocketWatchersApi {
     });
   }
 
-  private onLiveEvent(index: number, event: JobEvent): void {
+  private onLiveEvents(index: number, events: readonly JobEvent[]): void {
     const receivedAt = Date.now();
     const stream = this.streams.get(index);
-    // A stream already reported, or the job a socket watched before this measurement.
-    if (stream?.jobId !== event.jobId) return;
-    this.accept(stream, event);
-    if (inWindow(this.window, receivedAt)) {
-      this.delivered += 1;
-      this.latency.recordValue(Math.max(0, receivedAt - event.at));
+    for (const event of events) {
+      // A stream already reported, or the job a socket watched before this measurement.
+      if (stream?.jobId !== event.jobId) return;
+      this.accept(stream, event);
+      if (inWindow(this.window, receivedAt)) {
+        this.delivered += 1;
+        this.latency.recordValue(Math.max(0, receivedAt - event.at));
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import type { JobEvent, JobSnapshot, SubscribeAck } from '@jobcast/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { request, submitJob, waitForEnd } from '../support/http-api';
+import { expectCompleteSequence } from '../support/watchers';
 import {
   EventCollector,
   connectError,
@@ -20,8 +21,8 @@ describe('core: submit over HTTP, watch from any gateway', () => {
   let bob: string;
   const sockets: RawSocket[] = [];
 
-  function socketTo(gateway: number, token: string = alice): RawSocket {
-    const socket = openSocket(stack.url(gateway), token);
+  function socketTo(gateway: number, token: string = alice, batch?: boolean): RawSocket {
+    const socket = openSocket(stack.url(gateway), token, { batch });
     sockets.push(socket);
     return socket;
   }
@@ -92,6 +93,32 @@ describe('core: submit over HTTP, watch from any gateway', () => {
     }
     expect(seqs(seen)).toEqual(range(1, steps + 3));
     expect(seen.at(-1)?.type).toBe('completed');
+  });
+
+  it('sends a burst as one job:events packet to sockets that opted in, and as job:event each to the others', async () => {
+    const job = await submitJob(stack.url(1), alice, { type: 'demo.steps', payload: { steps: 40, intervalMs: 25 } });
+    const watchers = [socketTo(0, alice, true), socketTo(0, alice)].map((socket) => new EventCollector(socket, job.id));
+    for (const watcher of watchers) {
+      await connected(watcher.socket);
+      expect((await watcher.subscribe()).ok).toBe(true);
+    }
+    const [batched, single] = watchers as [EventCollector, EventCollector];
+    // Frozen, gateway 0 cannot read its Redis connection, so what the job publishes meanwhile waits in one
+    // buffer and arrives as one burst when it thaws.
+    const frozen = stack.stack.gateways[0]?.pid ?? 0;
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      await waitForEnd(stack.url(1), alice, job.id);
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
+    for (const watcher of watchers) {
+      await watcher.waitFor();
+      expectCompleteSequence(watcher.events);
+    }
+    expect(batched.bursts.length).toBeGreaterThan(0);
+    for (const burst of batched.bursts) expect(burst.length).toBeGreaterThan(1);
+    expect(single.bursts).toEqual([]);
   });
 
   it('reports a failing job with its error, after its retries', async () => {

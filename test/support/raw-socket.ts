@@ -7,10 +7,10 @@ export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export function openSocket(
   baseUrl: string,
   token: unknown,
-  options: { transports?: string[]; extraHeaders?: Record<string, string> } = {},
+  options: { transports?: string[]; extraHeaders?: Record<string, string>; batch?: boolean } = {},
 ): RawSocket {
   return io(`${baseUrl}/jobs`, {
-    auth: { token },
+    auth: { token, ...(options.batch !== undefined && { batch: options.batch }) },
     transports: options.transports ?? ['websocket'],
     reconnection: false,
     forceNew: true,
@@ -41,11 +41,13 @@ export function emitWithAck<T = SubscribeAck>(socket: RawSocket, event: string, 
 }
 
 /**
- * Subscribes and gathers the ack's backlog and every live event that follows, in arrival order, until
- * the terminal event (or `until` says stop).
+ * Subscribes and gathers the ack's backlog and every live event that follows (`job:event`, or each event
+ * of a `job:events` burst), in arrival order, until the terminal event (or `until` says stop).
  */
 export class EventCollector {
   readonly events: JobEvent[] = [];
+  /** Every `job:events` packet, as it arrived. */
+  readonly bursts: JobEvent[][] = [];
   ack: SubscribeAck | undefined;
   private waiters: Array<() => void> = [];
 
@@ -56,6 +58,12 @@ export class EventCollector {
     socket.on('job:event', (event) => {
       if (event.jobId !== jobId) return;
       this.events.push(event);
+      this.notify();
+    });
+    socket.on('job:events', (events) => {
+      if (events[0]?.jobId !== jobId) return;
+      this.bursts.push(events);
+      this.events.push(...events);
       this.notify();
     });
   }

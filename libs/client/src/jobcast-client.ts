@@ -5,6 +5,7 @@ import {
   JobEventSchema,
   SocketEvent,
   type DisconnectNotice,
+  type SocketAuth,
 } from '@jobcast/contracts';
 import { io } from 'socket.io-client';
 import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
@@ -138,7 +139,8 @@ export class JobcastClient {
     const socket: JobsSocket = io(url.replace(/\/+$/, '') + JOBS_NAMESPACE, {
       forceNew: true,
       reconnection: false,
-      auth: { token },
+      // Batches: a burst of a job's events costs one packet instead of one each.
+      auth: { token, batch: true } satisfies SocketAuth,
       ...(this.options.transports && { transports: this.options.transports }),
     });
     this.socket = socket;
@@ -149,6 +151,9 @@ export class JobcastClient {
       if (socket === this.socket) this.notice = parseNotice(notice);
     });
     socket.on(SocketEvent.JOB_EVENT, (raw) => this.route(raw));
+    socket.on(SocketEvent.JOB_EVENTS, (burst) => {
+      if (Array.isArray(burst)) for (const raw of burst as unknown[]) this.route(raw);
+    });
   }
 
   private onConnect(socket: JobsSocket, url: string): void {

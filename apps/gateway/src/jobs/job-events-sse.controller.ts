@@ -52,9 +52,9 @@ export class JobEventsSseController {
 
     let heartbeat: NodeJS.Timeout | undefined;
     const watch = this.watches.create(jobId, afterSeq ?? 0, {
-      deliver: (event) => {
-        response.write(sseFrame(event));
-        this.metrics.recordDelivery(event, 'sse');
+      deliver: (events) => {
+        response.write(events.map(sseFrame).join(''));
+        this.metrics.recordDelivered(events.length, 'sse');
       },
       finish: () => {
         clearInterval(heartbeat);
@@ -80,7 +80,7 @@ export class JobEventsSseController {
           'x-accel-buffering': 'no',
         });
         response.write(`retry: 1000\n\n${backlog.map(sseFrame).join('')}`);
-        this.metrics.recordBacklog(backlog.length, 'sse');
+        this.metrics.recordDelivered(backlog.length, 'sse');
         heartbeat = setInterval(() => response.write(': keep-alive\n\n'), this.config.SSE_HEARTBEAT);
       },
     );

@@ -1,7 +1,7 @@
 import type { JobEvent } from '@jobcast/contracts';
 import { Decoder } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { eventJson, jobEventFrame, rememberJson } from './encoded-events';
+import { eventJson, jobEventFrame, jobEventsFrame, rememberJson } from './encoded-events';
 
 describe('encoded events', () => {
   const event: JobEvent = { jobId: 'j1', seq: 3, at: 10, type: 'progress', data: { percent: 50 } };
@@ -12,6 +12,16 @@ describe('encoded events', () => {
     decoder.on('decoded', (packet) => packets.push(packet));
     decoder.add(jobEventFrame(event).packet);
     expect(packets).toEqual([{ type: 2, nsp: '/jobs', data: ['job:event', event] }]);
+  });
+
+  it('builds one job:events packet for a burst, shared by every socket that gets the same burst', () => {
+    const burst: JobEvent[] = [event, { ...event, seq: 4, data: { percent: 60 } }];
+    const decoder = new Decoder();
+    const packets: unknown[] = [];
+    decoder.on('decoded', (packet) => packets.push(packet));
+    decoder.add(jobEventsFrame(burst).packet);
+    expect(packets).toEqual([{ type: 2, nsp: '/jobs', data: ['job:events', burst] }]);
+    expect(jobEventsFrame(burst)).toBe(jobEventsFrame(burst));
   });
 
   it('reuses the JSON an event arrived as, and encodes each event once', () => {

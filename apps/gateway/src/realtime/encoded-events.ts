@@ -13,13 +13,14 @@ const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: Fra
 
 /**
  * Encodes each event once, however many sockets and streams it goes to. An event that arrived from Redis
- * keeps the JSON it arrived as; the Socket.IO frame (`2/jobs,["job:event",…]`, the parser's encoding of an
- * EVENT packet) is built on first use and shared.
+ * keeps the JSON it arrived as; the Socket.IO frames (`2/jobs,["job:event",…]` and
+ * `2/jobs,["job:events",[…]]`, the parser's encoding of an EVENT packet) are built on first use and shared
+ * by every socket that gets the same event, or the same burst of events.
  */
 const jsonByEvent = new WeakMap<JobEvent, string>();
-const frameByEvent = new WeakMap<JobEvent, EncodedFrame>();
+const frameByContent = new WeakMap<JobEvent | readonly JobEvent[], EncodedFrame>();
 
-/** A job:event packet, and the same packet as a finished WebSocket frame for the websocket transport. */
+/** A Socket.IO packet, and the same packet as a finished WebSocket frame for the websocket transport. */
 export interface EncodedFrame {
   packet: string;
   /** Engine.IO's websocket transport writes this as is (`wsPreEncodedFrame`), as Socket.IO's broadcasts do. */
@@ -39,11 +40,20 @@ export function eventJson(event: JobEvent): string {
   return json;
 }
 
-/** The Socket.IO packet for `job:event`, ready for the engine: `socket.conn.send(frame.packet, frame.options)`. */
+/** The `job:event` packet, ready for the engine: `socket.conn.send(frame.packet, frame.options)`. */
 export function jobEventFrame(event: JobEvent): EncodedFrame {
-  let frame = frameByEvent.get(event);
+  return cachedFrame(event, () => `["${SocketEvent.JOB_EVENT}",${eventJson(event)}]`);
+}
+
+/** The `job:events` packet carrying a burst of one job's events, for sockets that opted in to batches. */
+export function jobEventsFrame(events: readonly JobEvent[]): EncodedFrame {
+  return cachedFrame(events, () => `["${SocketEvent.JOB_EVENTS}",[${events.map(eventJson).join(',')}]]`);
+}
+
+function cachedFrame(content: JobEvent | readonly JobEvent[], encodeData: () => string): EncodedFrame {
+  let frame = frameByContent.get(content);
   if (frame === undefined) {
-    const packet = `2${JOBS_NAMESPACE},["${SocketEvent.JOB_EVENT}",${eventJson(event)}]`;
+    const packet = `2${JOBS_NAMESPACE},${encodeData()}`;
     // "4": Engine.IO's message type, which the transport would otherwise prepend for every socket.
     const wsPreEncodedFrame = Sender.frame(Buffer.from(`4${packet}`), {
       fin: true,
@@ -53,7 +63,7 @@ export function jobEventFrame(event: JobEvent): EncodedFrame {
       rsv1: false,
     });
     frame = { packet, options: { compress: false, wsPreEncodedFrame } };
-    frameByEvent.set(event, frame);
+    frameByContent.set(content, frame);
   }
   return frame;
 }

@@ -8,7 +8,8 @@ const RETRY_READ_MS = 1000;
 
 /** Where a watch delivers, for as long as it lives: a socket, an SSE response. */
 export interface WatchSink {
-  deliver(event: JobEvent): void;
+  /** Events in seq order, each with a higher seq than any delivered before. */
+  deliver(events: readonly JobEvent[]): void;
   /** The terminal event went out; nothing more will come. */
   finish(): void;
 }
@@ -62,8 +63,7 @@ export class JobWatch implements LiveEventListener {
       }
       const { snapshot } = read.record;
       begin(snapshot, read.events);
-      const last = read.events.at(-1);
-      if (last) this.advance(last);
+      if (read.events.length > 0) this.advance(read.events);
       // Resumed at or past the end of a finished job: nothing more will come.
       if (!this.closed && TERMINAL_STATUSES.includes(snapshot.status) && this.lastSeq >= snapshot.lastSeq) {
         this.close();
@@ -79,16 +79,20 @@ export class JobWatch implements LiveEventListener {
     }
   }
 
-  onEvent(event: JobEvent): void {
-    // The hot path, once per event per watcher: in order and nothing queued, so no promise is needed.
-    if (this.pending === 0 && !this.closed && event.seq === this.lastSeq + 1) {
-      this.emit(event);
+  onEvents(events: readonly JobEvent[]): void {
+    // The hot path, once per burst per watcher: in order and nothing queued, so no promise is needed, and the
+    // burst is passed on as is, so every socket that gets it shares one encoded frame.
+    if (this.pending === 0 && !this.closed && followsOn(events, this.lastSeq)) {
+      this.emit(events);
       return;
     }
     this.enqueue(async () => {
-      if (event.seq <= this.lastSeq) return;
-      if (event.seq > this.lastSeq + 1) await this.fillGap();
-      if (!this.closed && event.seq === this.lastSeq + 1) this.emit(event);
+      const fresh = events.filter((event) => event.seq > this.lastSeq);
+      if (fresh.length === 0) return;
+      // A gap before the burst: the log has the missing events, and the burst too, since it was published
+      // before this read.
+      if (followsOn(fresh, this.lastSeq)) this.emit(fresh);
+      else await this.fillGap();
     });
   }
 
@@ -109,20 +113,21 @@ export class JobWatch implements LiveEventListener {
 
   private async fillGap(): Promise<void> {
     const read = await this.eventLog.readSince(this.jobId, this.lastSeq);
-    for (const event of read?.events ?? []) {
-      if (this.closed) return;
-      if (event.seq > this.lastSeq) this.emit(event);
-    }
+    const fresh = read?.events.filter((event) => event.seq > this.lastSeq) ?? [];
+    if (fresh.length > 0) this.emit(fresh);
   }
 
-  private emit(event: JobEvent): void {
-    this.sink.deliver(event);
-    this.advance(event);
+  private emit(events: readonly JobEvent[]): void {
+    if (this.closed) return;
+    this.sink.deliver(events);
+    this.advance(events);
   }
 
-  private advance(event: JobEvent): void {
-    this.lastSeq = event.seq;
-    if (isTerminalEvent(event)) {
+  private advance(events: readonly JobEvent[]): void {
+    const last = events[events.length - 1] as JobEvent;
+    this.lastSeq = last.seq;
+    // A job logs nothing after its terminal event, so only the last of a burst can be one.
+    if (isTerminalEvent(last)) {
       this.close();
       this.sink.finish();
     }
@@ -139,4 +144,10 @@ export class JobWatch implements LiveEventListener {
         setTimeout(() => this.onResync(), RETRY_READ_MS).unref();
       });
   }
+}
+
+/** True when the events are the ones right after `lastSeq`: lastSeq + 1, lastSeq + 2, … */
+export function followsOn(events: readonly JobEvent[], lastSeq: number): boolean {
+  for (let i = 0; i < events.length; i += 1) if (events[i]?.seq !== lastSeq + 1 + i) return false;
+  return events.length > 0;
 }

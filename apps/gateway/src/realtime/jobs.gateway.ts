@@ -14,6 +14,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type ErrorAck,
+  type SocketAuth,
   type SubscribeAck,
   type UnsubscribeAck,
 } from '@jobcast/contracts';
@@ -54,7 +55,7 @@ function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck
  */
 function socketSink(socket: JobsSocket, jobId: string): WatchSink {
   return {
-    deliver: (event) => socket.data.outbox.deliver(event),
+    deliver: (events) => socket.data.outbox.deliver(events),
     finish: () => forgetClosedWatch(socket, jobId),
   };
 }
@@ -90,7 +91,7 @@ export class JobsGateway
       }
     });
     namespace.use((socket, next) => {
-      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      const auth = socket.handshake.auth as Partial<Record<keyof SocketAuth, unknown>> | undefined;
       this.verifier.verify(auth?.token).then(
         (principal) => {
           if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
@@ -118,12 +119,14 @@ export class JobsGateway
     });
     socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
     this.metrics.socketsConnected.inc();
-    socket.data.outbox = new SocketOutbox(socket, this.config.SOCKET_MAX_PENDING_EVENTS, this.metrics, () => {
+    const { batch } = socket.handshake.auth as Partial<Record<keyof SocketAuth, unknown>>;
+    const outbox = new SocketOutbox(socket, batch === true, this.config.SOCKET_MAX_PENDING_EVENTS, this.metrics, () => {
       this.metrics.slowConsumerDisconnects.inc();
-      this.logger.warn({ socket: socket.id, waiting: socket.data.outbox.waiting }, 'slow consumer disconnected');
+      this.logger.warn({ socket: socket.id, waiting: outbox.waiting }, 'slow consumer disconnected');
       socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
       socket.disconnect(true);
     });
+    socket.data.outbox = outbox;
   }
 
   handleDisconnect(socket: JobsSocket): void {
@@ -152,7 +155,7 @@ export class JobsGateway
         (record) => record.owner === owner,
         (snapshot, events) => {
           reply({ ok: true, snapshot, events });
-          this.metrics.recordBacklog(events.length, 'socket');
+          this.metrics.recordDelivered(events.length, 'socket');
         },
       );
       if (outcome !== 'started') forgetClosedWatch(socket, jobId);

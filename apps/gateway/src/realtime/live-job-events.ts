@@ -11,10 +11,12 @@ import {
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { rememberJson } from './encoded-events';
 
 /** Receives a job's events as they are published. */
 export interface LiveEventListener {
-  onEvent(event: JobEvent): void;
+  /** Events of the job that arrived together, in the order they were published (seq order). */
+  onEvents(events: readonly JobEvent[]): void;
   /** The live feed was interrupted (Redis reconnect): events may have been missed, re-read the log. */
   onResync(): void;
 }
@@ -29,21 +31,27 @@ interface ChannelSubscription {
  * The gateway's one subscriber connection. It subscribes to a job's sharded channel while at least one
  * local watcher wants it, so a gateway receives only the jobs it serves, and it tells every watcher to
  * re-read the log whenever the connection comes back after a drop.
+ *
+ * Events are fanned out per burst: everything one read from Redis brought for a job goes to its watchers
+ * together, once that read is parsed (a microtask later, so nothing waits for a timer). When the gateway
+ * keeps up, a burst is one event; when it falls behind, bursts grow and each costs a socket one frame.
  */
 @Injectable()
 export class LiveJobEvents implements OnApplicationShutdown {
   private readonly subscriber: RedisClient;
   private readonly channels = new Map<string, ChannelSubscription>();
   private readonly jobIdByChannel = new Map<string, string>();
+  /** Events read but not yet fanned out, by job. */
+  private burst = new Map<string, JobEvent[]>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly keys: RedisKeys,
-    metrics: GatewayMetrics,
+    private readonly metrics: GatewayMetrics,
   ) {
     this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
-    this.subscriber.on('smessage', (channel: string, message: string) => this.dispatch(channel, message));
+    this.subscriber.on('smessage', (channel: string, message: string) => this.receive(channel, message));
     this.subscriber.on('error', (error: Error) =>
       this.logger.warn({ err: error.message }, 'live feed connection error'),
     );
@@ -85,11 +93,29 @@ export class LiveJobEvents implements OnApplicationShutdown {
     this.subscriber.disconnect();
   }
 
-  private dispatch(channel: string, message: string): void {
+  private receive(channel: string, message: string): void {
     const jobId = this.jobIdByChannel.get(channel);
-    const listeners = jobId === undefined ? undefined : this.channels.get(jobId)?.listeners;
-    if (!listeners) return;
+    if (jobId === undefined) return;
     const event = JSON.parse(message) as JobEvent;
-    for (const listener of listeners) listener.onEvent(event);
+    rememberJson(event, message);
+    const events = this.burst.get(jobId);
+    if (events) {
+      events.push(event);
+      return;
+    }
+    if (this.burst.size === 0) queueMicrotask(this.fanOut);
+    this.burst.set(jobId, [event]);
   }
+
+  private readonly fanOut = (): void => {
+    const burst = this.burst;
+    this.burst = new Map();
+    const now = Date.now();
+    for (const [jobId, events] of burst) {
+      const listeners = this.channels.get(jobId)?.listeners;
+      if (!listeners) continue;
+      this.metrics.recordFanOut(events, now);
+      for (const listener of listeners) listener.onEvents(events);
+    }
+  };
 }

@@ -1,18 +1,11 @@
 import { DisconnectReason, type JobEvent } from '@jobcast/contracts';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
-import { jobEventFrame } from './encoded-events';
+import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './encoded-events';
 import type { JobsSocket } from './jobs-socket';
 
 /** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
 const TRANSPORT_HIGH_WATER = 32;
 
-/**
- * A socket's outbound events, bounded. While the socket keeps up, events go straight out. When its
- * transport has a backlog, events wait here, and a waiting progress event is replaced by a newer progress
- * of the same job (the newer one carries `fromSeq`, so the client knows the skipped seqs were superseded
- * progress). Lifecycle and log events are never dropped; if more than `limit` of them wait, the socket is
- * disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
- */
 /** Events held for a socket that does not keep up; only exists while there are some. */
 interface Backlog {
   events: Array<JobEvent | undefined>;
@@ -21,6 +14,14 @@ interface Backlog {
   newestByJob: Map<string, number>;
 }
 
+/**
+ * A socket's outbound events, bounded. While the socket keeps up, events go straight out: a burst of one
+ * job's events as one `job:events` packet when the client opted in to batches, else a `job:event` each.
+ * When its transport has a backlog, events wait here, and a waiting progress event is replaced by a newer
+ * progress of the same job (the newer one carries `fromSeq`, so the client knows the skipped seqs were
+ * superseded progress). Lifecycle and log events are never dropped; if more than `limit` of them wait, the
+ * socket is disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
+ */
 export class SocketOutbox {
   /** Created on the first held event and dropped once drained: most sockets never need one. */
   private backlog: Backlog | undefined;
@@ -30,6 +31,8 @@ export class SocketOutbox {
 
   constructor(
     private readonly socket: JobsSocket,
+    /** The client asked for `job:events` in its handshake. */
+    private readonly batches: boolean,
     private readonly limit: number,
     private readonly metrics: GatewayMetrics,
     private readonly onOverflow: () => void,
@@ -43,13 +46,13 @@ export class SocketOutbox {
     return this.backlog ? this.backlog.events.length - this.backlog.head : 0;
   }
 
-  deliver(event: JobEvent): void {
+  deliver(events: readonly JobEvent[]): void {
     if (this.overflowed) return;
     if (this.waiting === 0 && !this.congested()) {
-      this.send(event);
+      this.send(events);
       return;
     }
-    this.hold(event);
+    for (const event of events) this.hold(event);
     if (this.waiting > this.limit) {
       this.overflowed = true;
       this.onOverflow();
@@ -78,16 +81,23 @@ export class SocketOutbox {
       backlog.events[index] = undefined;
       backlog.head += 1;
       if (backlog.newestByJob.get(event.jobId) === index) backlog.newestByJob.delete(event.jobId);
-      this.send(event);
+      this.send([event]);
     }
     if (backlog.head === backlog.events.length) this.backlog = undefined;
   }
 
-  private send(event: JobEvent): void {
-    // Same frame as socket.emit would write, encoded once for every socket instead of once per socket.
-    const frame = jobEventFrame(event);
+  private send(events: readonly JobEvent[]): void {
+    // The frames socket.emit would write, encoded once for every socket instead of once per socket.
+    if (this.batches && events.length > 1) {
+      this.write(jobEventsFrame(events));
+    } else {
+      for (const event of events) this.write(jobEventFrame(event));
+    }
+    this.metrics.recordDelivered(events.length, 'socket');
+  }
+
+  private write(frame: EncodedFrame): void {
     this.socket.conn.send(frame.packet, frame.options);
-    this.metrics.recordDelivery(event, 'socket');
   }
 
   private congested(): boolean {
