@@ -22,6 +22,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { JobWatchFactory } from './realtime/job-watch.factory';
 import { JobsGateway } from './realtime/jobs.gateway';
 import { LiveJobEvents } from './realtime/live-job-events';
+import { SocketOutbox } from './realtime/socket-outbox';
 
 @Module({})
 export class GatewayModule {
@@ -71,6 +72,7 @@ export class GatewayModule {
         JobService,
         LiveJobEvents,
         JobWatchFactory,
+        SocketOutbox,
         JobsGateway,
       ],
     };

@@ -24,17 +24,16 @@ export class ConnectionLimiter {
     return (this.open.get(this.clientIp(request)) ?? 0) < this.maxPerIp;
   }
 
-  /** Counts a connection until the returned function is called. */
-  track(request: IncomingMessage): () => void {
+  /** Counts a connection; `release` it with the same request once, when it closes. */
+  add(request: IncomingMessage): void {
     const ip = this.clientIp(request);
     this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.open.get(ip) ?? 1) - 1;
-      if (left > 0) this.open.set(ip, left);
-      else this.open.delete(ip);
-    };
+  }
+
+  release(request: IncomingMessage): void {
+    const ip = this.clientIp(request);
+    const left = (this.open.get(ip) ?? 1) - 1;
+    if (left > 0) this.open.set(ip, left);
+    else this.open.delete(ip);
   }
 }

@@ -5,6 +5,8 @@ import type { Gauge } from 'prom-client';
 import type { LiveEventListener, LiveJobEvents } from './live-job-events';
 
 const RETRY_READ_MS = 1000;
+/** Where every idle watch's task chain starts: one shared promise rather than one per watch. */
+const NOTHING_PENDING = Promise.resolve();
 
 /** Where a watch delivers, for as long as it lives: a socket, an SSE response. */
 export interface WatchSink {
@@ -22,7 +24,7 @@ export interface WatchSink {
  */
 export class JobWatch implements LiveEventListener {
   private lastSeq: number;
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<void> = NOTHING_PENDING;
   /** Tasks in `tail` not yet done; while none are, the next event in order goes out at once. */
   private pending = 0;
   private closed = false;
@@ -74,7 +76,7 @@ export class JobWatch implements LiveEventListener {
       this.close();
       throw error;
     } finally {
-      this.pending -= 1;
+      this.taskDone();
       backlogSent();
     }
   }
@@ -133,11 +135,17 @@ export class JobWatch implements LiveEventListener {
     }
   }
 
+  /** Once nothing is queued, the watch lets go of its finished chain of tasks. */
+  private taskDone(): void {
+    this.pending -= 1;
+    if (this.pending === 0) this.tail = NOTHING_PENDING;
+  }
+
   private enqueue(task: () => Promise<void>): void {
     this.pending += 1;
     this.tail = this.tail
       .then(() => (this.closed ? undefined : task()))
-      .finally(() => (this.pending -= 1))
+      .finally(() => this.taskDone())
       .catch((error: unknown) => {
         // Redis is away; try again shortly, since the event we may have missed could be the last one.
         this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');

@@ -2,7 +2,6 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@jobcast/contra
 import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/principal';
 import type { JobWatch } from './job-watch';
-import type { SocketOutbox } from './socket-outbox';
 import type { TokenBucket } from './token-bucket';
 
 /** What the gateway keeps on each socket. */
@@ -10,8 +9,9 @@ export interface JobsSocketData {
   principal: Principal;
   /** The socket's watches, by job id. */
   watches: Map<string, JobWatch>;
-  outbox: SocketOutbox;
   subscribeRate: TokenBucket;
+  /** The client opted in to `job:events` batches. */
+  batch: boolean;
 }
 
 export type JobsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;

@@ -1,11 +1,6 @@
 import { LOGGER } from '@jobcast/observability';
 import { Inject } from '@nestjs/common';
-import {
-  WebSocketGateway,
-  type OnGatewayConnection,
-  type OnGatewayDisconnect,
-  type OnGatewayInit,
-} from '@nestjs/websockets';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import {
   DisconnectReason,
   ErrorCode,
@@ -14,6 +9,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type ErrorAck,
+  type JobEvent,
   type SocketAuth,
   type SubscribeAck,
   type UnsubscribeAck,
@@ -28,7 +24,7 @@ import { JobWatchFactory } from './job-watch.factory';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { SLOW_CONSUMER_NOTICE, SocketOutbox } from './socket-outbox';
+import { SocketOutbox } from './socket-outbox';
 import { TokenBucket } from './token-bucket';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
@@ -50,15 +46,39 @@ function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck
 }
 
 /**
- * Where a socket's watch delivers. Built outside the subscribe handler on purpose: closures share their
- * scope, and these live as long as the watch, so they must not keep the request and its ack alive.
+ * Where a socket's watch delivers. A class rather than closures: it lives as long as the watch, and must
+ * hold neither the subscribe request nor its ack, nor cost more than its three fields.
  */
-function socketSink(socket: JobsSocket, jobId: string): WatchSink {
-  return {
-    deliver: (events) => socket.data.outbox.deliver(events),
-    finish: () => forgetClosedWatch(socket, jobId),
+class SocketSink implements WatchSink {
+  constructor(
+    private readonly outbox: SocketOutbox,
+    private readonly socket: JobsSocket,
+    private readonly jobId: string,
+  ) {}
+
+  deliver(events: readonly JobEvent[]): void {
+    this.outbox.deliver(this.socket, events);
+  }
+
+  finish(): void {
+    forgetClosedWatch(this.socket, this.jobId);
+  }
+}
+
+/**
+ * One listener function for every socket, which Socket.IO calls with the socket as `this`: a closure per
+ * socket and event would cost every idle socket memory.
+ */
+function socketListener(
+  handle: (socket: JobsSocket, args: unknown[]) => void,
+): (this: JobsSocket, ...args: unknown[]) => void {
+  return function (this: JobsSocket, ...args: unknown[]) {
+    handle(this, args);
   };
 }
+
+/** What a socket's handshake keeps once read: the token is not needed after it was verified. */
+const READ_AUTH = Object.freeze({});
 
 /** Drops the socket's watch of the job once it has ended; a newer, open one stays. */
 function forgetClosedWatch(socket: JobsSocket, jobId: string): void {
@@ -71,12 +91,27 @@ function forgetClosedWatch(socket: JobsSocket, jobId: string): void {
  * or silently drops.
  */
 @WebSocketGateway({ namespace: JOBS_NAMESPACE })
-export class JobsGateway
-  implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket>, OnGatewayDisconnect<JobsSocket>
-{
+export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
+  private readonly onSubscribe = socketListener((socket, args) => {
+    const { body, ack } = splitRequest<SubscribeAck>(args);
+    this.subscribe(socket, body, ack).catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
+  });
+  private readonly onUnsubscribe = socketListener((socket, args) => {
+    const { body, ack } = splitRequest<UnsubscribeAck>(args);
+    this.unsubscribe(socket, body, ack);
+  });
+  /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
+  private readonly onDisconnect = socketListener((socket) => {
+    this.metrics.socketsConnected.dec();
+    for (const watch of socket.data.watches.values()) watch.close();
+    socket.data.watches.clear();
+    this.outbox.forget(socket);
+  });
+
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly watches: JobWatchFactory,
+    private readonly outbox: SocketOutbox,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
@@ -84,6 +119,7 @@ export class JobsGateway
   ) {}
 
   afterInit(namespace: JobsNamespace): void {
+    namespace.server.engine.on('drain', (connection: JobsSocket['conn']) => this.outbox.drained(connection));
     this.lifecycle.onDrain(() => {
       for (const socket of namespace.sockets.values()) {
         socket.emit(SocketEvent.DISCONNECT_NOTICE, SHUTTING_DOWN_NOTICE);
@@ -97,6 +133,9 @@ export class JobsGateway
           if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
           socket.data.principal = principal;
           socket.data.watches = new Map();
+          socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
+          socket.data.batch = auth?.batch === true;
+          socket.handshake.auth = READ_AUTH;
           next();
         },
         (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
@@ -106,34 +145,11 @@ export class JobsGateway
 
   handleConnection(socket: JobsSocket): void {
     // Plain listeners rather than @SubscribeMessage: Nest builds RxJS pipelines per socket and per handler,
-    // which at tens of thousands of idle watchers is most of a connection's memory.
-    socket.on(SocketEvent.SUBSCRIBE, (...args: unknown[]) => {
-      const { body, ack } = splitRequest<SubscribeAck>(args);
-      this.subscribe(socket, body, ack).catch((error: unknown) =>
-        this.logger.error({ err: error }, 'subscribe crashed'),
-      );
-    });
-    socket.on(SocketEvent.UNSUBSCRIBE, (...args: unknown[]) => {
-      const { body, ack } = splitRequest<UnsubscribeAck>(args);
-      this.unsubscribe(socket, body, ack);
-    });
-    socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
+    // which at tens of thousands of idle watchers would be most of a connection's memory.
+    socket.on(SocketEvent.SUBSCRIBE, this.onSubscribe);
+    socket.on(SocketEvent.UNSUBSCRIBE, this.onUnsubscribe);
+    socket.on('disconnect', this.onDisconnect);
     this.metrics.socketsConnected.inc();
-    const { batch } = socket.handshake.auth as Partial<Record<keyof SocketAuth, unknown>>;
-    const outbox = new SocketOutbox(socket, batch === true, this.config.SOCKET_MAX_PENDING_EVENTS, this.metrics, () => {
-      this.metrics.slowConsumerDisconnects.inc();
-      this.logger.warn({ socket: socket.id, waiting: outbox.waiting }, 'slow consumer disconnected');
-      socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
-      socket.disconnect(true);
-    });
-    socket.data.outbox = outbox;
-  }
-
-  handleDisconnect(socket: JobsSocket): void {
-    // Refused handshakes never reach handleConnection, so only count sockets that got an outbox.
-    if (socket.data.outbox) this.metrics.socketsConnected.dec();
-    for (const watch of socket.data.watches?.values() ?? []) watch.close();
-    socket.data.watches?.clear();
   }
 
   private async subscribe(socket: JobsSocket, body: unknown, ack: AckFn<SubscribeAck>): Promise<void> {
@@ -147,7 +163,7 @@ export class JobsGateway
 
     const { jobId, afterSeq = 0 } = request.data;
     socket.data.watches.get(jobId)?.close();
-    const watch = this.watches.create(jobId, afterSeq, socketSink(socket, jobId));
+    const watch = this.watches.create(jobId, afterSeq, new SocketSink(this.outbox, socket, jobId));
     socket.data.watches.set(jobId, watch);
     const owner = ownerOf(socket.data.principal);
     try {

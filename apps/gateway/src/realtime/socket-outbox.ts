@@ -1,66 +1,99 @@
-import { DisconnectReason, type JobEvent } from '@jobcast/contracts';
-import type { GatewayMetrics } from '../metrics/gateway-metrics';
+import { LOGGER } from '@jobcast/observability';
+import { Inject, Injectable } from '@nestjs/common';
+import { DisconnectReason, SocketEvent, type JobEvent } from '@jobcast/contracts';
+import type { Logger } from 'pino';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './encoded-events';
 import type { JobsSocket } from './jobs-socket';
 
 /** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
 const TRANSPORT_HIGH_WATER = 32;
 
-/** Events held for a socket that does not keep up; only exists while there are some. */
+const SLOW_CONSUMER_NOTICE = {
+  reason: DisconnectReason.SLOW_CONSUMER,
+  message: 'too many events waiting for this connection; reconnect and resume from your last seq',
+} as const;
+
+type EngineConnection = JobsSocket['conn'];
+
+/** Events held for a socket that does not keep up. */
 interface Backlog {
+  socket: JobsSocket;
   events: Array<JobEvent | undefined>;
   head: number;
   /** Where each job's newest waiting event sits in `events`, to find a progress event to replace. */
   newestByJob: Map<string, number>;
+  /** Dropped for SLOW_CONSUMER: nothing more goes out. */
+  overflowed: boolean;
 }
 
 /**
- * A socket's outbound events, bounded. While the socket keeps up, events go straight out: a burst of one
+ * Packets Engine.IO holds for a connection that its transport has not taken yet. Read from the engine
+ * rather than counted with listeners on every connection: at tens of thousands of idle sockets, three
+ * listeners each are a noticeable share of a socket's memory.
+ */
+function transportBacklog(connection: EngineConnection): number {
+  return (connection as unknown as { writeBuffer: readonly unknown[] }).writeBuffer.length;
+}
+
+/**
+ * Every socket's outbound events, bounded. While a socket keeps up, events go straight out: a burst of one
  * job's events as one `job:events` packet when the client opted in to batches, else a `job:event` each.
  * When its transport has a backlog, events wait here, and a waiting progress event is replaced by a newer
  * progress of the same job (the newer one carries `fromSeq`, so the client knows the skipped seqs were
- * superseded progress). Lifecycle and log events are never dropped; if more than `limit` of them wait, the
- * socket is disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
+ * superseded progress). Lifecycle and log events are never dropped; if more than SOCKET_MAX_PENDING_EVENTS
+ * of them wait, the socket is disconnected with SLOW_CONSUMER, and the client resumes from its last seq.
+ * Only sockets with waiting events have any state here.
  */
+@Injectable()
 export class SocketOutbox {
-  /** Created on the first held event and dropped once drained: most sockets never need one. */
-  private backlog: Backlog | undefined;
-  private overflowed = false;
-  /** Packets in Socket.IO's buffer that its transport has not taken yet (it takes all of them at once). */
-  private transportBacklog = 0;
+  private readonly backlogs = new Map<EngineConnection, Backlog>();
 
   constructor(
-    private readonly socket: JobsSocket,
-    /** The client asked for `job:events` in its handshake. */
-    private readonly batches: boolean,
-    private readonly limit: number,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
-    private readonly onOverflow: () => void,
-  ) {
-    socket.conn.on('packetCreate', () => (this.transportBacklog += 1));
-    socket.conn.on('flush', () => (this.transportBacklog = 0));
-    socket.conn.on('drain', () => this.flush());
-  }
+  ) {}
 
-  get waiting(): number {
-    return this.backlog ? this.backlog.events.length - this.backlog.head : 0;
-  }
-
-  deliver(events: readonly JobEvent[]): void {
-    if (this.overflowed) return;
-    if (this.waiting === 0 && !this.congested()) {
-      this.send(events);
+  deliver(socket: JobsSocket, events: readonly JobEvent[]): void {
+    const backlog = this.backlogs.get(socket.conn);
+    if (!backlog && transportBacklog(socket.conn) < TRANSPORT_HIGH_WATER) {
+      this.send(socket, events);
       return;
     }
-    for (const event of events) this.hold(event);
-    if (this.waiting > this.limit) {
-      this.overflowed = true;
-      this.onOverflow();
-    }
+    if (backlog?.overflowed) return;
+    const held = backlog ?? this.openBacklog(socket);
+    for (const event of events) this.hold(held, event);
+    if (held.events.length - held.head > this.config.SOCKET_MAX_PENDING_EVENTS) this.overflow(held);
   }
 
-  private hold(event: JobEvent): void {
-    const backlog: Backlog = (this.backlog ??= { events: [], head: 0, newestByJob: new Map<string, number>() });
+  /** The connection's transport took everything it had: send what waits here, as far as it takes it. */
+  drained(connection: EngineConnection): void {
+    const backlog = this.backlogs.get(connection);
+    if (!backlog || backlog.overflowed) return;
+    while (backlog.head < backlog.events.length && transportBacklog(connection) < TRANSPORT_HIGH_WATER) {
+      const index = backlog.head;
+      const event = backlog.events[index] as JobEvent;
+      backlog.events[index] = undefined;
+      backlog.head += 1;
+      if (backlog.newestByJob.get(event.jobId) === index) backlog.newestByJob.delete(event.jobId);
+      this.send(backlog.socket, [event]);
+    }
+    if (backlog.head === backlog.events.length) this.backlogs.delete(connection);
+  }
+
+  forget(socket: JobsSocket): void {
+    this.backlogs.delete(socket.conn);
+  }
+
+  private openBacklog(socket: JobsSocket): Backlog {
+    const backlog: Backlog = { socket, events: [], head: 0, newestByJob: new Map(), overflowed: false };
+    this.backlogs.set(socket.conn, backlog);
+    return backlog;
+  }
+
+  private hold(backlog: Backlog, event: JobEvent): void {
     const newest = backlog.newestByJob.get(event.jobId);
     const previous = newest === undefined ? undefined : backlog.events[newest];
     if (newest !== undefined && previous?.type === 'progress' && event.type === 'progress') {
@@ -72,40 +105,29 @@ export class SocketOutbox {
     backlog.events.push(event);
   }
 
-  private flush(): void {
-    const backlog = this.backlog;
-    if (!backlog) return;
-    while (backlog.head < backlog.events.length && !this.congested()) {
-      const index = backlog.head;
-      const event = backlog.events[index] as JobEvent;
-      backlog.events[index] = undefined;
-      backlog.head += 1;
-      if (backlog.newestByJob.get(event.jobId) === index) backlog.newestByJob.delete(event.jobId);
-      this.send([event]);
-    }
-    if (backlog.head === backlog.events.length) this.backlog = undefined;
+  private overflow(backlog: Backlog): void {
+    const { socket } = backlog;
+    backlog.overflowed = true;
+    this.metrics.slowConsumerDisconnects.inc();
+    this.logger.warn(
+      { socket: socket.id, waiting: backlog.events.length - backlog.head },
+      'slow consumer disconnected',
+    );
+    socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
+    socket.disconnect(true);
   }
 
-  private send(events: readonly JobEvent[]): void {
+  private send(socket: JobsSocket, events: readonly JobEvent[]): void {
     // The frames socket.emit would write, encoded once for every socket instead of once per socket.
-    if (this.batches && events.length > 1) {
-      this.write(jobEventsFrame(events));
+    if (socket.data.batch && events.length > 1) {
+      write(socket, jobEventsFrame(events));
     } else {
-      for (const event of events) this.write(jobEventFrame(event));
+      for (const event of events) write(socket, jobEventFrame(event));
     }
     this.metrics.recordDelivered(events.length, 'socket');
   }
-
-  private write(frame: EncodedFrame): void {
-    this.socket.conn.send(frame.packet, frame.options);
-  }
-
-  private congested(): boolean {
-    return this.transportBacklog >= TRANSPORT_HIGH_WATER;
-  }
 }
 
-export const SLOW_CONSUMER_NOTICE = {
-  reason: DisconnectReason.SLOW_CONSUMER,
-  message: 'too many events waiting for this connection; reconnect and resume from your last seq',
-} as const;
+function write(socket: JobsSocket, frame: EncodedFrame): void {
+  socket.conn.send(frame.packet, frame.options);
+}
