@@ -48,6 +48,8 @@ export class EventCollector {
   readonly events: JobEvent[] = [];
   /** Every `job:events` packet, as it arrived. */
   readonly bursts: JobEvent[][] = [];
+  /** Live packets of either kind. */
+  packets = 0;
   ack: SubscribeAck | undefined;
   private waiters: Array<() => void> = [];
 
@@ -57,11 +59,13 @@ export class EventCollector {
   ) {
     socket.on('job:event', (event) => {
       if (event.jobId !== jobId) return;
+      this.packets += 1;
       this.events.push(event);
       this.notify();
     });
     socket.on('job:events', (events) => {
       if (events[0]?.jobId !== jobId) return;
+      this.packets += 1;
       this.bursts.push(events);
       this.events.push(...events);
       this.notify();

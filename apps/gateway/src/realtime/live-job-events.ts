@@ -22,9 +22,16 @@ export interface LiveEventListener {
 }
 
 interface ChannelSubscription {
+  channel: string;
   listeners: Set<LiveEventListener>;
   /** Resolves once Redis confirmed the subscription: only then can a listener rely on the live feed. */
   ready: Promise<unknown>;
+  /** Events read but not yet sent to the listeners. */
+  burst: JobEvent[] | undefined;
+  /** When the last burst went out (ms since epoch). */
+  sentAt: number;
+  /** Holds a burst back until 1/FANOUT_MAX_HZ after the previous one. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -32,17 +39,20 @@ interface ChannelSubscription {
  * local watcher wants it, so a gateway receives only the jobs it serves, and it tells every watcher to
  * re-read the log whenever the connection comes back after a drop.
  *
- * Events are fanned out per burst: everything one read from Redis brought for a job goes to its watchers
- * together, once that read is parsed (a microtask later, so nothing waits for a timer). When the gateway
- * keeps up, a burst is one event; when it falls behind, bursts grow and each costs a socket one frame.
+ * Events go to a job's watchers in bursts: everything that arrived for the job since its last burst, once
+ * the read from Redis that brought it is parsed (a microtask later), but no sooner than 1/FANOUT_MAX_HZ
+ * after the job's previous burst. A job slower than FANOUT_MAX_HZ, the usual case, has every event go out
+ * at once, alone; a faster one, or any job while the gateway falls behind, has several go out together,
+ * and a burst costs a socket one frame however many events it holds.
  */
 @Injectable()
 export class LiveJobEvents implements OnApplicationShutdown {
   private readonly subscriber: RedisClient;
   private readonly channels = new Map<string, ChannelSubscription>();
-  private readonly jobIdByChannel = new Map<string, string>();
-  /** Events read but not yet fanned out, by job. */
-  private burst = new Map<string, JobEvent[]>();
+  private readonly subscriptionByChannel = new Map<string, ChannelSubscription>();
+  /** Jobs whose burst goes out once the current read from Redis is parsed. */
+  private due: ChannelSubscription[] = [];
+  private readonly burstIntervalMs: number;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -50,6 +60,7 @@ export class LiveJobEvents implements OnApplicationShutdown {
     private readonly keys: RedisKeys,
     private readonly metrics: GatewayMetrics,
   ) {
+    this.burstIntervalMs = 1000 / config.FANOUT_MAX_HZ;
     this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
     this.subscriber.on('smessage', (channel: string, message: string) => this.receive(channel, message));
     this.subscriber.on('error', (error: Error) =>
@@ -70,9 +81,16 @@ export class LiveJobEvents implements OnApplicationShutdown {
     let subscription = this.channels.get(jobId);
     if (!subscription) {
       const channel = this.keys.jobChannel(jobId);
-      this.jobIdByChannel.set(channel, jobId);
-      subscription = { listeners: new Set(), ready: this.subscriber.ssubscribe(channel) };
+      subscription = {
+        channel,
+        listeners: new Set(),
+        ready: this.subscriber.ssubscribe(channel),
+        burst: undefined,
+        sentAt: 0,
+        timer: undefined,
+      };
       this.channels.set(jobId, subscription);
+      this.subscriptionByChannel.set(channel, subscription);
     }
     subscription.listeners.add(listener);
     await subscription.ready;
@@ -82,10 +100,10 @@ export class LiveJobEvents implements OnApplicationShutdown {
     const subscription = this.channels.get(jobId);
     if (!subscription?.listeners.delete(listener) || subscription.listeners.size > 0) return;
     this.channels.delete(jobId);
-    const channel = this.keys.jobChannel(jobId);
-    this.jobIdByChannel.delete(channel);
+    this.subscriptionByChannel.delete(subscription.channel);
+    clearTimeout(subscription.timer);
     this.subscriber
-      .sunsubscribe(channel)
+      .sunsubscribe(subscription.channel)
       .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
   }
 
@@ -94,28 +112,37 @@ export class LiveJobEvents implements OnApplicationShutdown {
   }
 
   private receive(channel: string, message: string): void {
-    const jobId = this.jobIdByChannel.get(channel);
-    if (jobId === undefined) return;
+    const subscription = this.subscriptionByChannel.get(channel);
+    if (!subscription) return;
     const event = JSON.parse(message) as JobEvent;
     rememberJson(event, message);
-    const events = this.burst.get(jobId);
-    if (events) {
-      events.push(event);
+    if (subscription.burst) {
+      subscription.burst.push(event);
       return;
     }
-    if (this.burst.size === 0) queueMicrotask(this.fanOut);
-    this.burst.set(jobId, [event]);
+    subscription.burst = [event];
+    const wait = subscription.sentAt + this.burstIntervalMs - Date.now();
+    if (wait > 0) {
+      subscription.timer = setTimeout(() => this.send(subscription), wait);
+      return;
+    }
+    if (this.due.length === 0) queueMicrotask(this.sendDue);
+    this.due.push(subscription);
   }
 
-  private readonly fanOut = (): void => {
-    const burst = this.burst;
-    this.burst = new Map();
-    const now = Date.now();
-    for (const [jobId, events] of burst) {
-      const listeners = this.channels.get(jobId)?.listeners;
-      if (!listeners) continue;
-      this.metrics.recordFanOut(events, now);
-      for (const listener of listeners) listener.onEvents(events);
-    }
+  private readonly sendDue = (): void => {
+    const due = this.due;
+    this.due = [];
+    for (const subscription of due) this.send(subscription);
   };
+
+  private send(subscription: ChannelSubscription): void {
+    const events = subscription.burst;
+    if (!events) return;
+    subscription.burst = undefined;
+    subscription.timer = undefined;
+    subscription.sentAt = Date.now();
+    this.metrics.recordFanOut(events, subscription.sentAt);
+    for (const listener of subscription.listeners) listener.onEvents(events);
+  }
 }
