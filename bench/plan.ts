@@ -30,7 +30,7 @@ export const PLANS: Record<BenchMode, BenchPlan> = {
     },
     s3: {
       watchers: 1000,
-      ratesHz: [5, 10, 20, 50, 100, 200],
+      ratesHz: [5, 10, 20, 50, 100, 200, 500, 1000],
       ...RAMP_LIMITS,
       warmupMs: 1000,
       windowMs: 2500,
@@ -51,7 +51,7 @@ export const PLANS: Record<BenchMode, BenchPlan> = {
     },
     s3: {
       watchers: 5000,
-      ratesHz: [1, 2, 5, 10, 20, 50, 100, 200],
+      ratesHz: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
       ...RAMP_LIMITS,
       warmupMs: 2000,
       windowMs: 8000,
