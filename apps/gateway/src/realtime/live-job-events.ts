@@ -40,7 +40,7 @@ interface ChannelSubscription {
  * re-read the log whenever the connection comes back after a drop.
  *
  * Events go to a job's watchers in bursts: everything that arrived for the job since its last burst, once
- * the read from Redis that brought it is parsed (a microtask later), but no sooner than 1/FANOUT_MAX_HZ
+ * the read from Redis that brought it is parsed (process.nextTick), but no sooner than 1/FANOUT_MAX_HZ
  * after the job's previous burst. A job slower than FANOUT_MAX_HZ, the usual case, has every event go out
  * at once, alone; a faster one, or any job while the gateway falls behind, has several go out together,
  * and a burst costs a socket one frame however many events it holds.
@@ -126,7 +126,7 @@ export class LiveJobEvents implements OnApplicationShutdown {
       subscription.timer = setTimeout(() => this.send(subscription), wait);
       return;
     }
-    if (this.due.length === 0) queueMicrotask(this.sendDue);
+    if (this.due.length === 0) process.nextTick(this.sendDue);
     this.due.push(subscription);
   }
 
