@@ -16,6 +16,11 @@ export class JobWatchFactory {
     private readonly metrics: GatewayMetrics,
   ) {}
 
+  /** The copy of the job id the gateway's watches of the job already hold, or this one. */
+  sharedJobId(jobId: string): string {
+    return this.live.sharedJobId(jobId);
+  }
+
   create(jobId: string, afterSeq: number, sink: WatchSink): JobWatch {
     return new JobWatch(jobId, afterSeq, this.eventLog, this.live, sink, this.logger, this.metrics.subscriptions);
   }

@@ -21,11 +21,12 @@ import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { WatchSink } from './job-watch';
 import { JobWatchFactory } from './job-watch.factory';
-import type { JobsNamespace, JobsSocket } from './jobs-socket';
+import { forgetToken, type JobsNamespace, type JobsSocket } from './jobs-socket';
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { SocketOutbox } from './socket-outbox';
-import { TokenBucket } from './token-bucket';
+import { takeSubscribe } from './subscribe-rate';
+import { allWatches, countWatches, watchOf, withWatch, withoutWatch } from './socket-watches';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
 
@@ -77,12 +78,10 @@ function socketListener(
   };
 }
 
-/** What a socket's handshake keeps once read: the token is not needed after it was verified. */
-const READ_AUTH = Object.freeze({});
-
 /** Drops the socket's watch of the job once it has ended; a newer, open one stays. */
 function forgetClosedWatch(socket: JobsSocket, jobId: string): void {
-  if (socket.data.watches.get(jobId)?.isOpen === false) socket.data.watches.delete(jobId);
+  const watch = watchOf(socket.data.watches, jobId);
+  if (watch?.isOpen === false) socket.data.watches = withoutWatch(socket.data.watches, jobId, watch);
 }
 
 /**
@@ -103,8 +102,8 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
   /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
   private readonly onDisconnect = socketListener((socket) => {
     this.metrics.socketsConnected.dec();
-    for (const watch of socket.data.watches.values()) watch.close();
-    socket.data.watches.clear();
+    for (const watch of allWatches(socket.data.watches)) watch.close();
+    socket.data.watches = undefined;
     this.outbox.forget(socket);
   });
 
@@ -131,11 +130,11 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
       this.verifier.verify(auth?.token).then(
         (principal) => {
           if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
-          socket.data.principal = principal;
-          socket.data.watches = new Map();
-          socket.data.subscribeRate = new TokenBucket(this.config.SOCKET_SUBSCRIBE_RATE);
-          socket.data.batch = auth?.batch === true;
-          socket.handshake.auth = READ_AUTH;
+          socket.data.owner = ownerOf(principal);
+          socket.data.expiresAt = principal.expiresAt;
+          socket.data.watches = undefined;
+          socket.data.subscribeAt = 0;
+          forgetToken(socket, auth?.batch === true);
           next();
         },
         (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
@@ -161,11 +160,13 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     const denied = this.checkAllowed(socket, request.data.jobId);
     if (denied) return reply(denied);
 
-    const { jobId, afterSeq = 0 } = request.data;
-    socket.data.watches.get(jobId)?.close();
+    const { afterSeq = 0 } = request.data;
+    // The job id every watch of the job shares, rather than one copy per subscribe request.
+    const jobId = this.watches.sharedJobId(request.data.jobId);
+    watchOf(socket.data.watches, jobId)?.close();
     const watch = this.watches.create(jobId, afterSeq, new SocketSink(this.outbox, socket, jobId));
-    socket.data.watches.set(jobId, watch);
-    const owner = ownerOf(socket.data.principal);
+    socket.data.watches = withWatch(socket.data.watches, watch);
+    const { owner } = socket.data;
     try {
       const outcome = await watch.start(
         (record) => record.owner === owner,
@@ -190,8 +191,8 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     const request = this.parse(UnsubscribeRequestSchema, body);
     const answer: UnsubscribeAck = 'error' in request ? request.error : { ok: true };
     if ('data' in request) {
-      socket.data.watches.get(request.data.jobId)?.close();
-      socket.data.watches.delete(request.data.jobId);
+      watchOf(socket.data.watches, request.data.jobId)?.close();
+      socket.data.watches = withoutWatch(socket.data.watches, request.data.jobId);
     }
     if (typeof ack === 'function') ack(answer);
   }
@@ -207,14 +208,16 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
   }
 
   private checkAllowed(socket: JobsSocket, jobId: string): ErrorAck | undefined {
-    if (socket.data.principal.expiresAt <= Date.now() - this.config.JWT_CLOCK_SKEW) {
+    if (socket.data.expiresAt <= Date.now() - this.config.JWT_CLOCK_SKEW) {
       return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
     }
-    if (!socket.data.subscribeRate.take()) {
+    const subscribeAt = takeSubscribe(socket.data.subscribeAt, this.config.SOCKET_SUBSCRIBE_RATE);
+    if (subscribeAt === undefined) {
       return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);
     }
+    socket.data.subscribeAt = subscribeAt;
     const { watches } = socket.data;
-    if (!watches.has(jobId) && watches.size >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
+    if (!watchOf(watches, jobId) && countWatches(watches) >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
       return errorAck(
         ErrorCode.TOO_MANY_SUBSCRIPTIONS,
         `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per socket`,

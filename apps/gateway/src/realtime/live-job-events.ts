@@ -22,6 +22,7 @@ export interface LiveEventListener {
 }
 
 interface ChannelSubscription {
+  jobId: string;
   channel: string;
   listeners: Set<LiveEventListener>;
   /** Resolves once Redis confirmed the subscription: only then can a listener rely on the live feed. */
@@ -76,12 +77,18 @@ export class LiveJobEvents implements OnApplicationShutdown {
     });
   }
 
+  /** The job id as this feed holds it while the job is watched (one string for all its watchers). */
+  sharedJobId(jobId: string): string {
+    return this.channels.get(jobId)?.jobId ?? jobId;
+  }
+
   /** Starts delivering the job's events to the listener; resolves once the feed is live. */
   async watch(jobId: string, listener: LiveEventListener): Promise<void> {
     let subscription = this.channels.get(jobId);
     if (!subscription) {
       const channel = this.keys.jobChannel(jobId);
       subscription = {
+        jobId,
         channel,
         listeners: new Set(),
         ready: this.subscriber.ssubscribe(channel),

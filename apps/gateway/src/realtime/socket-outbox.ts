@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './encoded-events';
-import type { JobsSocket } from './jobs-socket';
+import { wantsBatches, type JobsSocket } from './jobs-socket';
 
 /** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
 const TRANSPORT_HIGH_WATER = 32;
@@ -119,7 +119,7 @@ export class SocketOutbox {
 
   private send(socket: JobsSocket, events: readonly JobEvent[]): void {
     // The frames socket.emit would write, encoded once for every socket instead of once per socket.
-    if (socket.data.batch && events.length > 1) {
+    if (events.length > 1 && wantsBatches(socket)) {
       write(socket, jobEventsFrame(events));
     } else {
       for (const event of events) write(socket, jobEventFrame(event));
