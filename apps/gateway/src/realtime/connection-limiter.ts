@@ -1,17 +1,29 @@
 import type { IncomingMessage } from 'node:http';
 
+/** How often at most the counts are redone from the open connections. */
+const RECOUNT_MS = 100;
+
 /**
  * Counts this gateway's open Socket.IO connections per client IP. Behind a load balancer every client
  * shares its IP, so the client's own address is read from X-Forwarded-For only when TRUST_PROXY says the
  * proxy in front is ours — and then its last entry, the one our proxy wrote; earlier ones are the
  * client's to forge.
+ *
+ * Connections are counted as they open but not subtracted as they close: a 'close' listener on every
+ * connection costs each idle socket memory. A count can only be too high, so when an IP reaches the limit
+ * (or the counts outgrow the open connections) they are redone from the connections that are open, at
+ * most every RECOUNT_MS, so that a flood of refused handshakes cannot make that a cost per handshake.
  */
 export class ConnectionLimiter {
-  private readonly open = new Map<string, number>();
+  private counts = new Map<string, number>();
+  private countedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly maxPerIp: number,
     private readonly trustProxy: boolean,
+    /** The handshake requests of the connections open now. */
+    private readonly openRequests: () => IncomingMessage[],
+    private readonly now: () => number = Date.now,
   ) {}
 
   clientIp(request: IncomingMessage): string {
@@ -21,19 +33,31 @@ export class ConnectionLimiter {
   }
 
   allows(request: IncomingMessage): boolean {
-    return (this.open.get(this.clientIp(request)) ?? 0) < this.maxPerIp;
+    const ip = this.clientIp(request);
+    if (this.countOf(ip) < this.maxPerIp) return true;
+    this.recount();
+    return this.countOf(ip) < this.maxPerIp;
   }
 
-  /** Counts a connection; `release` it with the same request once, when it closes. */
+  /** Counts a connection that just opened. */
   add(request: IncomingMessage): void {
     const ip = this.clientIp(request);
-    this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
+    this.counts.set(ip, this.countOf(ip) + 1);
+    // IPs whose connections all closed would otherwise stay here for good.
+    if (this.counts.size > 1024 && this.counts.size > 2 * this.openRequests().length) this.recount();
   }
 
-  release(request: IncomingMessage): void {
-    const ip = this.clientIp(request);
-    const left = (this.open.get(ip) ?? 1) - 1;
-    if (left > 0) this.open.set(ip, left);
-    else this.open.delete(ip);
+  private countOf(ip: string): number {
+    return this.counts.get(ip) ?? 0;
+  }
+
+  private recount(): void {
+    if (this.now() - this.countedAt < RECOUNT_MS) return;
+    this.countedAt = this.now();
+    this.counts = new Map();
+    for (const request of this.openRequests()) {
+      const ip = this.clientIp(request);
+      this.counts.set(ip, this.countOf(ip) + 1);
+    }
   }
 }

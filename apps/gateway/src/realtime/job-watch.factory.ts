@@ -3,18 +3,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
 import type { Logger } from 'pino';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { JobWatch, type WatchSink } from './job-watch';
+import { JobWatch, type WatchServices, type WatchSink } from './job-watch';
 import { LiveJobEvents } from './live-job-events';
 
 /** Creates watches wired to this gateway's log reader and live feed. */
 @Injectable()
 export class JobWatchFactory {
+  private readonly services: WatchServices;
+
   constructor(
-    private readonly eventLog: JobEventLog,
+    eventLog: JobEventLog,
     private readonly live: LiveJobEvents,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly metrics: GatewayMetrics,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+    metrics: GatewayMetrics,
+  ) {
+    this.services = { eventLog, live, logger, openWatches: metrics.subscriptions };
+  }
 
   /** The copy of the job id the gateway's watches of the job already hold, or this one. */
   sharedJobId(jobId: string): string {
@@ -22,6 +26,6 @@ export class JobWatchFactory {
   }
 
   create(jobId: string, afterSeq: number, sink: WatchSink): JobWatch {
-    return new JobWatch(jobId, afterSeq, this.eventLog, this.live, sink, this.logger, this.metrics.subscriptions);
+    return new JobWatch(jobId, afterSeq, this.services, sink);
   }
 }

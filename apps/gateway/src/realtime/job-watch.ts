@@ -22,6 +22,14 @@ export interface WatchSink {
  * already sent and re-reads the log for any gap, so neither a race nor a dropped Redis message can
  * cost a watcher an event.
  */
+/** What every watch of a gateway uses, held once by the factory rather than by each watch. */
+export interface WatchServices {
+  eventLog: JobEventLog;
+  live: LiveJobEvents;
+  logger: Logger;
+  openWatches: Gauge;
+}
+
 export class JobWatch implements LiveEventListener {
   private lastSeq: number;
   private tail: Promise<void> = NOTHING_PENDING;
@@ -32,14 +40,11 @@ export class JobWatch implements LiveEventListener {
   constructor(
     readonly jobId: string,
     afterSeq: number,
-    private readonly eventLog: JobEventLog,
-    private readonly live: LiveJobEvents,
+    private readonly services: WatchServices,
     private readonly sink: WatchSink,
-    private readonly logger: Logger,
-    private readonly openWatches: Gauge,
   ) {
     this.lastSeq = afterSeq;
-    openWatches.inc();
+    services.openWatches.inc();
   }
 
   /**
@@ -56,8 +61,8 @@ export class JobWatch implements LiveEventListener {
     this.pending += 1;
     this.tail = new Promise((resolve) => (backlogSent = resolve));
     try {
-      await this.live.watch(this.jobId, this);
-      const read = await this.eventLog.readSince(this.jobId, this.lastSeq);
+      await this.services.live.watch(this.jobId, this);
+      const read = await this.services.eventLog.readSince(this.jobId, this.lastSeq);
       if (this.closed) return 'closed';
       if (!read || !authorize(read.record)) {
         this.close();
@@ -109,12 +114,12 @@ export class JobWatch implements LiveEventListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.openWatches.dec();
-    this.live.unwatch(this.jobId, this);
+    this.services.openWatches.dec();
+    this.services.live.unwatch(this.jobId, this);
   }
 
   private async fillGap(): Promise<void> {
-    const read = await this.eventLog.readSince(this.jobId, this.lastSeq);
+    const read = await this.services.eventLog.readSince(this.jobId, this.lastSeq);
     const fresh = read?.events.filter((event) => event.seq > this.lastSeq) ?? [];
     if (fresh.length > 0) this.emit(fresh);
   }
@@ -148,7 +153,7 @@ export class JobWatch implements LiveEventListener {
       .finally(() => this.taskDone())
       .catch((error: unknown) => {
         // Redis is away; try again shortly, since the event we may have missed could be the last one.
-        this.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
+        this.services.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
         setTimeout(() => this.onResync(), RETRY_READ_MS).unref();
       });
   }

@@ -11,7 +11,6 @@ import { ConnectionLimiter } from './connection-limiter';
 
 interface EngineConnection {
   request: IncomingMessage;
-  on(event: 'close', listener: (this: EngineConnection) => void): void;
 }
 
 /**
@@ -44,7 +43,12 @@ export class JobsIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const origins = new OriginPolicy(this.config.CORS_ORIGINS);
-    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY);
+    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY, () =>
+      // Engine.IO's table of open connections (`server.clients` in its documentation).
+      Object.values((server.engine as unknown as { clients: Record<string, EngineConnection> }).clients).map(
+        (connection) => connection.request,
+      ),
+    );
     const server = super.createIOServer(port, {
       ...(options as ServerOptions),
       serveClient: false,
@@ -64,15 +68,7 @@ export class JobsIoAdapter extends IoAdapter {
         callback(refusal, refusal === null);
       },
     });
-    // One 'close' listener for every connection, called with the connection as `this`: a closure per
-    // connection would cost every idle socket memory.
-    const release = function (this: EngineConnection): void {
-      connections.release(this.request);
-    };
-    server.engine.on('connection', (connection: EngineConnection) => {
-      connections.add(connection.request);
-      connection.on('close', release);
-    });
+    server.engine.on('connection', (connection: EngineConnection) => connections.add(connection.request));
     const redisConfig = toRedisConfig(this.config);
     server.adapter(
       createShardedAdapter(

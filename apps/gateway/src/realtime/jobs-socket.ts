@@ -3,16 +3,17 @@ import type { Namespace, Socket } from 'socket.io';
 import type { SocketWatches } from './socket-watches';
 
 /**
- * What the gateway keeps on each socket: four fields, which V8 stores in the object itself. At tens of
- * thousands of idle sockets every further object per socket shows.
+ * What the gateway keeps on each socket: four fields, which V8 stores in the object itself, and numbers
+ * that stay small integers, which it stores unboxed. At tens of thousands of idle sockets every further
+ * object per socket shows.
  */
 export interface JobsSocketData {
   /** Whose jobs the socket may watch (`ownerOf` its token's principal). */
   owner: string;
-  /** The token's `exp`, in ms since epoch. */
-  expiresAt: number;
+  /** The token's `exp`, in whole seconds since epoch. */
+  expiresAtS: number;
   watches: SocketWatches;
-  /** The subscribe rate limit's state (`takeSubscribe`). */
+  /** The subscribe rate limit's state (`SubscribeRate`). */
   subscribeAt: number;
 }
 

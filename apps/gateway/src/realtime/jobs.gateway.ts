@@ -25,7 +25,7 @@ import { forgetToken, type JobsNamespace, type JobsSocket } from './jobs-socket'
 import { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { SocketOutbox } from './socket-outbox';
-import { takeSubscribe } from './subscribe-rate';
+import { SubscribeRate } from './subscribe-rate';
 import { allWatches, countWatches, watchOf, withWatch, withoutWatch } from './socket-watches';
 
 type AckFn<T> = ((answer: T) => void) | undefined;
@@ -107,6 +107,8 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     this.outbox.forget(socket);
   });
 
+  private readonly subscribeRate: SubscribeRate;
+
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly watches: JobWatchFactory,
@@ -115,7 +117,9 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.subscribeRate = new SubscribeRate(config.SOCKET_SUBSCRIBE_RATE);
+  }
 
   afterInit(namespace: JobsNamespace): void {
     namespace.server.engine.on('drain', (connection: JobsSocket['conn']) => this.outbox.drained(connection));
@@ -131,9 +135,9 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
         (principal) => {
           if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
           socket.data.owner = ownerOf(principal);
-          socket.data.expiresAt = principal.expiresAt;
+          socket.data.expiresAtS = Math.floor(principal.expiresAt / 1000);
           socket.data.watches = undefined;
-          socket.data.subscribeAt = 0;
+          socket.data.subscribeAt = this.subscribeRate.initial;
           forgetToken(socket, auth?.batch === true);
           next();
         },
@@ -208,10 +212,10 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
   }
 
   private checkAllowed(socket: JobsSocket, jobId: string): ErrorAck | undefined {
-    if (socket.data.expiresAt <= Date.now() - this.config.JWT_CLOCK_SKEW) {
+    if (socket.data.expiresAtS * 1000 <= Date.now() - this.config.JWT_CLOCK_SKEW) {
       return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
     }
-    const subscribeAt = takeSubscribe(socket.data.subscribeAt, this.config.SOCKET_SUBSCRIBE_RATE);
+    const subscribeAt = this.subscribeRate.take(socket.data.subscribeAt);
     if (subscribeAt === undefined) {
       return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);
     }

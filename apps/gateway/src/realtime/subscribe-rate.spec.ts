@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { takeSubscribe } from './subscribe-rate';
+import { SubscribeRate } from './subscribe-rate';
 
-describe('takeSubscribe', () => {
+describe('SubscribeRate', () => {
   it('allows a burst, then the rate', () => {
-    let now = 0;
-    let arrivalAt = 0;
+    let now = 1_700_000_000_000;
+    const rate = new SubscribeRate(10, 10, () => now);
+    let arrivalAt = rate.initial;
     const take = (): boolean => {
-      const next = takeSubscribe(arrivalAt, 10, 10, now);
+      const next = rate.take(arrivalAt);
       if (next === undefined) return false;
       arrivalAt = next;
       return true;
@@ -17,5 +18,6 @@ describe('takeSubscribe', () => {
     expect(take()).toBe(false);
     now += 10_000;
     expect(Array.from({ length: 20 }, take).filter(Boolean)).toHaveLength(10);
+    expect(Number.isInteger(arrivalAt)).toBe(true);
   });
 });
