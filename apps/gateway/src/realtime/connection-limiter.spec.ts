@@ -20,7 +20,7 @@ describe('ConnectionLimiter', () => {
       limiter: new ConnectionLimiter(
         2,
         trustProxy,
-        () => open,
+        { count: () => open.length, requests: () => open },
         () => clock.now,
       ),
       open,

@@ -1,5 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 
+/** The connections open now, as Engine.IO keeps them. */
+export interface OpenConnections {
+  count(): number;
+  /** Their handshake requests. */
+  requests(): IncomingMessage[];
+}
+
 /** How often at most the counts are redone from the open connections. */
 const RECOUNT_MS = 100;
 
@@ -21,8 +28,7 @@ export class ConnectionLimiter {
   constructor(
     private readonly maxPerIp: number,
     private readonly trustProxy: boolean,
-    /** The handshake requests of the connections open now. */
-    private readonly openRequests: () => IncomingMessage[],
+    private readonly open: OpenConnections,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -44,7 +50,7 @@ export class ConnectionLimiter {
     const ip = this.clientIp(request);
     this.counts.set(ip, this.countOf(ip) + 1);
     // IPs whose connections all closed would otherwise stay here for good.
-    if (this.counts.size > 1024 && this.counts.size > 2 * this.openRequests().length) this.recount();
+    if (this.counts.size > 1024 && this.counts.size > 2 * this.open.count()) this.recount();
   }
 
   private countOf(ip: string): number {
@@ -55,7 +61,7 @@ export class ConnectionLimiter {
     if (this.now() - this.countedAt < RECOUNT_MS) return;
     this.countedAt = this.now();
     this.counts = new Map();
-    for (const request of this.openRequests()) {
+    for (const request of this.open.requests()) {
       const ip = this.clientIp(request);
       this.counts.set(ip, this.countOf(ip) + 1);
     }

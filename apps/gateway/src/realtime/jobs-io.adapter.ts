@@ -43,12 +43,13 @@ export class JobsIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const origins = new OriginPolicy(this.config.CORS_ORIGINS);
-    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY, () =>
-      // Engine.IO's table of open connections (`server.clients` in its documentation).
-      Object.values((server.engine as unknown as { clients: Record<string, EngineConnection> }).clients).map(
-        (connection) => connection.request,
-      ),
-    );
+    // Engine.IO's table of open connections (`server.clients` in its documentation).
+    const engine = (): { clients: Record<string, EngineConnection>; clientsCount: number } =>
+      server.engine as unknown as { clients: Record<string, EngineConnection>; clientsCount: number };
+    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY, {
+      count: () => engine().clientsCount,
+      requests: () => Object.values(engine().clients).map((connection) => connection.request),
+    });
     const server = super.createIOServer(port, {
       ...(options as ServerOptions),
       serveClient: false,
