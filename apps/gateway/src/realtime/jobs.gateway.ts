@@ -80,8 +80,9 @@ function socketListener(
 
 /** Drops the socket's watch of the job once it has ended; a newer, open one stays. */
 function forgetClosedWatch(socket: JobsSocket, jobId: string): void {
-  const watch = watchOf(socket.data.watches, jobId);
-  if (watch?.isOpen === false) socket.data.watches = withoutWatch(socket.data.watches, jobId, watch);
+  if (watchOf(socket.data.watches, jobId)?.isOpen === false) {
+    socket.data.watches = withoutWatch(socket.data.watches, jobId);
+  }
 }
 
 /**

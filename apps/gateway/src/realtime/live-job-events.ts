@@ -23,7 +23,6 @@ export interface LiveEventListener {
 
 interface ChannelSubscription {
   jobId: string;
-  channel: string;
   listeners: Set<LiveEventListener>;
   /** Resolves once Redis confirmed the subscription: only then can a listener rely on the live feed. */
   ready: Promise<unknown>;
@@ -49,8 +48,8 @@ interface ChannelSubscription {
 @Injectable()
 export class LiveJobEvents implements OnApplicationShutdown {
   private readonly subscriber: RedisClient;
+  /** By channel name: what each message from Redis is looked up by. */
   private readonly channels = new Map<string, ChannelSubscription>();
-  private readonly subscriptionByChannel = new Map<string, ChannelSubscription>();
   /** Jobs whose burst goes out once the current read from Redis is parsed. */
   private due: ChannelSubscription[] = [];
   private readonly burstIntervalMs: number;
@@ -79,38 +78,36 @@ export class LiveJobEvents implements OnApplicationShutdown {
 
   /** The job id as this feed holds it while the job is watched (one string for all its watchers). */
   sharedJobId(jobId: string): string {
-    return this.channels.get(jobId)?.jobId ?? jobId;
+    return this.channels.get(this.keys.jobChannel(jobId))?.jobId ?? jobId;
   }
 
   /** Starts delivering the job's events to the listener; resolves once the feed is live. */
   async watch(jobId: string, listener: LiveEventListener): Promise<void> {
-    let subscription = this.channels.get(jobId);
+    const channel = this.keys.jobChannel(jobId);
+    let subscription = this.channels.get(channel);
     if (!subscription) {
-      const channel = this.keys.jobChannel(jobId);
       subscription = {
         jobId,
-        channel,
         listeners: new Set(),
         ready: this.subscriber.ssubscribe(channel),
         burst: undefined,
         sentAt: 0,
         timer: undefined,
       };
-      this.channels.set(jobId, subscription);
-      this.subscriptionByChannel.set(channel, subscription);
+      this.channels.set(channel, subscription);
     }
     subscription.listeners.add(listener);
     await subscription.ready;
   }
 
   unwatch(jobId: string, listener: LiveEventListener): void {
-    const subscription = this.channels.get(jobId);
+    const channel = this.keys.jobChannel(jobId);
+    const subscription = this.channels.get(channel);
     if (!subscription?.listeners.delete(listener) || subscription.listeners.size > 0) return;
-    this.channels.delete(jobId);
-    this.subscriptionByChannel.delete(subscription.channel);
+    this.channels.delete(channel);
     clearTimeout(subscription.timer);
     this.subscriber
-      .sunsubscribe(subscription.channel)
+      .sunsubscribe(channel)
       .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
   }
 
@@ -119,7 +116,7 @@ export class LiveJobEvents implements OnApplicationShutdown {
   }
 
   private receive(channel: string, message: string): void {
-    const subscription = this.subscriptionByChannel.get(channel);
+    const subscription = this.channels.get(channel);
     if (!subscription) return;
     const event = JSON.parse(message) as JobEvent;
     rememberJson(event, message);

@@ -32,10 +32,9 @@ export function withWatch(watches: SocketWatches, watch: JobWatch): SocketWatche
   ]);
 }
 
-/** Removes the job's watch, or only `watch` when given (a newer watch of the job stays). */
-export function withoutWatch(watches: SocketWatches, jobId: string, watch?: JobWatch): SocketWatches {
-  const current = watchOf(watches, jobId);
-  if (!current || (watch && current !== watch)) return watches;
+/** Removes the job's watch. */
+export function withoutWatch(watches: SocketWatches, jobId: string): SocketWatches {
+  if (!watchOf(watches, jobId)) return watches;
   if (!(watches instanceof Map)) return undefined;
   watches.delete(jobId);
   return watches.size === 0 ? undefined : watches;
