@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { GatewayEnvSchema } from '../../apps/gateway/dist/config/gateway-config.js';
-import { WorkerEnvSchema } from '../../apps/worker/dist/config/worker-config.js';
+import { WorkerAppEnvSchema } from '../../apps/worker/dist/worker-app-env.js';
+import { WorkerEnvSchema } from '../../libs/worker/dist/worker-env.js';
 
 // docker compose cannot run here: these tests read docker-compose.yml and the Dockerfile as compose and
 // docker would, and check them against the apps' real config schemas and the files the build produces.
@@ -121,7 +122,9 @@ describe('docker-compose.yml and the Dockerfile', () => {
 
   it('gives each app only variables its config schema knows, with values it accepts', () => {
     // The gateway's schema is refined and transformed; `.in` is the object schema inside.
-    const known = { gateway: Object.keys(GatewayEnvSchema.in.shape), worker: Object.keys(WorkerEnvSchema.shape) };
+    // The worker app reads the worker library's settings and two of its own.
+    const workerSchema = WorkerEnvSchema.extend(WorkerAppEnvSchema.shape);
+    const known = { gateway: Object.keys(GatewayEnvSchema.in.shape), worker: Object.keys(workerSchema.shape) };
     for (const name of gateways) {
       const env = environmentOf(name);
       expect(Object.keys(env).filter((key) => !known.gateway.includes(key))).toEqual([]);
@@ -135,7 +138,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     for (const name of workers) {
       const env = environmentOf(name);
       expect(Object.keys(env).filter((key) => !known.worker.includes(key))).toEqual([]);
-      expect(loadConfig(WorkerEnvSchema, env)).toMatchObject({ REDIS_URL: 'redis://redis:6379' });
+      expect(loadConfig(workerSchema, env)).toMatchObject({ REDIS_URL: 'redis://redis:6379' });
     }
   });
 
@@ -162,7 +165,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     const { instructions } = runtimeStage();
     expect(instructions.find(([keyword]) => keyword === 'HEALTHCHECK')?.[1]).toMatch(/\/healthz/);
     for (const name of gateways) expect(service(name).healthcheck).toBeUndefined();
-    const metricsPort = WorkerEnvSchema.parse({}).WORKER_METRICS_PORT;
+    const metricsPort = WorkerAppEnvSchema.parse({}).WORKER_METRICS_PORT;
     for (const name of workers) {
       expect(service(name).healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${metricsPort}/healthz`);
     }

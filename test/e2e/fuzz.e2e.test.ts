@@ -11,7 +11,7 @@ import {
   UnsubscribeAckSchema,
   UnsubscribeRequestSchema,
 } from '@jobcast/contracts';
-import { JobTypeRegistry } from '@jobcast/job-types';
+import { SHIPPED_JOB_TYPES } from '../../apps/worker/src/job-types';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -110,7 +110,6 @@ const RESERVED_EVENTS = words('connect disconnect disconnecting newListener remo
 
 const STACK_TRACE = /at \S+ \(|node_modules|\.ts:\d+/;
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));
-const registry = new JobTypeRegistry();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every broken expectation, grouped by kind; each group keeps its first reproducers. */
@@ -387,13 +386,16 @@ function submitOracle(body: unknown): { code: string } | { accepted: true; costl
   try {
     const parsed = SubmitJobRequestSchema.safeParse(body);
     if (!parsed.success) return { code: ErrorCode.VALIDATION_FAILED };
-    const check = registry.check(parsed.data.type, parsed.data.payload);
-    if (!check.ok) return { code: check.code };
-    const payload = check.payload as Record<string, number>;
+    // The worker's own zod schemas: the gateway checks the JSON Schema registered from them, and must agree.
+    const type = SHIPPED_JOB_TYPES.find(({ name }) => name === parsed.data.type);
+    if (!type) return { code: ErrorCode.UNKNOWN_JOB_TYPE };
+    const checked = type.payload.safeParse(parsed.data.payload ?? {});
+    if (!checked.success) return { code: ErrorCode.VALIDATION_FAILED };
+    const payload = checked.data as Record<string, number>;
     const costly =
-      check.type.name === 'demo.steps'
+      type.name === 'demo.steps'
         ? (payload.steps ?? 0) > 50 || (payload.steps ?? 0) * Math.max(1, payload.intervalMs ?? 0) > 2000
-        : check.type.name === 'hash.sha256'
+        : type.name === 'hash.sha256'
           ? (payload.sizeMb ?? 0) > 1
           : (payload.words ?? 0) > 20_000;
     return { accepted: true, costly };

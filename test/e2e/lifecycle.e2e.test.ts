@@ -190,7 +190,10 @@ describe('job lifecycle', () => {
     const body = { type: 'demo.steps', payload: { steps: 2, intervalMs: 10 }, idempotencyKey: `lost-${Date.now()}` };
     const first = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, { token, body });
     const connection = new Redis(stack.stack.redisUrl, { maxRetriesPerRequest: null });
-    const queue = new Queue(JOBS_QUEUE_NAME, { connection, prefix: new RedisKeys('jobcast').queuePrefix() });
+    const queue = new Queue(JOBS_QUEUE_NAME, {
+      connection,
+      prefix: new RedisKeys('jobcast').queuePrefix('demo.steps'),
+    });
     try {
       expect(await queue.remove(first.body.job.id)).toBe(1);
       const retried = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, { token, body });

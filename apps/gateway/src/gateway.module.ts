@@ -1,7 +1,7 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { JobEventLog } from '@jobcast/job-log';
-import { JobTypeRegistry } from '@jobcast/job-types';
+import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { DevTokenController } from './auth/dev-token.controller';
@@ -12,6 +12,8 @@ import { HealthController } from './health/health.controller';
 import { DemoPageController } from './http/demo-page.controller';
 import { JobEventsSseController } from './jobs/job-events-sse.controller';
 import { JobQueue } from './jobs/job-queue';
+import { JobTypeCatalog } from './jobs/job-type-catalog';
+import { JobTypesController } from './jobs/job-types.controller';
 import { JobService } from './jobs/job.service';
 import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
@@ -48,7 +50,11 @@ export class GatewayModule {
             maxEvents: config.JOB_LOG_MAX_EVENTS,
           }),
       },
-      { provide: JobTypeRegistry, useValue: new JobTypeRegistry() },
+      {
+        provide: JobTypeDirectory,
+        inject: [REDIS, RedisKeys],
+        useFactory: (redis: RedisClient, keys: RedisKeys) => new JobTypeDirectory(redis, keys),
+      },
     ];
     return {
       module: GatewayModule,
@@ -57,6 +63,7 @@ export class GatewayModule {
         MetricsController,
         DemoPageController,
         JobsController,
+        JobTypesController,
         JobEventsSseController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
       ],
@@ -68,6 +75,7 @@ export class GatewayModule {
         HttpAuthGuard,
         SubmitRateLimiter,
         JobQueue,
+        JobTypeCatalog,
         OwnerJobIndex,
         JobService,
         LiveJobEvents,

@@ -1,20 +1,27 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@jobcast/config';
-import { PinoNestLogger, createLogger } from '@jobcast/observability';
-import { WorkerEnvSchema } from './config/worker-config';
-import { WorkerModule } from './worker.module';
+import { createLogger } from '@jobcast/observability';
+import { createWorker, workerOptionsFromEnv } from '@jobcast/worker';
+import { SHIPPED_JOB_TYPES } from './job-types';
+import { startWorkerHttpServer } from './worker-http-server';
+import { WorkerAppEnvSchema } from './worker-app-env';
 
-async function bootstrap(): Promise<void> {
-  const config = loadConfig(WorkerEnvSchema);
-  const logger = createLogger('worker', config.LOG_LEVEL);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, logger), {
-    logger: new PinoNestLogger(logger),
-  });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+/** The worker app: `@jobcast/worker` running the shipped job types, configured from the environment. */
+async function main(): Promise<void> {
+  const options = workerOptionsFromEnv();
+  const env = loadConfig(WorkerAppEnvSchema);
+  const logger = createLogger('worker', env.LOG_LEVEL);
+  const worker = await createWorker({ ...options, jobTypes: SHIPPED_JOB_TYPES, logger, handleSignals: false });
+  const server = await startWorkerHttpServer(worker, env.WORKER_METRICS_PORT, logger);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      server?.close();
+      // Exit even if a handler ignored its abort signal and still holds a timer or a socket.
+      void worker.close().finally(() => process.exit(0));
+    });
+  }
 }
 
-bootstrap().catch((error: unknown) => {
+main().catch((error: unknown) => {
   process.stderr.write(
     `jobcast worker failed to start: ${error instanceof ConfigError ? error.message : String(error)}\n`,
   );

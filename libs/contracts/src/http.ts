@@ -49,3 +49,19 @@ export type DevTokenRequest = z.infer<typeof DevTokenRequestSchema>;
 export const EventStreamQuerySchema = z.object({
   afterSeq: z.coerce.number().int().nonnegative().optional(),
 });
+
+/** A job type some worker registered: `GET /job-types` lists them. */
+export const JobTypeInfoSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  /** JSON Schema (2020-12) that a submit's payload is checked against. */
+  payloadSchema: z.record(z.string(), z.unknown()),
+  /** Attempts when a submit does not say. */
+  attempts: z.number().int().positive(),
+  /** Live workers running this type; 0 means its jobs wait, queued, until one starts. */
+  workers: z.number().int().nonnegative(),
+});
+export type JobTypeInfo = z.infer<typeof JobTypeInfoSchema>;
+
+export const ListJobTypesResponseSchema = z.object({ jobTypes: z.array(JobTypeInfoSchema) });
+export type ListJobTypesResponse = z.infer<typeof ListJobTypesResponseSchema>;

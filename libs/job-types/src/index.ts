@@ -1,5 +1,6 @@
-export * from './job-type';
-export * from './job-type-registry';
-export { demoStepsJob } from './types/demo-steps.job';
-export { hashSha256Job } from './types/hash-sha256.job';
-export { textWordCountJob } from './types/text-wordcount.job';
+export * from './job-type-directory';
+export * from './job-type-name';
+export * from './job-type-registration';
+export * from './payload-schema';
+export * from './payload-validator';
+export * from './queued-job';

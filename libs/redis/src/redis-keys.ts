@@ -40,10 +40,31 @@ export class RedisKeys {
     return `${this.prefix}:cancel`;
   }
 
-  /** BullMQ's key prefix; the braces keep every key of the queue in one Cluster slot. */
-  queuePrefix(): string {
-    return `{${this.prefix}:queue}`;
+  /** Registered job types, name -> registration JSON. The job-type keys share one hash tag. */
+  jobTypeRegistrations(): string {
+    return `{${this.prefix}:job-types}:registrations`;
+  }
+
+  /** When each registered job type ages out unless a worker refreshes it, name -> ms since epoch. */
+  jobTypeExpiry(): string {
+    return `{${this.prefix}:job-types}:expiry`;
+  }
+
+  /** Live workers of each job type: members `<type> <workerId>`, scored by when their liveness ends. */
+  jobTypeWorkers(): string {
+    return `{${this.prefix}:job-types}:workers`;
+  }
+
+  /**
+   * BullMQ's key prefix for one job type's queue. Each type has its own queue, so a worker only ever
+   * receives types it runs; the braces keep every key of one queue in one Cluster slot, and spread the
+   * queues of different types over the masters. Type names are restricted to `[a-z0-9._-]`, so they are
+   * safe in a key.
+   */
+  queuePrefix(jobType: string): string {
+    return `{${this.prefix}:queue:${jobType}}`;
   }
 }
 
+/** The BullMQ queue name under each job type's prefix. */
 export const JOBS_QUEUE_NAME = 'jobs';

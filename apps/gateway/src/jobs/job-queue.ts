@@ -1,41 +1,42 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { JobType } from '@jobcast/job-types';
-import { JOBS_QUEUE_NAME, RedisKeys, bullmqConnection, toRedisConfig } from '@jobcast/redis';
+import type { JobTypeRegistration, QueuedJobData } from '@jobcast/job-types';
+import { JOBS_QUEUE_NAME, RedisKeys, bullmqConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
 import { Queue } from 'bullmq';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 
 export interface EnqueueRequest {
   jobId: string;
-  type: JobType;
+  type: JobTypeRegistration;
   payload: unknown;
   attempts?: number;
 }
 
-/** The gateway's side of the BullMQ queue: add jobs, and take back ones that no worker has started. */
+/**
+ * The gateway's side of the BullMQ queues, one per job type: add jobs, and take back ones that no worker has
+ * started. Every queue shares one connection.
+ */
 @Injectable()
 export class JobQueue implements OnApplicationShutdown {
-  private readonly queue: Queue;
+  private readonly connection: RedisClient;
+  private readonly queues = new Map<string, Queue<QueuedJobData>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    keys: RedisKeys,
+    private readonly keys: RedisKeys,
   ) {
-    this.queue = new Queue(JOBS_QUEUE_NAME, {
-      connection: bullmqConnection(toRedisConfig(config), 'jobcast-gateway-queue'),
-      prefix: keys.queuePrefix(),
-    });
+    this.connection = bullmqConnection(toRedisConfig(config), 'jobcast-gateway-queue');
   }
 
-  /** Adds the job under its own id, so adding it twice is a no-op. */
+  /** Adds the job to its type's queue under its own id, so adding it twice is a no-op. */
   async enqueue({ jobId, type, payload, attempts }: EnqueueRequest): Promise<void> {
     const retentionSeconds = Math.ceil(this.config.JOB_TTL / 1000);
-    await this.queue.add(
+    await this.queueOf(type.name).add(
       type.name,
       { jobId, type: type.name, payload },
       {
         jobId,
-        attempts: attempts ?? type.attempts ?? 1,
-        backoff: { type: 'exponential', delay: type.backoffMs ?? 1000 },
+        attempts: attempts ?? type.attempts,
+        backoff: { type: 'exponential', delay: type.backoffMs },
         removeOnComplete: { age: retentionSeconds },
         removeOnFail: { age: retentionSeconds },
       },
@@ -43,8 +44,8 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   /** Removes a job that is waiting or delayed; false when a worker holds it (or it is gone). */
-  async removeUnstarted(jobId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobId);
+  async removeUnstarted(jobId: string, typeName: string): Promise<boolean> {
+    const job = await this.queueOf(typeName).getJob(jobId);
     if (!job) return false;
     try {
       await job.remove();
@@ -55,12 +56,26 @@ export class JobQueue implements OnApplicationShutdown {
     }
   }
 
-  /** Jobs per state, for /metrics. */
-  counts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+  /** Jobs per state in one type's queue, for /metrics. */
+  counts(typeName: string): Promise<Record<string, number>> {
+    return this.queueOf(typeName).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.connection.disconnect();
+  }
+
+  /** Type names come from the registry (validated, at most MAX_REGISTERED_JOB_TYPES), so this map is bounded. */
+  private queueOf(typeName: string): Queue<QueuedJobData> {
+    let queue = this.queues.get(typeName);
+    if (!queue) {
+      queue = new Queue<QueuedJobData>(JOBS_QUEUE_NAME, {
+        connection: this.connection,
+        prefix: this.keys.queuePrefix(typeName),
+      });
+      this.queues.set(typeName, queue);
+    }
+    return queue;
   }
 }

@@ -8,13 +8,13 @@ import {
   type SubmitJobRequest,
 } from '@jobcast/contracts';
 import { JobEventLog, type JobRecord } from '@jobcast/job-log';
-import { JobTypeRegistry } from '@jobcast/job-types';
 import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { Inject } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ownerOf, type Principal } from '../auth/principal';
 import { ApiException } from '../http/api-exception';
 import { JobQueue } from './job-queue';
+import { JobTypeCatalog } from './job-type-catalog';
 import { OwnerJobIndex } from './owner-job-index';
 import { SubmitRateLimiter } from './submit-rate-limiter';
 
@@ -31,7 +31,7 @@ const IDEMPOTENCY_WAIT_MS = 2000;
 export class JobService {
   constructor(
     private readonly eventLog: JobEventLog,
-    private readonly registry: JobTypeRegistry,
+    private readonly catalog: JobTypeCatalog,
     private readonly queue: JobQueue,
     private readonly index: OwnerJobIndex,
     private readonly keys: RedisKeys,
@@ -40,8 +40,7 @@ export class JobService {
   ) {}
 
   async submit(principal: Principal, request: SubmitJobRequest): Promise<SubmitOutcome> {
-    const check = this.registry.check(request.type, request.payload);
-    if (!check.ok) throw new ApiException(check.code, HttpStatus.BAD_REQUEST, check.message, check.details);
+    const check = await this.catalog.check(request.type, request.payload);
     const owner = ownerOf(principal);
     await this.rateLimiter.consume(owner);
     const jobId = randomUUID();
@@ -110,7 +109,7 @@ export class JobService {
       throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} already ${snapshot.status}`);
     }
     await this.eventLog.requestCancel(jobId);
-    if (await this.queue.removeUnstarted(jobId)) {
+    if (await this.queue.removeUnstarted(jobId, snapshot.type)) {
       await this.eventLog
         .append(jobId, { type: 'cancelled', data: { reason: 'cancelled by its owner' } })
         .catch(() => undefined);

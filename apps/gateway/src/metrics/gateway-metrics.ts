@@ -43,8 +43,14 @@ export class GatewayMetrics {
   readonly redisReconnects = redisReconnectCounter(this.registry);
   readonly queueJobs = new Gauge({
     name: 'jobcast_queue_jobs',
-    help: 'Jobs in the BullMQ queue by state',
-    labelNames: ['state'] as const,
+    help: "Jobs in each job type's BullMQ queue, by state",
+    labelNames: ['type', 'state'] as const,
+    registers: [this.registry],
+  });
+  readonly jobTypeWorkers = new Gauge({
+    name: 'jobcast_job_type_workers',
+    help: 'Live workers of each registered job type',
+    labelNames: ['type'] as const,
     registers: [this.registry],
   });
 

@@ -21,5 +21,11 @@ export class WorkerMetrics {
     help: 'Jobs this worker is running now',
     registers: [this.registry],
   });
+  readonly jobTypeConflicts = new Counter({
+    name: 'jobcast_job_type_conflicts_total',
+    help: 'Registrations of a job type this worker runs found with another payload schema, by type',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
   readonly redisReconnects = redisReconnectCounter(this.registry);
 }

@@ -1,15 +1,13 @@
 import { ErrorCode } from '@jobcast/contracts';
 import { type JobEventLog } from '@jobcast/job-log';
-import { type JobTypeRegistry, type JobContext, type JobType } from '@jobcast/job-types';
+import type { QueuedJobData } from '@jobcast/job-types';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { WorkerMetrics } from '../metrics/worker-metrics';
 import { JobEventWriter, JobFinishedElsewhere } from './job-event-writer';
+import { DEFAULT_BACKOFF_MS, DEFAULT_TIMEOUT_MS, type JobContext, type JobType } from './job-type';
 import { ProgressThrottle, toPercent } from './progress-throttle';
-import { AbortReason, type QueuedJobData } from './queued-job';
-
-const DEFAULT_TIMEOUT_MS = 600_000;
-const DEFAULT_BACKOFF_MS = 1000;
+import { AbortReason } from './abort-reason';
+import type { WorkerMetrics } from './worker-metrics';
 
 export interface JobProcessorOptions {
   progressMaxHz: number;
@@ -24,14 +22,14 @@ interface Attempt {
 }
 
 /**
- * Runs one BullMQ job through its handler and logs its lifecycle: `started`, coalesced `progress`, `log`,
+ * Runs one job type's BullMQ jobs through its handler and logs its lifecycle: `started`, coalesced `progress`, `log`,
  * then `completed`, `retrying`, `failed` or `cancelled`. BullMQ owns retries, backoff, stalled-job recovery
  * and cancellation; this class turns each of them into the events watchers see.
  */
 export class JobProcessor {
   constructor(
+    private readonly type: JobType,
     private readonly eventLog: JobEventLog,
-    private readonly registry: JobTypeRegistry,
     private readonly logger: Logger,
     private readonly metrics: WorkerMetrics,
     private readonly options: JobProcessorOptions,
@@ -60,17 +58,20 @@ export class JobProcessor {
       await writer.append({ type: 'cancelled', data: { reason: 'cancelled before it started' } });
       return undefined;
     }
-    const check = this.registry.check(job.data.type, job.data.payload);
-    if (!check.ok) {
+    // The gateway checked the payload against the registered JSON Schema; zod checks what that cannot say
+    // (refinements, transforms) and applies the schema's defaults.
+    const parsed = this.type.payload.safeParse(job.data.payload ?? {});
+    if (!parsed.success) {
+      const message = `Invalid payload for ${this.type.name}: ${parsed.error.message}`;
       await writer.append({
         type: 'failed',
-        data: { error: { code: check.code, message: check.message }, attempts: number },
+        data: { error: { code: ErrorCode.VALIDATION_FAILED, message }, attempts: number },
       });
-      throw new UnrecoverableError(check.message);
+      throw new UnrecoverableError(message);
     }
     if (!(await writer.append({ type: 'started', data: { attempt: number } }))) return undefined;
-    const attempt: Attempt = { job, type: check.type, number, token, writer };
-    return this.run(attempt, check.payload, signal ?? new AbortController().signal);
+    const attempt: Attempt = { job, type: this.type, number, token, writer };
+    return this.run(attempt, parsed.data, signal ?? new AbortController().signal);
   }
 
   private async run(attempt: Attempt, payload: unknown, workerSignal: AbortSignal): Promise<unknown> {

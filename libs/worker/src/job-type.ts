@@ -1,5 +1,10 @@
-import type { LogLevel } from '@jobcast/contracts';
 import type { z } from 'zod';
+
+/**
+ * Levels of a job's `log` events. Written out rather than imported, so that this package's type declarations
+ * stand alone; job-type.spec.ts checks that it is the wire contract's LogLevel.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ProgressDetails {
   stage?: string;
@@ -21,8 +26,11 @@ export interface JobContext<Payload> {
 
 /** A job type: one file that names it, describes its payload and runs it. */
 export interface JobType<Schema extends z.ZodType = z.ZodType, Result = unknown> {
+  /** Lower-case words joined by `.`, `_` or `-`, at most 64 characters: `video.transcode`. */
   readonly name: string;
+  /** Shown in `GET /job-types`, the demo page and `jobcast types`. */
   readonly description: string;
+  /** Checked by the gateways at submit (as JSON Schema) and by the worker before `run` (with zod itself). */
   readonly payload: Schema;
   /** Attempts when the submitter does not say. @default 1 */
   readonly attempts?: number;
@@ -32,6 +40,10 @@ export interface JobType<Schema extends z.ZodType = z.ZodType, Result = unknown>
   readonly timeoutMs?: number | ((payload: z.infer<Schema>) => number);
   run(context: JobContext<z.infer<Schema>>): Promise<Result>;
 }
+
+export const DEFAULT_ATTEMPTS = 1;
+export const DEFAULT_BACKOFF_MS = 1000;
+export const DEFAULT_TIMEOUT_MS = 600_000;
 
 export function defineJobType<Schema extends z.ZodType, Result>(
   type: JobType<Schema, Result>,

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineJobType, sleep, yieldToEventLoop } from '../job-type';
+import { defineJobType, sleep, yieldToEventLoop, z } from '@jobcast/worker';
 
 /**
  * Deterministic steps for demos and tests: `failAt` throws at that step in the first `failTimes` attempts,

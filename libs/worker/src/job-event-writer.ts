@@ -1,7 +1,7 @@
 import { isTerminalEvent, type JobEventBody } from '@jobcast/contracts';
 import { type JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import type { Logger } from 'pino';
-import type { WorkerMetrics } from '../metrics/worker-metrics';
+import type { WorkerMetrics } from './worker-metrics';
 
 /** The job finished elsewhere (cancelled, say) while this worker was still running it. */
 export class JobFinishedElsewhere extends Error {

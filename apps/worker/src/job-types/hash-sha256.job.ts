@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { defineJobType, yieldToEventLoop } from '../job-type';
+import { defineJobType, yieldToEventLoop, z } from '@jobcast/worker';
 
 const CHUNK_BYTES = 1024 * 1024;
 

@@ -2,8 +2,9 @@ import { durationMs, SharedEnvSchema } from '@jobcast/config';
 import { RedisEnvSchema } from '@jobcast/redis';
 import { z } from 'zod';
 
+/** Every setting of a worker, as environment variables: the worker app's configuration and the defaults. */
 export const WorkerEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape).extend({
-  /** Jobs one worker process runs at once. @default 4 */
+  /** Jobs of each job type one worker process runs at once. @default 4 */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(4),
   /** Most progress events logged per job per second; the latest value always wins. @default 10 */
   PROGRESS_MAX_HZ: z.coerce.number().min(0.1).max(1000).default(10),
@@ -11,9 +12,10 @@ export const WorkerEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape).exte
   WORKER_LOCK_MS: durationMs('ms').default(30_000),
   /** How often workers look for jobs whose worker died. @default 30s */
   WORKER_STALLED_INTERVAL_MS: durationMs('ms').default(30_000),
-  /** Port of the worker's /healthz and /metrics; 0 turns them off. @default 9464 */
-  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** How often a worker refreshes its job types' registration; it counts as live for three of these. @default 5s */
+  WORKER_HEARTBEAT: durationMs('ms').default(5000).pipe(z.number().min(100, 'must be at least 100ms')),
+  /** How long a job type stays registered (and accepted by gateways) after its last worker is gone. @default 24h */
+  JOB_TYPE_TTL: durationMs('s').default(86_400_000).pipe(z.number().min(1000, 'must be at least 1s')),
 });
 
-export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
-export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
+export type WorkerEnv = z.infer<typeof WorkerEnvSchema>;

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineJobType, yieldToEventLoop } from '../job-type';
+import { defineJobType, yieldToEventLoop, z } from '@jobcast/worker';
 
 const VOCABULARY = [
   'job',

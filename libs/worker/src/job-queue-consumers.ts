@@ -1,0 +1,93 @@
+import type { JobEventLog } from '@jobcast/job-log';
+import type { QueuedJobData } from '@jobcast/job-types';
+import {
+  JOBS_QUEUE_NAME,
+  bullmqConnection,
+  createRedisConnection,
+  type RedisClient,
+  type RedisConfig,
+  type RedisKeys,
+} from '@jobcast/redis';
+import { Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import { AbortReason } from './abort-reason';
+import { JobProcessor } from './job-processor';
+import type { JobType } from './job-type';
+import type { WorkerMetrics } from './worker-metrics';
+
+export interface ConsumerOptions {
+  concurrency: number;
+  lockMs: number;
+  stalledIntervalMs: number;
+  progressMaxHz: number;
+  shutdownGraceMs: number;
+}
+
+/**
+ * One BullMQ worker per job type this process runs, each on that type's own queue, so it never receives a
+ * job it does not know. Also the two ways a running job is stopped: a cancel request published by a gateway,
+ * and shutdown, after which running jobs get `shutdownGraceMs` to finish before they go back to their queue.
+ */
+export class JobQueueConsumers {
+  private readonly workers: Worker<QueuedJobData>[];
+  /** BullMQ leaves a connection it was given open on close; these are closed here, after it. */
+  private readonly connections: RedisClient[] = [];
+  private cancelSubscriber: RedisClient | undefined;
+
+  constructor(
+    private readonly redisConfig: RedisConfig,
+    private readonly keys: RedisKeys,
+    jobTypes: readonly JobType[],
+    eventLog: JobEventLog,
+    private readonly options: ConsumerOptions,
+    private readonly logger: Logger,
+    metrics: WorkerMetrics,
+  ) {
+    this.workers = jobTypes.map((type) => {
+      const processor = new JobProcessor(type, eventLog, logger, metrics, { progressMaxHz: options.progressMaxHz });
+      const connection = bullmqConnection(redisConfig, `jobcast-worker-queue:${type.name}`);
+      this.connections.push(connection);
+      const worker = new Worker<QueuedJobData>(
+        JOBS_QUEUE_NAME,
+        (job, token, signal) => processor.process(job, token, signal),
+        {
+          connection,
+          prefix: keys.queuePrefix(type.name),
+          concurrency: options.concurrency,
+          lockDuration: options.lockMs,
+          stalledInterval: options.stalledIntervalMs,
+          autorun: false,
+        },
+      );
+      worker.on('error', (error) => logger.warn({ err: error, jobType: type.name }, 'queue connection error'));
+      worker.on('failed', (job, error) =>
+        logger.info({ jobId: job?.data.jobId, jobType: type.name, err: error.message }, 'attempt failed'),
+      );
+      return worker;
+    });
+  }
+
+  async start(): Promise<void> {
+    const cancelSubscriber = createRedisConnection(this.redisConfig, { name: 'jobcast-worker-cancel' });
+    this.cancelSubscriber = cancelSubscriber;
+    cancelSubscriber.on('message', (_channel: string, jobId: string) => {
+      // Only the worker holding the job has it; the others answer false.
+      if (this.workers.some((worker) => worker.cancelJob(jobId, AbortReason.CANCELLED))) {
+        this.logger.info({ jobId }, 'job cancelled');
+      }
+    });
+    await cancelSubscriber.subscribe(this.keys.cancelChannel());
+    for (const worker of this.workers) void worker.run();
+  }
+
+  /** Stops taking jobs, lets running ones finish for the grace period, then hands the rest back. */
+  async close(): Promise<void> {
+    const handBack = setTimeout(() => {
+      for (const worker of this.workers) worker.cancelAllJobs(AbortReason.SHUTDOWN);
+    }, this.options.shutdownGraceMs);
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    clearTimeout(handBack);
+    for (const connection of this.connections) connection.disconnect();
+    this.cancelSubscriber?.disconnect();
+  }
+}

@@ -1,0 +1,46 @@
+import type { WorkerOptions } from './create-worker';
+import { WorkerEnvSchema, type WorkerEnv } from './worker-env';
+
+type Setting = Exclude<keyof WorkerOptions, 'jobTypes' | 'logger' | 'handleSignals'>;
+
+/**
+ * Each option of createWorker and the environment variable that sets it in the worker app. One schema
+ * (WorkerEnvSchema) checks both and holds every default.
+ */
+export const ENV_OF: Record<Setting, keyof WorkerEnv> = {
+  redisUrl: 'REDIS_URL',
+  redisClusterNodes: 'REDIS_CLUSTER_NODES',
+  keyPrefix: 'REDIS_KEY_PREFIX',
+  concurrency: 'WORKER_CONCURRENCY',
+  progressMaxHz: 'PROGRESS_MAX_HZ',
+  jobTtlMs: 'JOB_TTL',
+  jobLogMaxEvents: 'JOB_LOG_MAX_EVENTS',
+  lockMs: 'WORKER_LOCK_MS',
+  stalledIntervalMs: 'WORKER_STALLED_INTERVAL_MS',
+  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  heartbeatMs: 'WORKER_HEARTBEAT',
+  jobTypeTtlMs: 'JOB_TYPE_TTL',
+};
+
+/** createWorker's options with every default applied; throws a TypeError naming each bad option. */
+export function resolveSettings(options: WorkerOptions): WorkerEnv {
+  const env: Record<string, string> = {};
+  for (const [option, variable] of Object.entries(ENV_OF) as Array<[Setting, keyof WorkerEnv]>) {
+    const value = options[option];
+    if (value === undefined) continue;
+    // Durations in options are milliseconds; a bare number in some variables means seconds.
+    env[variable] = Array.isArray(value)
+      ? value.join(',')
+      : option.endsWith('Ms')
+        ? `${String(value)}ms`
+        : String(value);
+  }
+  const parsed = WorkerEnvSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const optionOf = new Map(Object.entries(ENV_OF).map(([option, variable]) => [variable as string, option]));
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = String(issue.path[0]);
+    return `${optionOf.get(variable) ?? variable}: ${issue.message}`;
+  });
+  throw new TypeError(`createWorker: invalid options:\n  ${problems.join('\n  ')}`);
+}
