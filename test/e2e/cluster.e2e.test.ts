@@ -157,7 +157,7 @@ describe('on a 3-master Redis Cluster', () => {
     for (const gateway of [0, 1]) expect((await request(`${stack.url(gateway)}/readyz`)).status).toBe(200);
   });
 
-  it("spreads jobs over several masters, each job's keys in one slot, the queue's on one master", async () => {
+  it("spreads jobs over several masters, each job's keys in one slot, a job type's queue on one master", async () => {
     for (let i = 0; i < 6; i += 1) await submit({ steps: 1, intervalMs: 0 });
     const mastersOfJob = new Map<string, Set<number>>();
     const queueMasters = new Set<number>();
@@ -166,7 +166,7 @@ describe('on a 3-master Redis Cluster', () => {
         const jobId = /\{([^}]+)\}/.exec(key)?.[1] ?? '';
         mastersOfJob.set(jobId, (mastersOfJob.get(jobId) ?? new Set()).add(index));
       }
-      if ((await master.keys('{jobcast:queue}:*')).length > 0) queueMasters.add(index);
+      if ((await master.keys('{jobcast:queue:demo.steps}:*')).length > 0) queueMasters.add(index);
     }
     for (const jobId of jobIds) expect([...(mastersOfJob.get(jobId) ?? [])]).toHaveLength(1);
     const used = new Set(jobIds.flatMap((jobId) => [...(mastersOfJob.get(jobId) ?? [])]));

@@ -78,7 +78,8 @@ export class JobTypeDirectory {
       )) as [RegistrationOutcome['outcome'], string];
       return { outcome, ...(theirs && { theirSchemaHash: theirs }) };
     } catch (error) {
-      if ((error as Error).message === 'TOO_MANY_JOB_TYPES') throw new TooManyJobTypesError();
+      // Redis prefixes a script's error reply with its own code ("ERR ").
+      if ((error as Error).message.endsWith('TOO_MANY_JOB_TYPES')) throw new TooManyJobTypesError();
       throw error;
     }
   }

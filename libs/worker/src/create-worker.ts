@@ -123,8 +123,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info({ graceMs: settings.SHUTDOWN_GRACE_MS }, 'shutting down: finishing running jobs');
-      await registrar.stop();
-      await consumers.close();
+      // The grace period starts now, whatever Redis answers to the withdrawal.
+      await Promise.all([registrar.stop(), consumers.close()]);
       redis.disconnect();
       logger.info('worker stopped');
     })();

@@ -7,7 +7,9 @@ import { WorkerEnvSchema } from './worker-env';
  * them), for `createWorker({ ...workerOptionsFromEnv(), jobTypes })`. Throws a ConfigError naming every bad
  * variable.
  */
-export function workerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Omit<WorkerOptions, 'jobTypes'> {
+export function workerOptionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Omit<WorkerOptions, 'jobTypes'> {
   const settings = loadConfig(WorkerEnvSchema, env);
   return {
     redisUrl: settings.REDIS_URL,
