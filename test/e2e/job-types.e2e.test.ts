@@ -261,7 +261,9 @@ void createWorker({ jobTypes: [type], concurrency: 2 }).then((worker) => worker.
         redisUrl: stack.stack.redisUrl,
         keyPrefix: 'capped',
         handleSignals: false,
-        jobTypes: [defineJobType({ name: 'one.more', description: '', payload: z.object({}), run: async () => null })],
+        jobTypes: [
+          defineJobType({ name: 'one.more', description: '', payload: z.object({}), run: () => Promise.resolve(null) }),
+        ],
       }),
     ).rejects.toThrow(`at most ${MAX_REGISTERED_JOB_TYPES} job types`);
   });
