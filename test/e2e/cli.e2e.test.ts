@@ -109,6 +109,23 @@ describe('the jobcast CLI', () => {
     } satisfies Partial<JobSnapshot>);
   });
 
+  it('types lists the registered job types, as text and as JSON', async () => {
+    const run = await jobcast('types');
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith(' '))).toEqual([
+      'demo.steps  (1 worker, 3 attempts)',
+      'hash.sha256  (1 worker, 2 attempts)',
+      'text.wordcount  (1 worker, 2 attempts)',
+    ]);
+    expect(run.stdout).toContain('  payload: steps: integer, intervalMs: integer, failAt?: integer');
+    const json = await jobcast('types', '--json');
+    expect((JSON.parse(json.stdout) as Array<{ name: string }>).map((type) => type.name)).toEqual([
+      'demo.steps',
+      'hash.sha256',
+      'text.wordcount',
+    ]);
+  });
+
   it('watch of a job that is cancelled meanwhile; exit 2', async () => {
     const submitted = await jobcast('submit', 'demo.steps', '--payload', '{"steps":200,"intervalMs":100}');
     const job = JSON.parse(submitted.stdout) as JobSnapshot;

@@ -67,9 +67,11 @@ describe('the demo page', () => {
   async function submitSteps(steps: number, intervalMs: number): Promise<string> {
     const before = await testId(page, 'job').count();
     await testId(page, 'job-type').selectOption('demo.steps');
-    await testId(page, 'steps').fill(String(steps));
-    await testId(page, 'interval-ms').fill(String(intervalMs));
-    await testId(page, 'log-steps').check();
+    // The form is made from demo.steps' registered payload schema.
+    expect(await testId(page, 'payload-steps').getAttribute('max')).toBe('10000');
+    await testId(page, 'payload-steps').fill(String(steps));
+    await testId(page, 'payload-intervalMs').fill(String(intervalMs));
+    await testId(page, 'payload-log').check();
     await testId(page, 'submit-job').click();
     await until(() => testId(page, 'job').count()).toBe(before + 1);
     const jobId = await testId(page, 'job').first().getAttribute('data-job-id');

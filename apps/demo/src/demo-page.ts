@@ -8,6 +8,7 @@ import {
 } from '@jobcast/client';
 import {
   JobSnapshotSchema,
+  ListJobTypesResponseSchema,
   ListJobsResponseSchema,
   SubmitJobResponseSchema,
   type DisconnectNotice,
@@ -17,6 +18,7 @@ import {
 import { clockTime, find } from './dom';
 import { gatewayUrls } from './gateway-urls';
 import { describe, JobCard } from './job-card';
+import { payloadFieldset, readPayload } from './payload-form';
 
 /** Jobs asked for per `GET /jobs` page. */
 const PAGE_SIZE = 20;
@@ -62,6 +64,7 @@ class DemoPage {
   private readonly jobForm = find<HTMLFormElement>('#job-form');
   private readonly jobFields = find<HTMLFieldSetElement>('fieldset.plain', this.jobForm);
   private readonly jobType = find<HTMLSelectElement>('#job-type');
+  private readonly payloadFields = find('#payload-fields');
   private readonly attempts = find<HTMLInputElement>('#attempts');
   private readonly error = find('[data-testid="error"]');
   private readonly jobList = find<HTMLOListElement>('[data-testid="jobs"]');
@@ -82,6 +85,8 @@ class DemoPage {
       void this.guarded(() => this.submit());
     });
     this.jobType.addEventListener('change', () => this.showPayloadFields());
+    // A worker started since sign-in may have registered new types.
+    this.jobType.addEventListener('focus', () => void this.guarded(() => this.loadJobTypes(this.session)));
     this.loadMore.addEventListener('click', () => void this.guarded(() => this.loadJobs(this.session)));
     this.showPayloadFields();
     for (const entry of this.gateways.ignored)
@@ -108,7 +113,7 @@ class DemoPage {
     this.signedIn.hidden = false;
     this.jobFields.disabled = false;
     this.noJobs.textContent = 'No jobs yet: submit one.';
-    await this.loadJobs(session);
+    await Promise.all([this.loadJobTypes(session), this.loadJobs(session)]);
   }
 
   /** The next page of the user's jobs, newest first, each watched live. */
@@ -120,6 +125,24 @@ class DemoPage {
     for (const job of page.jobs) this.addJob(job, 'end');
     this.nextCursor = page.nextCursor;
     this.loadMore.hidden = page.nextCursor === undefined;
+  }
+
+  /** One option and one payload form per registered job type; the selection and typed values survive. */
+  private async loadJobTypes(session: number): Promise<void> {
+    const { jobTypes } = await this.api.request('GET', '/job-types', ListJobTypesResponseSchema);
+    if (session !== this.session) return;
+    const selected = this.jobType.value;
+    const listed = new Set(jobTypes.map((type) => type.name));
+    for (const option of [...this.jobType.options]) if (!listed.has(option.value)) option.remove();
+    for (const fieldset of this.payloadFieldsets()) if (!listed.has(fieldset.dataset.jobType ?? '')) fieldset.remove();
+    for (const type of jobTypes) {
+      if (this.payloadFieldsets().some((fieldset) => fieldset.dataset.jobType === type.name)) continue;
+      const workers = type.workers === 1 ? '1 worker' : `${type.workers} workers`;
+      this.jobType.append(new Option(`${type.name} (${workers})`, type.name));
+      this.payloadFields.append(payloadFieldset(type));
+    }
+    if (listed.has(selected)) this.jobType.value = selected;
+    this.showPayloadFields();
   }
 
   private async submit(): Promise<void> {
@@ -148,23 +171,18 @@ class DemoPage {
     card.follow(this.client.watch(job.id));
   }
 
-  /** The payload from the fields of the selected job type; an empty optional field is left out. */
+  private payloadFieldsets(): HTMLFieldSetElement[] {
+    return [...this.payloadFields.querySelectorAll<HTMLFieldSetElement>('fieldset[data-job-type]')];
+  }
+
   private readPayload(): Record<string, unknown> {
-    const payload: Record<string, unknown> = {};
-    const fields = find(`fieldset[data-job-type="${this.jobType.value}"]`, this.jobForm);
-    for (const input of fields.querySelectorAll('input')) {
-      if (input.type === 'checkbox') {
-        if (input.checked) payload[input.name] = true;
-      } else if (input.value !== '') {
-        payload[input.name] = input.type === 'number' ? input.valueAsNumber : input.value;
-      }
-    }
-    return payload;
+    const fieldset = this.payloadFieldsets().find((candidate) => candidate.dataset.jobType === this.jobType.value);
+    return fieldset ? readPayload(fieldset) : {};
   }
 
   /** Shows only the selected type's fields; the others are disabled, so the form does not check them. */
   private showPayloadFields(): void {
-    for (const fieldset of this.jobForm.querySelectorAll<HTMLFieldSetElement>('fieldset[data-job-type]')) {
+    for (const fieldset of this.payloadFieldsets()) {
       const selected = fieldset.dataset.jobType === this.jobType.value;
       fieldset.hidden = !selected;
       fieldset.disabled = !selected;

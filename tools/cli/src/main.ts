@@ -2,6 +2,7 @@
 import { connect, JobcastError, JobcastHttp, type Parser } from '@jobcast/client';
 import {
   JobSnapshotSchema,
+  ListJobTypesResponseSchema,
   SubmitJobResponseSchema,
   type DevTokenRequest,
   type JobEvent,
@@ -9,6 +10,7 @@ import {
 } from '@jobcast/contracts';
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode } from './cli-error';
+import { describeJobTypes } from './job-types-view';
 import { WatchView } from './watch-view';
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -22,6 +24,7 @@ Commands:
   watch JOB_ID                      follow a job live: progress bar, percent, stage, message, ETA and
                                     log lines, then its result or error
   status JOB_ID                     print the job's snapshot as JSON
+  types [--json]                    list the registered job types: workers, attempts, payload fields
 
 Options:
   --url URL[,URL...]  gateways, tried in that order (env JOBCAST_URL; default ${DEFAULT_URL})
@@ -40,6 +43,7 @@ const OPTIONS = {
   attempts: { type: 'string' },
   'idempotency-key': { type: 'string' },
   watch: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -50,6 +54,7 @@ const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
   submit: { argument: 'TYPE', options: ['payload', 'attempts', 'idempotency-key', 'watch'] },
   watch: { argument: 'JOB_ID', options: [] },
   status: { argument: 'JOB_ID', options: [] },
+  types: { options: ['json'] },
 };
 
 const tokenAnswer: Parser<{ token: string }> = {
@@ -112,6 +117,11 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'watch':
       return watchJob(urls, token, target);
+    case 'types': {
+      const { jobTypes } = await http.request('GET', '/job-types', ListJobTypesResponseSchema);
+      process.stdout.write(values.json ? `${JSON.stringify(jobTypes, null, 2)}\n` : describeJobTypes(jobTypes));
+      return ExitCode.COMPLETED;
+    }
     default: {
       const request: SubmitJobRequest = {
         type: target,
