@@ -118,6 +118,10 @@ function renderRealistic(s2: RealisticTrafficResult): string {
       ['system', ...STREAMING_HEADERS],
       s2.measurements.map((measurement) => [measurement.system, ...streamingCells(measurement)]),
     ),
+    '',
+    `Opening the ${s2.jobs} jobs: ` +
+      s2.submits.map(({ label, perS }) => `${label} ${num(perS)} submits/s`).join(', ') +
+      ` (Jobcast: \`POST /jobs\`, 16 in flight; B only picks ids).`,
   ].join('\n');
 }
 

@@ -17,6 +17,8 @@ export interface RealisticTrafficResult {
   /** Events per second all jobs publish together, nominally. */
   publishedPerS: number;
   measurements: StreamingMeasurement[];
+  /** How fast each system took the jobs' submits (for Jobcast: POST /jobs, a few in flight at once). */
+  submits: Array<{ label: string; perS: number }>;
 }
 
 /** Time a system gets to take every subscribe before its jobs could run out of steps. */
@@ -38,6 +40,7 @@ export async function runRealisticTraffic(
   // j * 3 walks every residue, so counts mix (1, 4, 2, 5, 3 …) rather than run in blocks.
   const jobOfSocket = traffic.flatMap((_, j) => Array.from({ length: min + ((j * 3) % (max - min + 1)) }, () => j));
   const measurements: StreamingMeasurement[] = [];
+  const submits: RealisticTrafficResult['submits'] = [];
   for (const system of systems) {
     const watchers = await WatcherPool.forSockets(jobOfSocket.length);
     try {
@@ -46,7 +49,9 @@ export async function runRealisticTraffic(
         system.token,
       );
       if (connection.failed > 0) context.log(`S2 ${system.label}: ${connection.failed} connects failed`);
+      const openedAt = performance.now();
       const jobIds = await system.openJobs(traffic, SUBSCRIBE_ALLOWANCE_MS + plan.warmupMs + plan.windowMs);
+      submits.push({ label: system.label, perS: (jobIds.length * 1000) / (performance.now() - openedAt) });
       const measurement = await measureStreaming(
         context,
         system,
@@ -68,5 +73,6 @@ export async function runRealisticTraffic(
     watchers: jobOfSocket.length,
     publishedPerS: traffic.reduce((sum, job) => sum + job.hz, 0),
     measurements,
+    submits,
   };
 }

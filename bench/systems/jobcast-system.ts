@@ -32,13 +32,16 @@ export class JobcastSystem implements StreamingSystem {
   private constructor(
     private readonly stack: LocalStack,
     readonly token: string,
+    /** No worker runs: submitted jobs stay queued, silent. */
+    private readonly silent: boolean,
   ) {}
 
   static async start(context: RunContext, topology: JobcastTopology, name: string): Promise<JobcastSystem> {
     const stack = new LocalStack({
       port: 0,
       gateways: topology.gateways,
-      workers: topology.workers,
+      // Job types are registered by their workers: one starts even for silent jobs, to register demo.steps.
+      workers: Math.max(1, topology.workers),
       stateDir: context.stateDir(name),
       env: {
         ...context.probeEnv,
@@ -52,6 +55,7 @@ export class JobcastSystem implements StreamingSystem {
     });
     try {
       await stack.start();
+      if (topology.workers === 0) await stack.workers[0]?.stop();
     } catch (error) {
       await stack.stop();
       throw error;
@@ -61,7 +65,7 @@ export class JobcastSystem implements StreamingSystem {
       .setSubject('bench')
       .setExpirationTime('6h')
       .sign(new TextEncoder().encode(context.jwtSecret));
-    return new JobcastSystem(stack, token);
+    return new JobcastSystem(stack, token, topology.workers === 0);
   }
 
   get socketUrls(): string[] {
@@ -72,14 +76,14 @@ export class JobcastSystem implements StreamingSystem {
     const { gateways, workers, redis } = this.stack;
     return [
       ...gateways.map((gateway) => measuredProcess(gateway, 'server', true)),
-      ...workers.map((worker) => measuredProcess(worker, 'publisher', true)),
+      ...(this.silent ? [] : workers.map((worker) => measuredProcess(worker, 'publisher', true))),
       ...(redis ? [measuredProcess(redis, 'redis', false)] : []),
     ];
   }
 
   async openJobs(traffic: readonly JobTraffic[], runForMs: number): Promise<string[]> {
     const ids = await mapConcurrently(traffic, HTTP_CONCURRENCY, async (job) => {
-      if (job.hz === 0 && this.stack.workers.length > 0) {
+      if (job.hz === 0 && !this.silent) {
         throw new Error('a silent job needs a Jobcast without workers: a worker would run it');
       }
       const payload = job.hz === 0 ? { steps: 1, intervalMs: 0 } : stepsFor(job, runForMs);

@@ -16,6 +16,10 @@ describe('README examples', () => {
   beforeAll(() => stack.start());
   afterAll(() => stack.stop());
 
+  it('shows the outside project that runs its own job types as it is (job-types.e2e.test.ts runs it)', () => {
+    expect(readme).toContain(readFileSync(join(root, 'examples/own-job-types/worker.mjs'), 'utf8'));
+  });
+
   it('watches a job with nothing but socket.io-client', async () => {
     const example = readFileSync(join(root, 'examples/watch-a-job.mjs'), 'utf8');
     expect(readme).toContain(example);
