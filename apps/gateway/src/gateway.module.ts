@@ -17,7 +17,9 @@ import { JobTypesController } from './jobs/job-types.controller';
 import { JobService } from './jobs/job.service';
 import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
-import { SubmitRateLimiter } from './jobs/submit-rate-limiter';
+import { LeaseReaper } from './jobs/lease-reaper';
+import { RateLimits } from './jobs/rate-limits';
+import { WatchTokens } from './auth/watch-tokens';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { MetricsController } from './metrics/metrics.controller';
@@ -48,6 +50,7 @@ export class GatewayModule {
           new JobEventLog(redis, keys, {
             ttlSeconds: Math.ceil(config.JOB_TTL / 1000),
             maxEvents: config.JOB_LOG_MAX_EVENTS,
+            maxAgeMs: config.JOB_MAX_AGE,
           }),
       },
       {
@@ -73,7 +76,9 @@ export class GatewayModule {
         GatewayMetrics,
         TokenVerifier,
         HttpAuthGuard,
-        SubmitRateLimiter,
+        WatchTokens,
+        RateLimits,
+        LeaseReaper,
         JobQueue,
         JobTypeCatalog,
         OwnerJobIndex,

@@ -9,6 +9,11 @@ export const booleanFlag = z
 export const SharedEnvSchema = z.object({
   /** How long a job's log and snapshot live after it ends. @default 24h */
   JOB_TTL: durationMs('s').default(86_400_000),
+  /**
+   * The longest a job's keys live from its creation, finished or not: a job that never ends (its worker or
+   * service gone for good) does not stay in Redis for ever. @default 7d
+   */
+  JOB_MAX_AGE: durationMs('s').default(7 * 86_400_000),
   /** Approximate cap on the number of events kept per job. @default 10000 */
   JOB_LOG_MAX_EVENTS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   /** pino level. @default info */

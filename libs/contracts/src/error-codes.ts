@@ -3,6 +3,8 @@ export const ErrorCode = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   UNKNOWN_JOB_TYPE: 'UNKNOWN_JOB_TYPE',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** A valid token without the right to do this (a missing scope; a watch token asked to submit or cancel). */
+  FORBIDDEN: 'FORBIDDEN',
   JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   JOB_FINISHED: 'JOB_FINISHED',
   NOT_FOUND: 'NOT_FOUND',

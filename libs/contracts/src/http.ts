@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, jsonDepth } from './json-limits';
+import { JobEventBodySchema, isTerminalEvent } from './job-event';
 import { JobSnapshotSchema } from './job-snapshot';
 
 export const SubmitJobRequestSchema = z.strictObject({
@@ -18,10 +19,24 @@ export const SubmitJobRequestSchema = z.strictObject({
   idempotencyKey: z.string().min(1).max(200).optional(),
   /** Overrides the job type's default number of attempts. */
   attempts: z.number().int().min(1).max(25).optional(),
+  /** A `jobs:submit` service submits for this user, whose job it then is. */
+  owner: z.strictObject({ sub: z.string().min(1).max(200), tenant: z.string().min(1).max(200).optional() }).optional(),
+  /** A `jobs:publish` service runs the work itself and reports it with `POST /jobs/:id/events`: nothing is queued. */
+  external: z.boolean().optional(),
+  /** An external job fails with LEASE_EXPIRED when no append comes for this long. @default 60000 */
+  leaseMs: z.number().int().min(1000).max(3_600_000).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequestSchema>;
 
-export const SubmitJobResponseSchema = z.object({ job: JobSnapshotSchema });
+/** A token that reads and watches one job, and nothing else, until `expiresAt` (ms since epoch). */
+export const WatchTokenSchema = z.object({ token: z.string(), expiresAt: z.number().int() });
+export type WatchToken = z.infer<typeof WatchTokenSchema>;
+
+export const SubmitJobResponseSchema = z.object({
+  job: JobSnapshotSchema,
+  /** For a service's submit: a watch token of the job, to hand to a browser. */
+  watchToken: WatchTokenSchema.optional(),
+});
 export type SubmitJobResponse = z.infer<typeof SubmitJobResponseSchema>;
 
 export const ListJobsQuerySchema = z.object({
@@ -43,8 +58,27 @@ export type ListJobsResponse = z.infer<typeof ListJobsResponseSchema>;
 export const DevTokenRequestSchema = z.strictObject({
   sub: z.string().min(1).max(100),
   tenant: z.string().min(1).max(100).optional(),
+  /** A service token's scopes, space-separated (`jobs:submit jobs:read jobs:publish`); absent: a user token. */
+  scope: z.string().max(200).optional(),
 });
 export type DevTokenRequest = z.infer<typeof DevTokenRequestSchema>;
+
+/** `POST /jobs/:id/events`: events of an external job, appended in order, all or none. */
+export const AppendEventsRequestSchema = z.strictObject({
+  events: z
+    .array(JobEventBodySchema)
+    .min(1)
+    .max(100)
+    .refine((events) => events.every((event) => event.type !== 'queued'), {
+      message: '`queued` is logged when the job is created',
+    })
+    .refine((events) => events.slice(0, -1).every((event) => !isTerminalEvent(event)), {
+      message: 'only the last event may end the job',
+    }),
+});
+export type AppendEventsRequest = z.infer<typeof AppendEventsRequestSchema>;
+export const AppendEventsResponseSchema = z.object({ lastSeq: z.number().int().positive() });
+export type AppendEventsResponse = z.infer<typeof AppendEventsResponseSchema>;
 
 export const EventStreamQuerySchema = z.object({
   afterSeq: z.coerce.number().int().nonnegative().optional(),

@@ -1,6 +1,14 @@
 import { isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
-import { APPEND_EVENT_LUA, CREATE_JOB_LUA, READ_SINCE_LUA, REQUEST_CANCEL_LUA } from './lua-scripts';
+import { createHash } from 'node:crypto';
+import {
+  APPEND_EVENTS_LUA,
+  APPEND_EVENT_LUA,
+  CREATE_JOB_LUA,
+  EXPIRE_LEASE_LUA,
+  READ_SINCE_LUA,
+  REQUEST_CANCEL_LUA,
+} from './lua-scripts';
 import { decodeJobRecord, snapshotPatchFor, type JobRecord } from './snapshot-codec';
 
 export interface JobRetention {
@@ -8,12 +16,16 @@ export interface JobRetention {
   ttlSeconds: number;
   /** Approximate cap on the number of events kept per job. */
   maxEvents: number;
+  /** The longest a job's keys live from its creation, finished or not. */
+  maxAgeMs: number;
 }
 
 export interface NewJob {
   id: string;
   type: string;
   owner: string;
+  /** For an external job: the service that reports its events, and its lease. */
+  external?: { publisher: string; leaseMs: number };
 }
 
 /** Why an append was refused. */
@@ -24,11 +36,27 @@ export class JobLogAppendError extends Error {
   }
 }
 
+export interface AppendBatchOptions {
+  /** A retried request with the same key appends nothing again and answers the same seq. */
+  idempotencyKey?: string;
+  /** The job's new lease deadline, in ms since epoch. */
+  leaseUntil?: number;
+}
+
 type Entry = [id: string, fields: string[]];
+type AppendCommand = 'jobcastAppend' | 'jobcastCreate' | 'jobcastExpireLease';
 
 interface LogCommands {
   jobcastAppend(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
   jobcastCreate(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
+  jobcastAppendEvents(
+    snapshot: string,
+    log: string,
+    channel: string,
+    request: string,
+    ...args: string[]
+  ): Promise<string>;
+  jobcastExpireLease(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
   jobcastReadSince(snapshot: string, log: string, fromSeq: string): Promise<[string[], Entry[]]>;
   jobcastRequestCancel(snapshot: string): Promise<number>;
 }
@@ -47,16 +75,23 @@ export class JobEventLog {
   ) {
     redis.defineCommand('jobcastAppend', { numberOfKeys: 3, lua: APPEND_EVENT_LUA });
     redis.defineCommand('jobcastCreate', { numberOfKeys: 3, lua: CREATE_JOB_LUA });
+    redis.defineCommand('jobcastAppendEvents', { numberOfKeys: 4, lua: APPEND_EVENTS_LUA });
+    redis.defineCommand('jobcastExpireLease', { numberOfKeys: 3, lua: EXPIRE_LEASE_LUA });
     redis.defineCommand('jobcastReadSince', { numberOfKeys: 2, lua: READ_SINCE_LUA });
     redis.defineCommand('jobcastRequestCancel', { numberOfKeys: 1, lua: REQUEST_CANCEL_LUA });
     this.redis = redis as RedisClient & LogCommands;
   }
 
-  /** Creates the job's snapshot and logs `queued` as seq 1. */
+  /** Creates the job's snapshot and logs `queued` as seq 1; its keys live at most `maxAgeMs` from now. */
   async create(job: NewJob, at = Date.now()): Promise<JobSnapshot> {
     const body: JobEventBody = { type: 'queued', data: {} };
-    const fields = { id: job.id, type: job.type, owner: job.owner, createdAt: String(at) };
-    await this.run('jobcastCreate', job.id, body, at, fields);
+    const fields: Record<string, string> = { id: job.id, type: job.type, owner: job.owner, createdAt: String(at) };
+    if (job.external) {
+      fields.publisher = job.external.publisher;
+      fields.leaseMs = String(job.external.leaseMs);
+      fields.leaseUntil = String(at + job.external.leaseMs);
+    }
+    await this.run('jobcastCreate', job.id, body, at, [String(this.retention.maxAgeMs)], fields);
     const record = await this.getRecord(job.id);
     if (!record) throw new JobLogAppendError('JOB_NOT_FOUND');
     return record.snapshot;
@@ -65,6 +100,58 @@ export class JobEventLog {
   /** Appends one event and publishes it; refused with JobLogAppendError once the job has finished. */
   async append(jobId: string, body: JobEventBody, at = Date.now()): Promise<JobEvent> {
     return JSON.parse(await this.run('jobcastAppend', jobId, body, at)) as JobEvent;
+  }
+
+  /**
+   * Appends events in order, all or none, and answers the last seq. Only the last may be terminal (the
+   * caller checks). Refused with JobLogAppendError once the job has finished, unless the idempotency key
+   * was already applied: then nothing is appended and the seq it answered then is answered again.
+   */
+  async appendBatch(
+    jobId: string,
+    bodies: readonly JobEventBody[],
+    options: AppendBatchOptions = {},
+    at = Date.now(),
+  ): Promise<number> {
+    const perEvent = bodies.flatMap((body) => {
+      const [head, tail] = eventJsonAround(jobId, body, at);
+      const patch = Object.entries(snapshotPatchFor(body, at)).flat();
+      return [head, tail, isTerminalEvent(body) ? '1' : '0', String(patch.length), ...patch];
+    });
+    const keyHash = createHash('sha256')
+      .update(options.idempotencyKey ?? '')
+      .digest('hex');
+    const seq = await this.guarded(() =>
+      this.redis.jobcastAppendEvents(
+        this.keys.jobSnapshot(jobId),
+        this.keys.jobLog(jobId),
+        this.keys.jobChannel(jobId),
+        this.keys.jobAppendRequest(jobId, keyHash),
+        options.idempotencyKey === undefined ? '0' : '1',
+        String(this.retention.maxEvents),
+        String(this.retention.ttlSeconds),
+        options.leaseUntil === undefined ? '' : String(options.leaseUntil),
+        String(bodies.length),
+        ...perEvent,
+      ),
+    );
+    return Number(seq);
+  }
+
+  /**
+   * Fails an external job whose lease is over, with `failed {error: {code: "LEASE_EXPIRED"}}`. Answers the
+   * event, or the renewed deadline when an append renewed the lease meanwhile; JOB_FINISHED when it ended.
+   */
+  async expireLease(jobId: string, now = Date.now()): Promise<{ event: JobEvent } | { leaseUntil: number }> {
+    const body: JobEventBody = {
+      type: 'failed',
+      data: {
+        error: { code: 'LEASE_EXPIRED', message: 'the service reporting this job stopped renewing its lease' },
+        attempts: 0,
+      },
+    };
+    const answer = await this.run('jobcastExpireLease', jobId, body, now, [String(now)]);
+    return answer.startsWith('{') ? { event: JSON.parse(answer) as JobEvent } : { leaseUntil: Number(answer) };
   }
 
   /** The snapshot and owner, or null when the job does not exist (or has expired). */
@@ -90,34 +177,48 @@ export class JobEventLog {
     return (await this.redis.jobcastRequestCancel(this.keys.jobSnapshot(jobId))) === 1;
   }
 
-  private async run(
-    command: 'jobcastAppend' | 'jobcastCreate',
+  private run(
+    command: AppendCommand,
     jobId: string,
     body: JobEventBody,
     at: number,
+    leadingArgs: string[] = [],
     extraFields: Record<string, string> = {},
   ): Promise<string> {
-    const head = `{"jobId":${JSON.stringify(jobId)},"seq":`;
-    const tail = `,"type":${JSON.stringify(body.type)},"at":${at},"data":${JSON.stringify(body.data)}}`;
+    const [head, tail] = eventJsonAround(jobId, body, at);
     const patch = { ...extraFields, ...snapshotPatchFor(body, at) };
-    try {
-      return await this.redis[command](
+    return this.guarded(() =>
+      this.redis[command](
         this.keys.jobSnapshot(jobId),
         this.keys.jobLog(jobId),
         this.keys.jobChannel(jobId),
+        ...leadingArgs,
         head,
         tail,
         isTerminalEvent(body) ? '1' : '0',
         String(this.retention.maxEvents),
         String(this.retention.ttlSeconds),
         ...Object.entries(patch).flat(),
-      );
+      ),
+    );
+  }
+
+  /** Turns the scripts' error replies into JobLogAppendError. */
+  private async guarded<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
     } catch (error) {
-      const reason = (error as Error).message;
-      if (reason === 'JOB_NOT_FOUND' || reason === 'JOB_FINISHED' || reason === 'JOB_EXISTS') {
-        throw new JobLogAppendError(reason);
-      }
+      const reason = /(JOB_NOT_FOUND|JOB_FINISHED|JOB_EXISTS)$/.exec((error as Error).message)?.[1];
+      if (reason) throw new JobLogAppendError(reason as JobLogAppendError['reason']);
       throw error;
     }
   }
+}
+
+/** The event's JSON before and after its seq, which the script allocates and splices in. */
+function eventJsonAround(jobId: string, body: JobEventBody, at: number): [head: string, tail: string] {
+  return [
+    `{"jobId":${JSON.stringify(jobId)},"seq":`,
+    `,"type":${JSON.stringify(body.type)},"at":${at},"data":${JSON.stringify(body.data)}}`,
+  ];
 }

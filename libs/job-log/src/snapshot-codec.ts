@@ -6,6 +6,8 @@ export interface JobRecord {
   owner: string;
   /** Set by a cancel request; a worker that picks the job up afterwards cancels instead of running it. */
   cancelRequested: boolean;
+  /** An external job's: the service that reports its events, and how long each append extends its lease. */
+  external?: { publisher: string; leaseMs: number };
 }
 
 /** The hash fields an event changes in the snapshot; '' removes a field. */
@@ -56,14 +58,24 @@ export function decodeJobRecord(flat: readonly string[]): JobRecord | null {
   const fields: Record<string, unknown> = {};
   let owner = '';
   let cancelRequested = false;
+  let publisher: string | undefined;
+  let leaseMs = 0;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i] as string;
     const raw = flat[i + 1] as string;
     if (name === 'owner') owner = raw;
     else if (name === 'cancelRequested') cancelRequested = raw === '1';
+    else if (name === 'publisher') publisher = raw;
+    else if (name === 'leaseMs') leaseMs = Number(raw);
+    else if (name === 'leaseUntil') continue;
     else if (JSON_FIELDS.has(name)) fields[name] = JSON.parse(raw);
     else if (NUMBER_FIELDS.has(name)) fields[name] = Number(raw);
     else fields[name] = raw;
   }
-  return { snapshot: JobSnapshotSchema.parse(fields), owner, cancelRequested };
+  return {
+    snapshot: JobSnapshotSchema.parse(fields),
+    owner,
+    cancelRequested,
+    ...(publisher !== undefined && { external: { publisher, leaseMs } }),
+  };
 }

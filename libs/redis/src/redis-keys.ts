@@ -20,6 +20,21 @@ export class RedisKeys {
     return `${this.prefix}:job:{${jobId}}:live`;
   }
 
+  /** Marks an append request (by its Idempotency-Key, hashed) as applied, with the seq it answered. */
+  jobAppendRequest(jobId: string, keyHash: string): string {
+    return `${this.prefix}:job:{${jobId}}:appended:${keyHash}`;
+  }
+
+  /** Counts appends to one job in one rate-limit window. */
+  jobAppendRate(jobId: string, window: number): string {
+    return `${this.prefix}:job:{${jobId}}:appends:${window}`;
+  }
+
+  /** Lease deadlines of external jobs: job id -> ms since epoch, for the gateways' reaper. */
+  leaseDeadlines(): string {
+    return `${this.prefix}:leases`;
+  }
+
   /** A sorted set of an owner's job ids, scored by creation time. */
   ownerJobs(owner: string): string {
     return `${this.prefix}:owner:{${owner}}:jobs`;

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   progressMaxHz?: number;
   /** How long a job's log and snapshot live after it ends; the same as the gateways'. @default 86400000 (24h) */
   jobTtlMs?: number;
+  /** The longest a job's keys live from its creation, finished or not; the same as the gateways'. @default 604800000 (7d) */
+  jobMaxAgeMs?: number;
   /** Approximate cap on events kept per job; the same as the gateways'. @default 10000 */
   jobLogMaxEvents?: number;
   /** A running job's lock; a worker that dies holds its jobs at most this long. @default 30000 */
@@ -86,6 +88,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   const eventLog = new JobEventLog(redis, keys, {
     ttlSeconds: Math.ceil(settings.JOB_TTL / 1000),
     maxEvents: settings.JOB_LOG_MAX_EVENTS,
+    maxAgeMs: settings.JOB_MAX_AGE,
   });
   const registrar = new JobTypeRegistrar(
     new JobTypeDirectory(redis, keys),

@@ -8,7 +8,7 @@ import {
   type RedisConfig,
   type RedisKeys,
 } from '@jobcast/redis';
-import { Worker } from 'bullmq';
+import { Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { AbortReason } from './abort-reason';
 import { JobProcessor } from './job-processor';
@@ -63,8 +63,28 @@ export class JobQueueConsumers {
       worker.on('failed', (job, error) =>
         logger.info({ jobId: job?.data.jobId, jobType: type.name, err: error.message }, 'attempt failed'),
       );
+      worker.on('stalled', (jobId) => void this.failIfGivenUp(worker, jobId, eventLog));
       return worker;
     });
+  }
+
+  /**
+   * A job whose worker died too often (BullMQ's stalled limit) is failed by BullMQ without any handler
+   * running to log it; the worker that noticed logs `failed` for its watchers, who would otherwise wait.
+   */
+  private async failIfGivenUp(worker: Worker<QueuedJobData>, jobId: string, eventLog: JobEventLog): Promise<void> {
+    try {
+      const job = await Job.fromId<QueuedJobData>(worker, jobId);
+      if (!job || (await job.getState()) !== 'failed') return;
+      await eventLog.append(job.data.jobId, {
+        type: 'failed',
+        data: { error: { code: 'STALLED', message: job.failedReason }, attempts: job.attemptsStarted },
+      });
+      this.logger.warn({ jobId: job.data.jobId }, 'job failed: its workers stopped mid-job too often');
+    } catch (error) {
+      // Already ended (the log refuses a second end), or Redis away: nothing a watcher misses.
+      this.logger.debug({ err: error, jobId }, 'stalled job not logged as failed');
+    }
   }
 
   async start(): Promise<void> {

@@ -18,6 +18,7 @@ export function workerOptionsFromEnv(
     concurrency: settings.WORKER_CONCURRENCY,
     progressMaxHz: settings.PROGRESS_MAX_HZ,
     jobTtlMs: settings.JOB_TTL,
+    jobMaxAgeMs: settings.JOB_MAX_AGE,
     jobLogMaxEvents: settings.JOB_LOG_MAX_EVENTS,
     lockMs: settings.WORKER_LOCK_MS,
     stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,

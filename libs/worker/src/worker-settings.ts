@@ -14,6 +14,7 @@ export const ENV_OF: Record<Setting, keyof WorkerEnv> = {
   concurrency: 'WORKER_CONCURRENCY',
   progressMaxHz: 'PROGRESS_MAX_HZ',
   jobTtlMs: 'JOB_TTL',
+  jobMaxAgeMs: 'JOB_MAX_AGE',
   jobLogMaxEvents: 'JOB_LOG_MAX_EVENTS',
   lockMs: 'WORKER_LOCK_MS',
   stalledIntervalMs: 'WORKER_STALLED_INTERVAL_MS',

@@ -11,7 +11,7 @@ export class DevTokenController {
   @Post('dev-token')
   @HttpCode(200)
   async issue(@Body() body: unknown): Promise<{ token: string }> {
-    const { sub, tenant } = parseOrThrow(DevTokenRequestSchema, body);
-    return { token: await this.verifier.signDevToken(sub, tenant) };
+    const { sub, tenant, scope } = parseOrThrow(DevTokenRequestSchema, body);
+    return { token: await this.verifier.signDevToken(sub, tenant, scope) };
   }
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SignJWT, importSPKI, jwtVerify, type CryptoKey, type JWTVerifyOptions } from 'jose';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
-import type { Principal } from './principal';
+import { Scope, type Principal } from './principal';
+import { WatchTokens } from './watch-tokens';
 
 const DEV_TOKEN_LIFETIME = '24h';
 
@@ -18,13 +19,18 @@ interface VerificationKey {
 export class TokenVerifier {
   private readonly keys: Promise<VerificationKey[]>;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly watchTokens: WatchTokens,
+  ) {
     this.keys = this.loadKeys();
   }
 
   /** The principal, or null for any token that is not valid now. */
   async verify(token: unknown): Promise<Principal | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return null;
+    const watch = await this.watchTokens.verify(token);
+    if (watch) return watch;
     const options: JWTVerifyOptions = {
       requiredClaims: ['exp', 'sub'],
       clockTolerance: Math.round(this.config.JWT_CLOCK_SKEW / 1000),
@@ -36,7 +42,12 @@ export class TokenVerifier {
         const { payload } = await jwtVerify(token, key, { ...options, algorithms });
         const tenant = typeof payload.tenant === 'string' ? payload.tenant : undefined;
         if (typeof payload.sub !== 'string' || payload.sub.length === 0 || typeof payload.exp !== 'number') return null;
-        return { sub: payload.sub, ...(tenant && { tenant }), expiresAt: payload.exp * 1000 };
+        const identity = { sub: payload.sub, ...(tenant && { tenant }), expiresAt: payload.exp * 1000 };
+        if (payload.scope === undefined) return { kind: 'user', ...identity };
+        // A service token: its scopes, space-separated; unknown ones grant nothing.
+        const granted = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
+        const scopes = new Set(Object.values(Scope).filter((scope) => granted.includes(scope)));
+        return { kind: 'service', ...identity, scopes };
       } catch {
         // Try the next key; a token is valid when any configured key verifies it.
       }
@@ -45,9 +56,9 @@ export class TokenVerifier {
   }
 
   /** Signs a short-lived HS256 token; only reachable when DEV_TOKENS is on. */
-  async signDevToken(sub: string, tenant?: string): Promise<string> {
+  async signDevToken(sub: string, tenant?: string, scope?: string): Promise<string> {
     const secret = new TextEncoder().encode(this.config.JWT_SECRET);
-    let jwt = new SignJWT({ ...(tenant && { tenant }) })
+    let jwt = new SignJWT({ ...(tenant && { tenant }), ...(scope !== undefined && { scope }) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(sub)
       .setIssuedAt()

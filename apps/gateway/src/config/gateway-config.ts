@@ -69,12 +69,29 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
     /** Take the client IP from X-Forwarded-For (set it behind a load balancer you run). @default 0 */
     TRUST_PROXY: booleanFlag.default(false),
+    /** How long a watch token (`POST /jobs/:id/watch-token`) reads and watches its job. @default 15m */
+    WATCH_TOKEN_TTL: durationMs('s')
+      .default(15 * 60_000)
+      .pipe(
+        z
+          .number()
+          .min(1000, 'must be at least 1s')
+          .max(7 * 86_400_000, 'must be at most 7d'),
+      ),
+    /** HS256 secret of watch tokens (at least 32 characters). @default JWT_SECRET */
+    WATCH_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Event appends (`POST /jobs/:id/events`) one external job takes per second, across gateways. @default 50 */
+    APPEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(50),
     /** Interval of SSE keep-alive comments. @default 15s */
     SSE_HEARTBEAT: durationMs('ms').default(15_000),
   })
   .refine((env) => env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined, {
     message: 'set JWT_SECRET or JWT_PUBLIC_KEY',
     path: ['JWT_SECRET'],
+  })
+  .refine((env) => env.JWT_SECRET !== undefined || env.WATCH_TOKEN_SECRET !== undefined, {
+    message: "set WATCH_TOKEN_SECRET to sign watch tokens when users' tokens are checked with JWT_PUBLIC_KEY alone",
+    path: ['WATCH_TOKEN_SECRET'],
   })
   .refine((env) => !(env.DEV_TOKENS && env.NODE_ENV === 'production'), {
     message: 'cannot be on when NODE_ENV=production',

@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import { EventStreamQuerySchema, type JobEvent } from '@jobcast/contracts';
 import type { Request, Response } from 'express';
-import { ownerOf } from '../auth/principal';
+import { mayRead, readerKey } from '../auth/job-access';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
@@ -68,9 +68,9 @@ export class JobEventsSseController {
       stopOnDrain();
       watch.close();
     });
-    const owner = ownerOf(principal);
+    const reader = readerKey(principal);
     const outcome = await watch.start(
-      (record) => record.owner === owner,
+      (record) => mayRead(reader, record),
       (_snapshot, backlog) => {
         response.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',

@@ -1,17 +1,37 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  AppendEventsRequestSchema,
+  ErrorCode,
   JobIdSchema,
   ListJobsQuerySchema,
   SubmitJobRequestSchema,
+  type AppendEventsResponse,
   type JobSnapshot,
   type ListJobsResponse,
   type SubmitJobResponse,
+  type WatchToken,
 } from '@jobcast/contracts';
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
 import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { JobService } from './job.service';
+
+/** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 @Controller('jobs')
 @UseGuards(HttpAuthGuard)
@@ -27,7 +47,7 @@ export class JobsController {
   ): Promise<SubmitJobResponse> {
     const outcome = await this.jobs.submit(request.principal, parseOrThrow(SubmitJobRequestSchema, body));
     response.status(outcome.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
-    return { job: outcome.job };
+    return { job: outcome.job, ...(outcome.watchToken && { watchToken: outcome.watchToken }) };
   }
 
   @Get()
@@ -37,13 +57,41 @@ export class JobsController {
 
   @Get(':id')
   async get(@Req() request: AuthenticatedRequest, @Param('id') id: string): Promise<JobSnapshot> {
-    return (await this.jobs.getOwned(request.principal, validJobId(id))).snapshot;
+    return (await this.jobs.getReadable(request.principal, validJobId(id))).snapshot;
   }
 
   @Post(':id/cancel')
   @HttpCode(HttpStatus.ACCEPTED)
   cancel(@Req() request: AuthenticatedRequest, @Param('id') id: string): Promise<JobSnapshot> {
     return this.jobs.cancel(request.principal, validJobId(id));
+  }
+
+  /** A token that reads and watches this one job, for a backend to hand to a browser. */
+  @Post(':id/watch-token')
+  @HttpCode(HttpStatus.CREATED)
+  watchToken(@Req() request: AuthenticatedRequest, @Param('id') id: string): Promise<WatchToken> {
+    return this.jobs.watchToken(request.principal, validJobId(id));
+  }
+
+  /** An external job's events, from the service that runs it. */
+  @Post(':id/events')
+  @HttpCode(HttpStatus.OK)
+  async appendEvents(
+    @Req() request: AuthenticatedRequest,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+  ): Promise<AppendEventsResponse> {
+    const jobId = validJobId(id);
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ApiException(
+        ErrorCode.VALIDATION_FAILED,
+        HttpStatus.BAD_REQUEST,
+        'Idempotency-Key must be 1 to 200 visible ASCII characters',
+      );
+    }
+    const events = parseOrThrow(AppendEventsRequestSchema, body);
+    return { lastSeq: await this.jobs.appendEvents(request.principal, jobId, events, idempotencyKey) };
   }
 }
 

@@ -20,9 +20,13 @@ export class OwnerJobIndex {
 
   async add(owner: string, jobId: string, createdAt: number): Promise<void> {
     const key = this.keys.ownerJobs(owner);
-    await this.redis.zadd(key, createdAt, jobId);
-    // Entries older than any job's retention can only point at expired jobs.
-    await this.redis.zremrangebyscore(key, '-inf', Date.now() - 2 * this.config.JOB_TTL);
+    // Entries older than JOB_MAX_AGE can only point at expired jobs; the index itself goes with its newest job.
+    await this.redis
+      .multi()
+      .zadd(key, createdAt, jobId)
+      .zremrangebyscore(key, '-inf', Date.now() - this.config.JOB_MAX_AGE)
+      .pexpire(key, this.config.JOB_MAX_AGE)
+      .exec();
   }
 
   /** A page of job ids, newest first. */

@@ -8,7 +8,7 @@ import type { SocketWatches } from './socket-watches';
  * object per socket shows.
  */
 export interface JobsSocketData {
-  /** Whose jobs the socket may watch (`ownerOf` its token's principal). */
+  /** Which jobs the socket may watch: its token's `readerKey` (auth/job-access). */
   owner: string;
   /** The token's `exp`, in whole seconds since epoch. */
   expiresAtS: number;

@@ -16,7 +16,7 @@ import {
 } from '@jobcast/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { ownerOf } from '../auth/principal';
+import { mayRead, readerKey } from '../auth/job-access';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import type { WatchSink } from './job-watch';
@@ -135,7 +135,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
       this.verifier.verify(auth?.token).then(
         (principal) => {
           if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
-          socket.data.owner = ownerOf(principal);
+          socket.data.owner = readerKey(principal);
           socket.data.expiresAtS = Math.floor(principal.expiresAt / 1000);
           socket.data.watches = undefined;
           socket.data.subscribeAt = this.subscribeRate.initial;
@@ -174,7 +174,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     const { owner } = socket.data;
     try {
       const outcome = await watch.start(
-        (record) => record.owner === owner,
+        (record) => mayRead(owner, record),
         (snapshot, events) => {
           reply({ ok: true, snapshot, events });
           this.metrics.recordDelivered(events.length, 'socket');
