@@ -26,6 +26,15 @@ describe('the jobcast CLI', () => {
     return env;
   }
 
+  function jobcastAs(asToken: string, ...args: string[]): Promise<CliRun> {
+    return new Promise((done) => {
+      const env = { ...cliEnv(), JOBCAST_TOKEN: asToken };
+      execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      });
+    });
+  }
+
   function jobcast(...args: string[]): Promise<CliRun> {
     return new Promise((done) => {
       execFile(process.execPath, [CLI, ...args], { env: cliEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
@@ -124,6 +133,44 @@ describe('the jobcast CLI', () => {
       'hash.sha256',
       'text.wordcount',
     ]);
+  });
+
+  it('a service from the shell: token --scope, submit an external job, publish its events, mint a watch token', async () => {
+    const service = await jobcast('token', '--sub', 'reporter', '--scope', 'jobs:publish');
+    expect(service.code).toBe(0);
+    const asService = (...args: string[]) => jobcastAs(service.stdout.trim(), ...args);
+    const submitted = await request<{ job: JobSnapshot }>(`${stack.url(0)}/jobs`, {
+      token: service.stdout.trim(),
+      body: { type: 'shell.backup', external: true },
+    });
+    const jobId = submitted.body.job.id;
+    const published = await asService(
+      'publish',
+      jobId,
+      '--event',
+      '{"type":"started","data":{"attempt":1}}',
+      '--event',
+      '{"type":"progress","data":{"percent":50}}',
+      '--idempotency-key',
+      'backup-1',
+    );
+    expect(published).toMatchObject({ code: 0, stdout: '3\n' });
+    expect(
+      await asService(
+        'publish',
+        jobId,
+        '--event',
+        '{"type":"started","data":{"attempt":1}}',
+        '--idempotency-key',
+        'backup-1',
+      ),
+    ).toMatchObject({ code: 0, stdout: '3\n' });
+    const minted = await asService('watch-token', jobId);
+    expect(minted.code).toBe(0);
+    const { token: watchToken } = JSON.parse(minted.stdout) as { token: string };
+    const status = await jobcastAs(watchToken, 'status', jobId);
+    expect(JSON.parse(status.stdout)).toMatchObject({ id: jobId, percent: 50, lastSeq: 3 });
+    expect(await asService('publish', jobId, '--event', '{"type":"nope"}')).toMatchObject({ code: 3 });
   });
 
   it('watch of a job that is cancelled meanwhile; exit 2', async () => {

@@ -20,6 +20,10 @@ describe('README examples', () => {
     expect(readme).toContain(readFileSync(join(root, 'examples/own-job-types/worker.mjs'), 'utf8'));
   });
 
+  it('shows the Python service example as it is (services.e2e.test.ts runs it)', () => {
+    expect(readme).toContain(readFileSync(join(root, 'examples/report-from-python.py'), 'utf8'));
+  });
+
   it('watches a job with nothing but socket.io-client', async () => {
     const example = readFileSync(join(root, 'examples/watch-a-job.mjs'), 'utf8');
     expect(readme).toContain(example);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
+import { eventually } from '../support/eventually';
 import { parseSse, request, submitJob } from '../support/http-api';
 import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
 import { watchWithClient, expectCompleteSequence, type Watcher } from '../support/watchers';
@@ -76,6 +77,27 @@ describe('nothing lost under faults', () => {
     await watcher.done;
     expectCompleteSequence(watcher.events);
     expect(watcher.events.filter((e) => e.type === 'started').map((e) => e.data.attempt)).toEqual([1, 2]);
+  });
+
+  it('a job whose worker dies mid-job twice is failed by BullMQ, and its watchers see failed, not silence', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 400, intervalMs: 50 } });
+    const watcher = watch(job.id, [1, 0]);
+    const worker = stack.stack.workers[0];
+    for (const attempt of [1, 2]) {
+      await eventually(`attempt ${attempt} to run`, () =>
+        watcher.events.some((e) => e.type === 'started' && e.data.attempt === attempt),
+      );
+      await seen(watcher, watcher.events.length + 3);
+      worker?.kill('SIGKILL');
+      await worker?.exited();
+      await worker?.start();
+    }
+    const end = await watcher.done;
+    expect(end).toMatchObject({
+      type: 'failed',
+      data: { error: { code: 'STALLED', message: 'job stalled more than allowable limit' }, attempts: 2 },
+    });
+    expectCompleteSequence(watcher.events, 'failed');
   });
 
   it('stop Redis mid-job for a few seconds: readiness drops, then every watcher finishes', async () => {

@@ -1,5 +1,8 @@
 import type { JobEvent, JobSnapshot, SubmitJobResponse, WatchToken } from '@jobcast/contracts';
 import { Redis } from 'ioredis';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, TEST_JWT_SECRET, signToken } from '../support/e2e-stack';
@@ -17,6 +20,8 @@ function serviceToken(sub: string, scope: string, tenant?: string): Promise<stri
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
+const root = join(__dirname, '..', '..');
+const run = promisify(execFile);
 const steps = { type: 'demo.steps', payload: { steps: 3, intervalMs: 20 } };
 
 /** Backends in any language: service tokens, on-behalf submits, watch tokens, external jobs over HTTP. */
@@ -240,6 +245,28 @@ describe('services', () => {
       expect((await get<JobSnapshot>(`/jobs/${job.id}`, alice, 1)).body.lastSeq).toBe(end.seq);
       await stack.stack.gateways[0]?.start();
     });
+  });
+
+  it('runs the Python service example: it creates an external job and reports it to its end', async () => {
+    const token = await serviceToken('reports-py', 'jobs:publish', 'acme');
+    const { stdout } = await run('python3', [join(root, 'examples/report-from-python.py')], {
+      env: { ...process.env, JOBCAST_URL: stack.url(1), JOBCAST_SERVICE_TOKEN: token },
+      timeout: 30_000,
+    });
+    const jobId = /^job (\S+);/.exec(stdout)?.[1] ?? '';
+    expect(stdout.trim().split('\n').at(-1)).toBe('completed at seq 6');
+    const sse = await fetch(`${stack.url(0)}/jobs/${jobId}/events?access_token=${alice}`);
+    const events = parseSse(await sse.text()).map(({ data }) => data);
+    expectCompleteSequence(events);
+    expect(events.map((event) => event.type)).toEqual([
+      'queued',
+      'started',
+      'progress',
+      'progress',
+      'progress',
+      'completed',
+    ]);
+    expect(events.at(-1)?.data).toEqual({ result: { pages: 12 } });
   });
 
   it('gives every job’s keys a TTL from creation, finished or not', async () => {

@@ -28,8 +28,14 @@ export class JobcastHttp {
     this.token = options.token;
   }
 
-  async request<T>(method: 'GET' | 'POST', path: string, parser: Parser<T>, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {};
+  async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    parser: Parser<T>,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<T> {
+    const headers: Record<string, string> = { ...extraHeaders };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const preferred = this.options.preferred?.();

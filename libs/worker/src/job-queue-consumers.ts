@@ -8,7 +8,7 @@ import {
   type RedisConfig,
   type RedisKeys,
 } from '@jobcast/redis';
-import { Job, Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { AbortReason } from './abort-reason';
 import { JobProcessor } from './job-processor';
@@ -60,30 +60,31 @@ export class JobQueueConsumers {
         },
       );
       worker.on('error', (error) => logger.warn({ err: error, jobType: type.name }, 'queue connection error'));
-      worker.on('failed', (job, error) =>
-        logger.info({ jobId: job?.data.jobId, jobType: type.name, err: error.message }, 'attempt failed'),
-      );
-      worker.on('stalled', (jobId) => void this.failIfGivenUp(worker, jobId, eventLog));
+      worker.on('failed', (job, error) => {
+        logger.info({ jobId: job?.data.jobId, jobType: type.name, err: error.message }, 'attempt failed');
+        if (job?.deferredFailure !== undefined && error.message === job.deferredFailure) {
+          void this.logGivenUp(job, eventLog);
+        }
+      });
       return worker;
     });
   }
 
   /**
-   * A job whose worker died too often (BullMQ's stalled limit) is failed by BullMQ without any handler
-   * running to log it; the worker that noticed logs `failed` for its watchers, who would otherwise wait.
+   * A job whose workers died mid-job too often (BullMQ's stalled limit) is failed by BullMQ when a worker
+   * next takes it, without the handler running to log it; that worker logs `failed` for its watchers, who
+   * would otherwise wait for ever.
    */
-  private async failIfGivenUp(worker: Worker<QueuedJobData>, jobId: string, eventLog: JobEventLog): Promise<void> {
+  private async logGivenUp(job: Job<QueuedJobData>, eventLog: JobEventLog): Promise<void> {
     try {
-      const job = await Job.fromId<QueuedJobData>(worker, jobId);
-      if (!job || (await job.getState()) !== 'failed') return;
       await eventLog.append(job.data.jobId, {
         type: 'failed',
-        data: { error: { code: 'STALLED', message: job.failedReason }, attempts: job.attemptsStarted },
+        data: { error: { code: 'STALLED', message: job.deferredFailure ?? '' }, attempts: job.attemptsStarted - 1 },
       });
       this.logger.warn({ jobId: job.data.jobId }, 'job failed: its workers stopped mid-job too often');
     } catch (error) {
-      // Already ended (the log refuses a second end), or Redis away: nothing a watcher misses.
-      this.logger.debug({ err: error, jobId }, 'stalled job not logged as failed');
+      // Already ended (the log refuses a second end), or Redis away.
+      this.logger.warn({ err: error, jobId: job.data.jobId }, 'job given up by BullMQ not logged as failed');
     }
   }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { connect, JobcastError, JobcastHttp, type Parser } from '@jobcast/client';
 import {
+  AppendEventsResponseSchema,
   JobSnapshotSchema,
   ListJobTypesResponseSchema,
+  WatchTokenSchema,
   SubmitJobResponseSchema,
   type DevTokenRequest,
   type JobEvent,
@@ -18,7 +20,12 @@ const DEFAULT_URL = 'http://localhost:3000';
 const USAGE = `Usage: jobcast <command> [options]
 
 Commands:
-  token --sub NAME [--tenant T]     print a dev token (from a gateway started with DEV_TOKENS=1)
+  token --sub NAME [--tenant T] [--scope "jobs:submit jobs:read jobs:publish"]
+                                    print a dev token (from a gateway started with DEV_TOKENS=1);
+                                    with --scope, a service's
+  watch-token JOB_ID                print a token that reads and watches that one job, as JSON
+  publish JOB_ID --event JSON [--event JSON ...] [--idempotency-key K]
+                                    append events to an external job, in order, all or none
   submit TYPE [--payload JSON] [--attempts N] [--idempotency-key K] [--watch]
                                     submit a job and print it, or watch it to its end with --watch
   watch JOB_ID                      follow a job live: progress bar, percent, stage, message, ETA and
@@ -44,13 +51,17 @@ const OPTIONS = {
   'idempotency-key': { type: 'string' },
   watch: { type: 'boolean' },
   json: { type: 'boolean' },
+  scope: { type: 'string' },
+  event: { type: 'string', multiple: true },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 
 /** Each command: its positional argument, if any, and the options it takes beside --url and --token. */
 const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
-  token: { options: ['sub', 'tenant'] },
+  token: { options: ['sub', 'tenant', 'scope'] },
+  'watch-token': { argument: 'JOB_ID', options: [] },
+  publish: { argument: 'JOB_ID', options: ['event', 'idempotency-key'] },
   submit: { argument: 'TYPE', options: ['payload', 'attempts', 'idempotency-key', 'watch'] },
   watch: { argument: 'JOB_ID', options: [] },
   status: { argument: 'JOB_ID', options: [] },
@@ -94,7 +105,11 @@ async function main(argv: string[]): Promise<number> {
   const urls = gatewayUrls(values.url ?? process.env.JOBCAST_URL ?? DEFAULT_URL);
   if (name === 'token') {
     if (!values.sub) throw new CliError('USAGE', 'token needs --sub NAME');
-    const request: DevTokenRequest = { sub: values.sub, ...(values.tenant !== undefined && { tenant: values.tenant }) };
+    const request: DevTokenRequest = {
+      sub: values.sub,
+      ...(values.tenant !== undefined && { tenant: values.tenant }),
+      ...(values.scope !== undefined && { scope: values.scope }),
+    };
     const { token } = await new JobcastHttp({ urls }).request('POST', '/auth/dev-token', tokenAnswer, request);
     process.stdout.write(`${token}\n`);
     return ExitCode.COMPLETED;
@@ -117,6 +132,22 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'watch':
       return watchJob(urls, token, target);
+    case 'watch-token': {
+      const path = `/jobs/${encodeURIComponent(target)}/watch-token`;
+      const watchToken = await http.request('POST', path, WatchTokenSchema);
+      process.stdout.write(`${JSON.stringify(watchToken)}\n`);
+      return ExitCode.COMPLETED;
+    }
+    case 'publish': {
+      if (!values.event?.length) throw new CliError('USAGE', 'publish needs at least one --event JSON');
+      const events = values.event.map((event) => parseJson(event, '--event'));
+      const path = `/jobs/${encodeURIComponent(target)}/events`;
+      const key = values['idempotency-key'];
+      const headers: Record<string, string> = key === undefined ? {} : { 'idempotency-key': key };
+      const { lastSeq } = await http.request('POST', path, AppendEventsResponseSchema, { events }, headers);
+      process.stdout.write(`${lastSeq}\n`);
+      return ExitCode.COMPLETED;
+    }
     case 'types': {
       const { jobTypes } = await http.request('GET', '/job-types', ListJobTypesResponseSchema);
       process.stdout.write(values.json ? `${JSON.stringify(jobTypes, null, 2)}\n` : describeJobTypes(jobTypes));
