@@ -22,8 +22,11 @@ export interface LocalStackOptions {
   env?: NodeJS.ProcessEnv;
   restartOnExit?: boolean;
   redisAppendFsync?: 'always' | 'everysec';
-  /** Put nginx in front of the gateways, configured like docker compose's. Port 0 picks a free port. */
-  lb?: { port: number };
+  /**
+   * Put nginx in front of the gateways, configured like docker compose's. Port 0 picks a free port;
+   * `streamsPerAddress` defaults to DEFAULT_LB_STREAMS_PER_ADDRESS.
+   */
+  lb?: { port: number; streamsPerAddress?: number };
   announce?: (message: string) => void;
 }
 
@@ -147,6 +150,7 @@ export class LocalStack {
         binary: ensureNginx(options.announce ?? (() => undefined)),
         port: this.lbPort,
         gatewayPorts: this.gatewayPorts,
+        streamsPerAddress: options.lb.streamsPerAddress,
         dir: join(options.stateDir, 'nginx'),
         logDir,
         restartOnExit: options.restartOnExit,
