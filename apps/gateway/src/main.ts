@@ -31,6 +31,8 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.PORT, config.HOST);
   logger.info({ url: await app.getUrl() }, 'gateway listening');
+  if (config.DEV_TOKENS)
+    logger.warn({ host: config.HOST }, 'DEV_TOKENS is on: whoever reaches this gateway can act as anyone');
 }
 
 bootstrap().catch((error: unknown) => {
