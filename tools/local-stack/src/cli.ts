@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) stop('parent process exited');
   }, 500).unref();
+  // Its pid, which the state directory's lock names: the one to stop should another launcher find it there.
+  announce(`launcher   pid ${process.pid}  state in ${env.JOBCAST_STATE_DIR}`);
   announce(
     env.REDIS_URL
       ? `using Redis at ${env.REDIS_URL}`

@@ -6,6 +6,7 @@ import type { ManagedProcess } from './managed-process';
 import { ensureNginx, nginxLoadBalancerProcess } from './nginx-load-balancer';
 import { RedisCluster } from './redis-cluster';
 import { ensureRedisServer, redisServerProcess } from './redis-server';
+import { StateDirLock } from './state-dir-lock';
 
 export interface LocalStackOptions {
   /** Port of the first gateway; the others follow it. 0 picks free ports. */
@@ -16,7 +17,10 @@ export interface LocalStackOptions {
   redisUrl?: string;
   /** Start a local Redis Cluster of this many masters instead of one redis-server. */
   cluster?: { masters: number };
-  /** Where Redis keeps its AOF and the processes their logs. */
+  /**
+   * Where Redis keeps its AOF, the processes their logs, and the launcher its lock (see StateDirLock): one
+   * LocalStack at a time per directory.
+   */
   stateDir: string;
   /** Added to every app's environment. */
   env?: NodeJS.ProcessEnv;
@@ -48,6 +52,7 @@ export class LocalStack {
   redisPort = 0;
   lbPort = 0;
   env: NodeJS.ProcessEnv = {};
+  private lock: StateDirLock | undefined;
 
   constructor(private readonly options: LocalStackOptions) {}
 
@@ -76,6 +81,9 @@ export class LocalStack {
 
   async start(): Promise<void> {
     const { options, logDir } = this;
+    // Before anything starts: what a launcher killed here left running is stopped first.
+    this.lock = await StateDirLock.acquire(options.stateDir, options.announce ?? (() => undefined));
+    const onSpawn = (): void => this.recordProcesses();
     let clusterEnv: NodeJS.ProcessEnv = {};
     if (options.redisUrl) {
       this.redisUrl = options.redisUrl;
@@ -88,6 +96,7 @@ export class LocalStack {
         appendFsync: options.redisAppendFsync,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.redisCluster.start();
       // The apps take the cluster's seeds from REDIS_CLUSTER_NODES; REDIS_URL still names one node for tools.
@@ -104,6 +113,7 @@ export class LocalStack {
         appendFsync: options.redisAppendFsync,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.redis.start();
     }
@@ -125,6 +135,7 @@ export class LocalStack {
           logDir,
           restartOnExit: options.restartOnExit,
           announce: options.announce,
+          onSpawn,
         }),
       );
     }
@@ -140,6 +151,7 @@ export class LocalStack {
           logDir,
           restartOnExit: options.restartOnExit,
           announce: options.announce,
+          onSpawn,
         }),
       );
     }
@@ -155,6 +167,7 @@ export class LocalStack {
         logDir,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.lb.start();
     }
@@ -166,5 +179,15 @@ export class LocalStack {
     await Promise.all([...this.gateways, ...this.workers].map((process) => process.dispose()));
     await this.redis?.dispose();
     await this.redisCluster?.stop();
+    this.lock?.release();
+  }
+
+  /** What runs now, in the order stop() stops it, for a later launcher to find should this one be killed. */
+  private recordProcesses(): void {
+    this.lock?.record([
+      this.lb ? [this.lb] : [],
+      [...this.gateways, ...this.workers],
+      [...(this.redis ? [this.redis] : []), ...(this.redisCluster?.nodes ?? [])],
+    ]);
   }
 }

@@ -103,6 +103,7 @@ export interface NginxLoadBalancerOptions extends NginxConfigOptions {
   binary: string;
   restartOnExit?: boolean;
   announce?: (message: string) => void;
+  onSpawn?: (process: ManagedProcess) => void;
 }
 
 /** Resolves once nginx answers HTTP on the port, whatever the answer: it may be up before any gateway is. */
@@ -130,5 +131,6 @@ export function nginxLoadBalancerProcess(options: NginxLoadBalancerOptions): Man
     waitReady: () => waitForHttp(options.port),
     restartOnExit: options.restartOnExit,
     announce: options.announce,
+    onSpawn: options.onSpawn,
   });
 }
