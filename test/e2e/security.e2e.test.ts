@@ -93,6 +93,12 @@ describe('secure by default', () => {
       await connected(listed);
       listed.disconnect();
     }
+    // X-Forwarded-Host says where a page came from only behind a proxy of ours (TRUST_PROXY); here anyone can
+    // send it, to pass a foreign page off as same-origin.
+    const forged = socket(token, {
+      extraHeaders: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' },
+    });
+    expect(await connectError(forged)).toBeTruthy();
     const handshake = await fetch(`${stack.url(0)}/socket.io/?EIO=4&transport=polling`, {
       headers: { origin: 'https://evil.example' },
     });
