@@ -115,6 +115,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(oneShot.environment?.JWT_SECRET_FILE).toBe(secretFile);
     const volume = `jwt-secret:${dirname(secretFile)}`;
     expect(oneShot.volumes).toEqual([volume]);
+    expect(oneShot.healthcheck).toEqual({ disable: true });
     for (const name of gateways) {
       expect(service(name).volumes).toEqual([`${volume}:ro`]);
       expect(service(name).depends_on?.['jwt-secret']).toEqual({ condition: 'service_completed_successfully' });
