@@ -192,7 +192,7 @@ describe('npm start after its launcher was killed', () => {
     const second = start();
     await second.ready();
     expect(second.output).toContain(
-      `the launcher that was here (pid ${launcher}) is gone and left redis (pid ${redis}) running; stopping them`,
+      `the launcher that was here (pid ${launcher}) is gone and left redis (pid ${redis}) running; stopping it`,
     );
     expect(isAlive(redis)).toBe(false);
     expect(redisServersOn(join(stateDir, 'redis'))).toEqual([second.pid('redis')]);

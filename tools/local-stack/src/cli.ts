@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { REPO_ROOT } from './app-processes';
 import { LocalStack } from './local-stack';
@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     env.REDIS_URL
       ? `using Redis at ${env.REDIS_URL}`
       : isOn(env.REDIS_CLUSTER)
-        ? 'starting a 3-master Redis Cluster (AOF on, data in .jobcast/redis-cluster)'
-        : 'starting redis-server (AOF on, data in .jobcast/redis)',
+        ? `starting a 3-master Redis Cluster (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis-cluster')})`
+        : `starting redis-server (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis')})`,
   );
   try {
     await stack.start();

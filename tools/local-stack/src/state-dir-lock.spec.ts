@@ -42,7 +42,7 @@ describe('StateDirLock', () => {
     const leftoverExited = new Promise((resolve) => leftover.once('exit', resolve));
     const lock = await StateDirLock.acquire(dir, (message) => messages.push(message));
     expect(messages).toEqual([
-      `the launcher that was here (pid ${Number(goneLauncher.stdout)}) is gone and left redis (pid ${leftoverPid}) running; stopping them`,
+      `the launcher that was here (pid ${Number(goneLauncher.stdout)}) is gone and left redis (pid ${leftoverPid}) running; stopping it`,
     ]);
     await leftoverExited;
     expect(isRunning(identify(leftoverPid))).toBe(false);

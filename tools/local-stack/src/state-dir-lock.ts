@@ -121,7 +121,7 @@ async function stopLeftovers(held: LockRecord, announce: (message: string) => vo
     announce(
       `the launcher that was here (pid ${held.launcher.pid}) is gone and left ${running
         .map(({ name, pid }) => `${name} (pid ${pid})`)
-        .join(', ')} running; stopping them`,
+        .join(', ')} running; stopping ${running.length === 1 ? 'it' : 'them'}`,
     );
     await Promise.all(running.map((leftover) => stop(leftover)));
   }
