@@ -186,7 +186,8 @@ export class LocalStack {
   private recordProcesses(): void {
     this.lock?.record([
       this.lb ? [this.lb] : [],
-      [...this.gateways, ...this.workers],
+      // Started with exit-with-launcher: they stop by themselves once this launcher is gone.
+      [...this.gateways, ...this.workers].map(({ name, pid }) => ({ name, pid, endsItself: true })),
       [...(this.redis ? [this.redis] : []), ...(this.redisCluster?.nodes ?? [])],
     ]);
   }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,27 @@ describe('StateDirLock', () => {
       launcher: { pid: process.pid },
     });
     lock.release();
+  });
+
+  it('gives a leftover app that stops by itself the time to, without a signal that would cut it short', async () => {
+    const dir = stateDir();
+    const signalled = join(dir, 'signalled');
+    // An app finishing its shutdown: it exits on its own a moment later, and notes any SIGTERM.
+    const app = spawn(
+      process.execPath,
+      [
+        '-e',
+        `process.on('SIGTERM', () => { require('fs').writeFileSync(${JSON.stringify(signalled)}, ''); process.exit(0); });
+         setTimeout(() => process.exit(0), 1000);`,
+      ],
+      { detached: true, stdio: 'ignore' },
+    );
+    const appExited = new Promise((resolve) => app.once('exit', resolve));
+    const stopOrder = [[{ name: 'gateway-1', ...identify(app.pid ?? 0), endsItself: true }]];
+    writeFileSync(join(dir, LAUNCHER_LOCK_FILE), JSON.stringify({ launcher: { pid: 999_999_999 }, stopOrder }));
+    (await StateDirLock.acquire(dir, () => undefined)).release();
+    await appExited;
+    expect(existsSync(signalled)).toBe(false);
   });
 
   it('takes a directory whose lock file is not one', async () => {

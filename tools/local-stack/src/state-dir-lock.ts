@@ -10,6 +10,8 @@ const LEFTOVER_GRACE_MS = 15_000;
 
 export interface RecordedProcess extends ProcessIdentity {
   name: string;
+  /** It stops by itself once its launcher is gone (the apps: see exit-with-launcher.ts). */
+  endsItself?: boolean;
 }
 
 interface LockRecord {
@@ -22,6 +24,7 @@ interface LockRecord {
 export interface NamedProcess {
   readonly name: string;
   readonly pid: number | undefined;
+  readonly endsItself?: boolean;
 }
 
 /**
@@ -63,7 +66,9 @@ export class StateDirLock {
     const record: LockRecord = {
       launcher: this.self,
       stopOrder: stopOrder.map((wave) =>
-        wave.flatMap(({ name, pid }) => (pid === undefined ? [] : [{ name, ...identify(pid) }])),
+        wave.flatMap(({ name, pid, endsItself }) =>
+          pid === undefined ? [] : [{ name, ...identify(pid), ...(endsItself && { endsItself }) }],
+        ),
       ),
     };
     const temporary = `${this.file}.${process.pid}.tmp`;
@@ -127,8 +132,13 @@ async function stopLeftovers(held: LockRecord, announce: (message: string) => vo
   }
 }
 
-/** SIGTERM to its process group (nginx's workers too), SIGKILL after LEFTOVER_GRACE_MS. */
+/**
+ * SIGTERM to its process group (nginx's workers too), SIGKILL after LEFTOVER_GRACE_MS. One that stops by
+ * itself may be doing so (handing its jobs back): it gets that time first, since a second SIGTERM would cut
+ * its shutdown short.
+ */
 async function stop(leftover: RecordedProcess): Promise<void> {
+  if (leftover.endsItself && (await exited(leftover, LEFTOVER_GRACE_MS))) return;
   signalGroup(leftover.pid, 'SIGTERM');
   if (await exited(leftover, LEFTOVER_GRACE_MS)) return;
   signalGroup(leftover.pid, 'SIGKILL');
