@@ -5,7 +5,7 @@ import type { z } from 'zod';
  * Variables that may hold a secret, and so may instead name a file that holds it: `<NAME>_FILE`, the
  * Docker secrets convention (docker-compose.yml's gateways read JWT_SECRET_FILE).
  */
-export const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'REDIS_URL'] as const;
+export const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'WATCH_TOKEN_SECRET', 'REDIS_URL'] as const;
 
 /** Why a process refused to start; the message names every bad variable. */
 export class ConfigError extends Error {
