@@ -31,6 +31,9 @@ WORKDIR /app
 COPY --from=manifests /manifests ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /out ./
+# Where docker-compose.yml's jwt-secret volume goes: a new volume takes this directory's owner and mode, so
+# the unprivileged user can write the secret there and no one else can read it.
+RUN mkdir -p /var/lib/jobcast/secrets && chown node:node /var/lib/jobcast/secrets && chmod 700 /var/lib/jobcast/secrets
 # The node image's unprivileged user; the app only reads /app.
 USER node
 EXPOSE 3000

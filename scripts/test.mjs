@@ -1,12 +1,12 @@
 // `npm test`: install and build if needed, make sure the system tools the tests drive exist (Redis, nginx,
-// Chromium, from Debian's packages), then run every test once.
+// Chromium, Python's Socket.IO client, from Debian's packages), then run every test once.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { prepareWorkspace, root } from './workspace.mjs';
 
 prepareWorkspace();
-const { ensureDebianTool, ensureNginx, ensureRedisServer } = createRequire(import.meta.url)(
+const { ensureDebianPythonModules, ensureDebianTool, ensureNginx, ensureRedisServer } = createRequire(import.meta.url)(
   join(root, 'tools/local-stack/dist/index.js'),
 );
 const announce = (message) => console.log(`[jobcast] ${message}`);
@@ -19,6 +19,15 @@ ensureDebianTool(
     installedPath: '/usr/bin/chromium',
     otherwise: 'for the demo-page test',
   },
+  announce,
+);
+ensureDebianPythonModules(
+  [
+    { module: 'socketio', packageName: 'python3-socketio' },
+    // python3-socketio's WebSocket transport.
+    { module: 'websocket', packageName: 'python3-websocket' },
+  ],
+  'for the load-balancer test',
   announce,
 );
 try {

@@ -1,6 +1,11 @@
 import type { JobSnapshot } from '@jobcast/contracts';
+import { JobEventLog } from '@jobcast/job-log';
+import { createRedisConnection, RedisKeys } from '@jobcast/redis';
 import { execFile, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack } from '../support/e2e-stack';
 import { request } from '../support/http-api';
@@ -36,8 +41,12 @@ describe('the jobcast CLI', () => {
   }
 
   function jobcast(...args: string[]): Promise<CliRun> {
+    return jobcastWith(cliEnv(), ...args);
+  }
+
+  function jobcastWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRun> {
     return new Promise((done) => {
-      execFile(process.execPath, [CLI, ...args], { env: cliEnv(), timeout: 60_000 }, (error, stdout, stderr) => {
+      execFile(process.execPath, [CLI, ...args], { env, timeout: 60_000 }, (error, stdout, stderr) => {
         done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
       });
     });
@@ -203,5 +212,61 @@ describe('the jobcast CLI', () => {
     expect(run.stderr).toContain('Usage: jobcast <command> [options]');
     expect((await jobcast('watch')).stderr).toMatch(/^jobcast: USAGE: watch needs JOB_ID/);
     expect((await jobcast('status', 'x', '--watch')).stderr).toMatch(/--watch is not an option of status/);
+  });
+  it('reads the token from JOBCAST_TOKEN, --token-file or JOBCAST_TOKEN_FILE; --token works with a warning', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobcast-cli-'));
+    try {
+      const file = join(dir, 'token');
+      writeFileSync(file, `${token}\n`, { mode: 0o600 });
+      const { JOBCAST_TOKEN: _fromEnv, ...withoutToken } = cliEnv();
+      const list = ['status', 'no-such-job'];
+      // JOB_NOT_FOUND, not UNAUTHORIZED: the token was read and accepted.
+      for (const run of [
+        await jobcastWith(withoutToken, ...list, '--token-file', file),
+        await jobcastWith({ ...withoutToken, JOBCAST_TOKEN_FILE: file }, ...list),
+      ]) {
+        expect(run.stderr).toMatch(/^jobcast: JOB_NOT_FOUND: /);
+      }
+      const inArguments = await jobcastWith(withoutToken, ...list, '--token', token);
+      expect(inArguments.stderr).toMatch(/^jobcast: warning: --token shows the token to every user of this machine/);
+      expect(inArguments.stderr).toContain('jobcast: JOB_NOT_FOUND: ');
+      const missing = await jobcastWith(withoutToken, ...list, '--token-file', join(dir, 'nope'));
+      expect(missing).toMatchObject({ code: 3 });
+      expect(missing.stderr).toMatch(/^jobcast: TOKEN_FILE: cannot read --token-file .*nope: ENOENT/);
+      expect((await jobcastWith(withoutToken, ...list)).stderr).toMatch(/^jobcast: USAGE: status needs a token/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints job text without terminal control characters, and JSON that still parses to it', async () => {
+    // A handler that logs what it was given (a file name, a URL's answer) passes on whatever it holds.
+    const hostile = 'evil\x1b[2J\x1b]0;pwned\x07\u009b31m\u202etxt.exe\r\nfake line';
+    const redis = createRedisConnection({ url: stack.stack.redisUrl, keyPrefix: 'jobcast' }, { name: 'cli-test' });
+    const log = new JobEventLog(redis, new RedisKeys('jobcast'), {
+      ttlSeconds: 600,
+      maxEvents: 1000,
+      maxAgeMs: 3_600_000,
+    });
+    const jobId = randomUUID();
+    try {
+      await log.create({ id: jobId, type: 'demo.steps', owner: ':erin' });
+      await log.append(jobId, { type: 'started', data: { attempt: 1 } });
+      await log.append(jobId, { type: 'progress', data: { percent: 50, stage: hostile, message: hostile } });
+      await log.append(jobId, { type: 'log', data: { level: 'info', message: hostile } });
+      await log.append(jobId, { type: 'failed', data: { error: { code: 'E', message: hostile }, attempts: 1 } });
+    } finally {
+      redis.disconnect();
+    }
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const watched = await jobcast('watch', jobId);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).not.toMatch(unsafe);
+    expect(watched.stdout).toContain('[info] evil[2J]0;pwned31mtxt.exe  fake line');
+    expect(watched.stdout).not.toMatch(/^fake line/m);
+    const status = await jobcast('status', jobId);
+    expect(status.stdout).not.toMatch(unsafe);
+    expect((JSON.parse(status.stdout) as JobSnapshot).error?.message).toBe(hostile);
   });
 });

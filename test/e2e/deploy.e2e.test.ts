@@ -1,4 +1,4 @@
-import { loadConfig } from '@jobcast/config';
+import { loadConfig, SECRET_VARIABLES } from '@jobcast/config';
 import {
   NGINX_CONF_TEMPLATE,
   REPO_ROOT,
@@ -8,10 +8,10 @@ import {
   writeNginxConfig,
 } from '@jobcast/local-stack';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { GatewayEnvSchema } from '../../apps/gateway/dist/config/gateway-config.js';
 import { WorkerAppEnvSchema } from '../../apps/worker/dist/worker-app-env.js';
@@ -43,7 +43,8 @@ function interpolate(text: string, env: Readonly<Record<string, string>>): strin
 }
 
 const composeText = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
-const TEST_ENV = { JWT_SECRET: 'compose-test-secret-0123456789abcdef0123456789' };
+/** A fresh clone: no .env, nothing set. */
+const TEST_ENV = {};
 
 function composeServices(env: Readonly<Record<string, string>>): Record<string, ComposeService> {
   // `merge`: the `<<` keys that share settings between services, which compose understands.
@@ -63,9 +64,11 @@ function service(name: string): ComposeService {
 
 /** An environment as the process sees it: every value a string. */
 function environmentOf(name: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(service(name).environment ?? {}).map(([key, value]) => [key, String(value)]),
-  );
+  return environmentOfService(service(name));
+}
+
+function environmentOfService({ environment }: ComposeService): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment ?? {}).map(([key, value]) => [key, String(value)]));
 }
 
 /** The Dockerfile's last stage (the image), with ARGs declared before the first FROM substituted. */
@@ -94,15 +97,71 @@ function runtimeStage(): { from: string; instructions: Array<[keyword: string, a
 }
 
 describe('docker-compose.yml and the Dockerfile', () => {
-  it('runs redis, two gateways, two workers and the load balancer', () => {
-    expect(Object.keys(services).sort()).toEqual(['gateway-1', 'gateway-2', 'lb', 'redis', 'worker-1', 'worker-2']);
+  it('runs redis, two gateways, two workers, the load balancer, and a one-shot that makes the token secret', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'gateway-1',
+      'gateway-2',
+      'jwt-secret',
+      'lb',
+      'redis',
+      'worker-1',
+      'worker-2',
+    ]);
   });
 
-  it('refuses to start without JWT_SECRET', () => {
-    expect(() => composeServices({})).toThrow(/^JWT_SECRET: set JWT_SECRET/);
+  it('starts on a fresh clone: the one-shot writes a random secret into a volume the gateways read, or JWT_SECRET when set', () => {
+    const oneShot = service('jwt-secret');
+    const secretFile = environmentOf('gateway-1').JWT_SECRET_FILE ?? '';
+    expect(oneShot.environment?.JWT_SECRET_FILE).toBe(secretFile);
+    const volume = `jwt-secret:${dirname(secretFile)}`;
+    expect(oneShot.volumes).toEqual([volume]);
+    expect(oneShot.healthcheck).toEqual({ disable: true });
+    for (const name of gateways) {
+      expect(service(name).volumes).toEqual([`${volume}:ro`]);
+      expect(service(name).depends_on?.['jwt-secret']).toEqual({ condition: 'service_completed_successfully' });
+      expect(environmentOf(name).JWT_SECRET).toBeUndefined();
+    }
+    // The image makes that directory its user's, so that a new volume mounted there is theirs.
+    expect(
+      runtimeStage().instructions.some(
+        ([keyword, args]) => keyword === 'RUN' && args.includes(`chown node:node ${dirname(secretFile)}`),
+      ),
+    ).toBe(true);
+
+    // Run the one-shot's command as its container would, with the volume in a temp dir.
+    const dir = mkdtempSync(join(tmpdir(), 'jobcast-secret-'));
+    try {
+      const [command, ...args] = oneShot.command ?? [];
+      expect(command).toBe('node');
+      const file = join(dir, 'jwt-secret');
+      const runOneShot = (env: Record<string, string>): void => {
+        const run = spawnSync(process.execPath, args, {
+          env: { PATH: process.env.PATH, ...environmentOfService(oneShot), ...env, JWT_SECRET_FILE: file },
+          encoding: 'utf8',
+        });
+        expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      };
+      runOneShot({});
+      const generated = readFileSync(file, 'utf8');
+      expect(generated).toMatch(/^[0-9a-f]{64}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      // The gateways accept it.
+      expect(loadConfig(GatewayEnvSchema, { ...environmentOf('gateway-1'), JWT_SECRET_FILE: file }).JWT_SECRET).toBe(
+        generated,
+      );
+      runOneShot({});
+      expect(readFileSync(file, 'utf8')).toBe(generated);
+      // JWT_SECRET (from .env or the shell) goes through compose into the one-shot, and from there to the file.
+      const given = 'given-secret-0123456789abcdef0123456789abcdef';
+      runOneShot(environmentOfService(composeServices({ JWT_SECRET: given })['jwt-secret'] ?? {}));
+      expect(readFileSync(file, 'utf8')).toBe(given);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs every app from the one image, with a command whose file the build produces', () => {
+    expect(service('jwt-secret')).toMatchObject({ build: '.', image: 'jobcast:local' });
     for (const [names, app] of [
       [gateways, 'gateway'],
       [workers, 'worker'],
@@ -121,14 +180,23 @@ describe('docker-compose.yml and the Dockerfile', () => {
   });
 
   it('gives each app only variables its config schema knows, with values it accepts', () => {
-    // The gateway's schema is refined and transformed; `.in` is the object schema inside.
-    // The worker app reads the worker library's settings and two of its own.
+    // The gateway's schema is refined and transformed; `.in` is the object schema inside. The worker app reads
+    // the worker library's settings and two of its own. A secret may come from a file instead, as `<NAME>_FILE`.
     const workerSchema = WorkerEnvSchema.extend(WorkerAppEnvSchema.shape);
-    const known = { gateway: Object.keys(GatewayEnvSchema.in.shape), worker: Object.keys(workerSchema.shape) };
+    const secretFiles = SECRET_VARIABLES.map((name) => `${name}_FILE`);
+    const known = {
+      gateway: [...Object.keys(GatewayEnvSchema.in.shape), ...secretFiles],
+      worker: [...Object.keys(workerSchema.shape), ...secretFiles],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'jobcast-secret-'));
+    // What the jwt-secret service leaves in the volume.
+    const secretFile = join(dir, 'jwt-secret');
+    writeFileSync(secretFile, 'a'.repeat(64));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     for (const name of gateways) {
       const env = environmentOf(name);
       expect(Object.keys(env).filter((key) => !known.gateway.includes(key))).toEqual([]);
-      expect(loadConfig(GatewayEnvSchema, env)).toMatchObject({
+      expect(loadConfig(GatewayEnvSchema, { ...env, JWT_SECRET_FILE: secretFile })).toMatchObject({
         GATEWAY_ID: name,
         PORT: 3000,
         REDIS_URL: 'redis://redis:6379',
@@ -150,11 +218,15 @@ describe('docker-compose.yml and the Dockerfile', () => {
     expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
   });
 
-  it('restarts every service, and starts each one once what it needs is healthy', () => {
+  it('restarts every service but the one-shot, and starts each one once what it needs is healthy', () => {
     for (const [name, { restart }] of Object.entries(services))
-      expect({ name, restart }).toEqual({ name, restart: 'unless-stopped' });
-    for (const name of [...gateways, ...workers]) {
-      expect(service(name).depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+      expect({ name, restart }).toEqual({ name, restart: name === 'jwt-secret' ? 'no' : 'unless-stopped' });
+    for (const name of workers) expect(service(name).depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    for (const name of gateways) {
+      expect(service(name).depends_on).toEqual({
+        redis: { condition: 'service_healthy' },
+        'jwt-secret': { condition: 'service_completed_successfully' },
+      });
     }
     expect(service('lb').depends_on).toEqual(
       Object.fromEntries(gateways.map((name) => [name, { condition: 'service_healthy' }])),

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, UnsecuredJWT, importPKCS8 } from 'jose';
-import { appEntry } from '@jobcast/local-stack';
+import { appEntry, appProcess, freePort } from '@jobcast/local-stack';
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2eStack, TEST_JWT_SECRET } from '../support/e2e-stack';
 import { request, submitJob } from '../support/http-api';
@@ -91,6 +93,12 @@ describe('secure by default', () => {
       await connected(listed);
       listed.disconnect();
     }
+    // X-Forwarded-Host says where a page came from only behind a proxy of ours (TRUST_PROXY); here anyone can
+    // send it, to pass a foreign page off as same-origin.
+    const forged = socket(token, {
+      extraHeaders: { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' },
+    });
+    expect(await connectError(forged)).toBeTruthy();
     const handshake = await fetch(`${stack.url(0)}/socket.io/?EIO=4&transport=polling`, {
       headers: { origin: 'https://evil.example' },
     });
@@ -233,6 +241,65 @@ describe('secure by default', () => {
       body: { type: 'demo.steps', payload: JSON.parse('{"a":'.repeat(20) + '1' + '}'.repeat(20)) as unknown },
     });
     expect(tooDeep).toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
+  });
+});
+
+describe('dev mode stays local', () => {
+  // A dev gateway (E2eStack turns DEV_TOKENS on) next to one that does not serve dev tokens, same secret.
+  const stack = new E2eStack({ gateways: 1, workers: 1, env: { JWT_AUDIENCE: AUDIENCE } });
+  let production: ReturnType<typeof appProcess> | undefined;
+  let productionUrl = '';
+
+  beforeAll(async () => {
+    await stack.start();
+    const port = await freePort();
+    productionUrl = `http://127.0.0.1:${port}`;
+    production = appProcess({
+      app: 'gateway',
+      name: 'gateway-without-dev-tokens',
+      env: { ...stack.stack.env, PORT: String(port), GATEWAY_ID: 'gateway-without-dev-tokens', DEV_TOKENS: '0' },
+      logDir: stack.stack.logDir,
+    });
+    await production.start();
+  });
+  afterAll(async () => {
+    await production?.dispose();
+    await stack.stop();
+  });
+
+  it('listens on 127.0.0.1 only when DEV_TOKENS is on and HOST is not set', async () => {
+    const port = Number(new URL(stack.url(0)).port);
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+    const reachable = (host: string) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect(port, host);
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('error', () => resolve(false));
+      });
+    expect(await reachable('127.0.0.1')).toBe(true);
+    // A machine with no other interface cannot show the difference; every CI machine has one.
+    if (outside) expect(await reachable(outside)).toBe(false);
+  });
+
+  it('gives dev tokens their own audience, which a gateway without DEV_TOKENS refuses', async () => {
+    const { body } = await request<{ token: string }>(`${stack.url(0)}/auth/dev-token`, { body: { sub: 'alice' } });
+    expect((await request(`${stack.url(0)}/jobs`, { token: body.token })).status).toBe(200);
+    expect((await request(`${productionUrl}/jobs`, { token: body.token })).body).toMatchObject({
+      error: { code: 'UNAUTHORIZED' },
+    });
+    const issued = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expect((await request(`${productionUrl}/jobs`, { token: issued })).status).toBe(200);
+    expect((await request(`${stack.url(0)}/jobs`, { token: issued })).status).toBe(200);
   });
 });
 

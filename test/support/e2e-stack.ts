@@ -12,6 +12,8 @@ export interface E2eStackOptions {
   env?: NodeJS.ProcessEnv;
   /** Put nginx in front of the gateways, as docker compose does. */
   lb?: boolean;
+  /** The load balancer's limit on open sockets and streams per client address. */
+  lbStreamsPerAddress?: number;
   /** Run on a local Redis Cluster of this many masters instead of one redis-server. */
   clusterMasters?: number;
 }
@@ -32,7 +34,7 @@ export class E2eStack {
       workers: options.workers ?? 1,
       stateDir: this.stateDir,
       redisAppendFsync: 'always',
-      lb: options.lb ? { port: 0 } : undefined,
+      lb: options.lb ? { port: 0, streamsPerAddress: options.lbStreamsPerAddress } : undefined,
       cluster: options.clusterMasters ? { masters: options.clusterMasters } : undefined,
       env: {
         JWT_SECRET: TEST_JWT_SECRET,

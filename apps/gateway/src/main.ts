@@ -19,7 +19,7 @@ async function bootstrap(): Promise<void> {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
-  const origins = new OriginPolicy(config.CORS_ORIGINS);
+  const origins = new OriginPolicy({ origins: config.CORS_ORIGINS, trustProxy: config.TRUST_PROXY });
   app.enableCors({ origin: (origin, callback) => callback(null, origin !== undefined && origins.isListed(origin)) });
   app.useBodyParser('json', { limit: config.HTTP_BODY_LIMIT });
   app.use(
@@ -31,6 +31,8 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.PORT, config.HOST);
   logger.info({ url: await app.getUrl() }, 'gateway listening');
+  if (config.DEV_TOKENS)
+    logger.warn({ host: config.HOST }, 'DEV_TOKENS is on: whoever reaches this gateway can act as anyone');
 }
 
 bootstrap().catch((error: unknown) => {

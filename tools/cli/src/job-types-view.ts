@@ -1,8 +1,10 @@
 import type { JobTypeInfo } from '@jobcast/contracts';
+import { plainText } from './terminal-text';
 
 /**
  * `jobcast types`: each registered job type on a line of its own, its live workers and default attempts,
  * its description, then its payload fields as `name: type` (`?` when optional, `= default` when it has one).
+ * What a worker registered is printed without control characters, as job text is.
  */
 export function describeJobTypes(types: readonly JobTypeInfo[]): string {
   if (types.length === 0) return 'No job type is registered: start a worker.\n';
@@ -14,7 +16,9 @@ export function describeJobTypes(types: readonly JobTypeInfo[]): string {
         `${type.name}  (${workers}, ${type.attempts} attempt${type.attempts === 1 ? '' : 's'})`,
         `  ${type.description}`,
         `  payload: ${fields.length > 0 ? fields.join(', ') : '{}'}`,
-      ].join('\n');
+      ]
+        .map(plainText)
+        .join('\n');
     })
     .join('\n\n')
     .concat('\n');

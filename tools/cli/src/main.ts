@@ -13,6 +13,8 @@ import {
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode } from './cli-error';
 import { describeJobTypes } from './job-types-view';
+import { plainText, terminalJson } from './terminal-text';
+import { bearerToken } from './token-source';
 import { WatchView } from './watch-view';
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -35,7 +37,9 @@ Commands:
 
 Options:
   --url URL[,URL...]  gateways, tried in that order (env JOBCAST_URL; default ${DEFAULT_URL})
-  --token TOKEN       bearer token (env JOBCAST_TOKEN)
+  --token-file FILE   read the bearer token from FILE (env JOBCAST_TOKEN_FILE)
+  --token TOKEN       bearer token; other users of this machine see it in \`ps\`: prefer
+                      JOBCAST_TOKEN or --token-file
   -h, --help          show this help
 
 Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code is printed).`;
@@ -43,6 +47,7 @@ Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code
 const OPTIONS = {
   url: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   sub: { type: 'string' },
   tenant: { type: 'string' },
@@ -57,7 +62,7 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
-/** Each command: its positional argument, if any, and the options it takes beside --url and --token. */
+/** Each command: its positional argument, if any, and the options it takes beside --url and the token's. */
 const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
   token: { options: ['sub', 'tenant', 'scope'] },
   'watch-token': { argument: 'JOB_ID', options: [] },
@@ -98,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
   const unexpected = command.argument ? extra : [argument, ...extra].filter((value) => value !== undefined);
   if (unexpected.length > 0) throw new CliError('USAGE', `Unexpected argument "${unexpected[0]}"`);
   for (const option of Object.keys(values) as OptionName[]) {
-    if (!['url', 'token', 'help', ...command.options].includes(option))
+    if (!['url', 'token', 'token-file', 'help', ...command.options].includes(option))
       throw new CliError('USAGE', `--${option} is not an option of ${name}`);
   }
 
@@ -115,11 +120,13 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.COMPLETED;
   }
 
-  const token = values.token ?? process.env.JOBCAST_TOKEN;
+  const token = bearerToken({ token: values.token, tokenFile: values['token-file'] }, process.env, (warning) =>
+    process.stderr.write(`jobcast: warning: ${warning}\n`),
+  );
   if (!token) {
     throw new CliError(
       'USAGE',
-      `${name} needs a token: --token or JOBCAST_TOKEN (\`jobcast token --sub NAME\` gives a dev one)`,
+      `${name} needs a token: JOBCAST_TOKEN, --token-file or JOBCAST_TOKEN_FILE (\`jobcast token --sub NAME\` gives a dev one)`,
     );
   }
   const http = new JobcastHttp({ urls, token });
@@ -127,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
   switch (name) {
     case 'status': {
       const snapshot = await http.request('GET', `/jobs/${encodeURIComponent(target)}`, JobSnapshotSchema);
-      process.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
+      process.stdout.write(`${terminalJson(snapshot)}\n`);
       return ExitCode.COMPLETED;
     }
     case 'watch':
@@ -150,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'types': {
       const { jobTypes } = await http.request('GET', '/job-types', ListJobTypesResponseSchema);
-      process.stdout.write(values.json ? `${JSON.stringify(jobTypes, null, 2)}\n` : describeJobTypes(jobTypes));
+      process.stdout.write(values.json ? `${terminalJson(jobTypes)}\n` : describeJobTypes(jobTypes));
       return ExitCode.COMPLETED;
     }
     default: {
@@ -162,10 +169,10 @@ async function main(argv: string[]): Promise<number> {
       };
       const { job } = await http.request('POST', '/jobs', SubmitJobResponseSchema, request);
       if (!values.watch) {
-        process.stdout.write(`${JSON.stringify(job, null, 2)}\n`);
+        process.stdout.write(`${terminalJson(job)}\n`);
         return ExitCode.COMPLETED;
       }
-      process.stdout.write(`job ${job.id} (${job.type})\n`);
+      process.stdout.write(`job ${plainText(job.id)} (${plainText(job.type)})\n`);
       return watchJob(urls, token, job.id);
     }
   }
@@ -234,7 +241,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof CliError || error instanceof JobcastError) {
-      process.stderr.write(`jobcast: ${error.code}: ${error.message}\n`);
+      // The message may come from a gateway, so it is text from elsewhere too.
+      process.stderr.write(`jobcast: ${plainText(error.code)}: ${plainText(error.message)}\n`);
       if (error.code === 'USAGE') process.stderr.write(`\n${USAGE}\n`);
     } else {
       process.stderr.write(

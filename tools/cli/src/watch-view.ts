@@ -1,6 +1,7 @@
 import type { ConnectionState } from '@jobcast/client';
 import type { DisconnectNotice, JobEvent, JobSnapshot } from '@jobcast/contracts';
 import { formatDuration, ProgressRate } from './progress-rate';
+import { plainText, terminalJson } from './terminal-text';
 
 /** Where the view writes: process.stdout, or a fake in tests. */
 export interface Terminal {
@@ -16,7 +17,8 @@ const CLEAR_LINE = '\r\x1b[2K';
 /**
  * What `jobcast watch` shows. On a terminal: a progress bar redrawn in place (bar, percent, stage,
  * message, ETA), with log and lifecycle lines printed above it. Otherwise (a pipe, a file, CI): one line
- * per event, nothing redrawn.
+ * per event, nothing redrawn. Job text goes out without control characters (see terminal-text.ts); the
+ * view's own redrawing sequences are the only ones it writes.
  */
 export class WatchView {
   private readonly rate = new ProgressRate();
@@ -52,8 +54,8 @@ export class WatchView {
   /** The job's outcome: the result or the error, as JSON, after the bar. */
   finish(terminal: JobEvent): void {
     this.endBar();
-    if (terminal.type === 'completed') this.line(JSON.stringify(terminal.data.result ?? null, null, 2));
-    else if (terminal.type === 'failed') this.line(JSON.stringify({ error: terminal.data.error }, null, 2));
+    if (terminal.type === 'completed') this.out.write(`${terminalJson(terminal.data.result ?? null)}\n`);
+    else if (terminal.type === 'failed') this.out.write(`${terminalJson({ error: terminal.data.error })}\n`);
   }
 
   /** Leaves the bar where it is, so what follows starts on a line of its own. */
@@ -62,15 +64,16 @@ export class WatchView {
     this.barShown = false;
   }
 
+  /** Prints one line above the bar; a line break in job text cannot start a line that looks like ours. */
   private line(text: string): void {
     if (this.barShown) this.out.write(CLEAR_LINE);
-    this.out.write(`${text}\n`);
+    this.out.write(`${plainText(text)}\n`);
     if (this.barShown) this.out.write(this.lastBar);
   }
 
   private drawBar(percent: number, line: string): void {
     const filled = Math.min(BAR_WIDTH, Math.max(0, Math.floor((percent / 100) * BAR_WIDTH)));
-    const bar = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${line}`;
+    const bar = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${plainText(line)}`;
     // One character short of the width, so the line never wraps (a wrapped line cannot be redrawn in place).
     this.lastBar = bar.slice(0, Math.max(20, (this.out.columns || 80) - 1));
     this.out.write(CLEAR_LINE + this.lastBar);

@@ -13,7 +13,11 @@ export interface AppProcessOptions {
   logDir: string;
   restartOnExit?: boolean;
   announce?: (message: string) => void;
+  onSpawn?: (process: ManagedProcess) => void;
 }
+
+/** Preloaded into each app: it stops itself when the launcher that started it is gone. */
+const EXIT_WITH_LAUNCHER = join(__dirname, 'exit-with-launcher.js');
 
 export function appEntry(app: AppName): string {
   return join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
@@ -41,11 +45,12 @@ export function appProcess(options: AppProcessOptions): ManagedProcess {
   return new ManagedProcess({
     name: options.name,
     command: process.execPath,
-    args: [appEntry(options.app)],
+    args: ['--require', EXIT_WITH_LAUNCHER, appEntry(options.app)],
     env: options.env,
     logFile: join(options.logDir, `${options.name}.log`),
     waitReady: (managed) => waitReady(options.app, options.env, managed),
     restartOnExit: options.restartOnExit,
     announce: options.announce,
+    onSpawn: options.onSpawn,
   });
 }

@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { REPO_ROOT } from './app-processes';
 import { LocalStack } from './local-stack';
+import { DEFAULT_LB_STREAMS_PER_ADDRESS } from './nginx-load-balancer';
 
 const flag = z.enum(['0', '1', 'true', 'false']);
 const isOn = (value: z.infer<typeof flag>): boolean => value === '1' || value === 'true';
@@ -15,6 +16,8 @@ const LauncherEnvSchema = z.object({
   /** Put nginx in front of the gateways on LB_PORT, as docker compose does. */
   LB: flag.default('0'),
   LB_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /** Open sockets and SSE streams per client address through the load balancer. */
+  LB_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LB_STREAMS_PER_ADDRESS),
   REDIS_URL: z.string().optional(),
   /** Start a local 3-master Redis Cluster instead of one redis-server. */
   REDIS_CLUSTER: flag.default('0'),
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
     stateDir: env.JOBCAST_STATE_DIR,
     env: { DEV_TOKENS: env.DEV_TOKENS, CORS_ORIGINS: process.env.CORS_ORIGINS ?? ownOrigins(env.PORT, env.GATEWAYS) },
     restartOnExit: true,
-    lb: isOn(env.LB) ? { port: env.LB_PORT } : undefined,
+    lb: isOn(env.LB) ? { port: env.LB_PORT, streamsPerAddress: env.LB_STREAMS_PER_ADDRESS } : undefined,
     announce,
   });
   let stopping = false;
@@ -75,12 +78,14 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (process.ppid !== parent) stop('parent process exited');
   }, 500).unref();
+  // Its pid, which the state directory's lock names: the one to stop should another launcher find it there.
+  announce(`launcher   pid ${process.pid}  state in ${env.JOBCAST_STATE_DIR}`);
   announce(
     env.REDIS_URL
       ? `using Redis at ${env.REDIS_URL}`
       : isOn(env.REDIS_CLUSTER)
-        ? 'starting a 3-master Redis Cluster (AOF on, data in .jobcast/redis-cluster)'
-        : 'starting redis-server (AOF on, data in .jobcast/redis)',
+        ? `starting a 3-master Redis Cluster (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis-cluster')})`
+        : `starting redis-server (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis')})`,
   );
   try {
     await stack.start();

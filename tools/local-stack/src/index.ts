@@ -6,3 +6,5 @@ export * from './nginx-load-balancer';
 export * from './redis-cluster';
 export * from './redis-server';
 export * from './debian-package';
+export * from './process-identity';
+export * from './state-dir-lock';

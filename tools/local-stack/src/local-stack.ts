@@ -6,6 +6,7 @@ import type { ManagedProcess } from './managed-process';
 import { ensureNginx, nginxLoadBalancerProcess } from './nginx-load-balancer';
 import { RedisCluster } from './redis-cluster';
 import { ensureRedisServer, redisServerProcess } from './redis-server';
+import { StateDirLock } from './state-dir-lock';
 
 export interface LocalStackOptions {
   /** Port of the first gateway; the others follow it. 0 picks free ports. */
@@ -16,14 +17,20 @@ export interface LocalStackOptions {
   redisUrl?: string;
   /** Start a local Redis Cluster of this many masters instead of one redis-server. */
   cluster?: { masters: number };
-  /** Where Redis keeps its AOF and the processes their logs. */
+  /**
+   * Where Redis keeps its AOF, the processes their logs, and the launcher its lock (see StateDirLock): one
+   * LocalStack at a time per directory.
+   */
   stateDir: string;
   /** Added to every app's environment. */
   env?: NodeJS.ProcessEnv;
   restartOnExit?: boolean;
   redisAppendFsync?: 'always' | 'everysec';
-  /** Put nginx in front of the gateways, configured like docker compose's. Port 0 picks a free port. */
-  lb?: { port: number };
+  /**
+   * Put nginx in front of the gateways, configured like docker compose's. Port 0 picks a free port;
+   * `streamsPerAddress` defaults to DEFAULT_LB_STREAMS_PER_ADDRESS.
+   */
+  lb?: { port: number; streamsPerAddress?: number };
   announce?: (message: string) => void;
 }
 
@@ -45,6 +52,7 @@ export class LocalStack {
   redisPort = 0;
   lbPort = 0;
   env: NodeJS.ProcessEnv = {};
+  private lock: StateDirLock | undefined;
 
   constructor(private readonly options: LocalStackOptions) {}
 
@@ -73,6 +81,9 @@ export class LocalStack {
 
   async start(): Promise<void> {
     const { options, logDir } = this;
+    // Before anything starts: what a launcher killed here left running is stopped first.
+    this.lock = await StateDirLock.acquire(options.stateDir, options.announce ?? (() => undefined));
+    const onSpawn = (): void => this.recordProcesses();
     let clusterEnv: NodeJS.ProcessEnv = {};
     if (options.redisUrl) {
       this.redisUrl = options.redisUrl;
@@ -85,6 +96,7 @@ export class LocalStack {
         appendFsync: options.redisAppendFsync,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.redisCluster.start();
       // The apps take the cluster's seeds from REDIS_CLUSTER_NODES; REDIS_URL still names one node for tools.
@@ -101,6 +113,7 @@ export class LocalStack {
         appendFsync: options.redisAppendFsync,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.redis.start();
     }
@@ -122,6 +135,7 @@ export class LocalStack {
           logDir,
           restartOnExit: options.restartOnExit,
           announce: options.announce,
+          onSpawn,
         }),
       );
     }
@@ -137,6 +151,7 @@ export class LocalStack {
           logDir,
           restartOnExit: options.restartOnExit,
           announce: options.announce,
+          onSpawn,
         }),
       );
     }
@@ -147,10 +162,12 @@ export class LocalStack {
         binary: ensureNginx(options.announce ?? (() => undefined)),
         port: this.lbPort,
         gatewayPorts: this.gatewayPorts,
+        streamsPerAddress: options.lb.streamsPerAddress,
         dir: join(options.stateDir, 'nginx'),
         logDir,
         restartOnExit: options.restartOnExit,
         announce: options.announce,
+        onSpawn,
       });
       await this.lb.start();
     }
@@ -162,5 +179,16 @@ export class LocalStack {
     await Promise.all([...this.gateways, ...this.workers].map((process) => process.dispose()));
     await this.redis?.dispose();
     await this.redisCluster?.stop();
+    this.lock?.release();
+  }
+
+  /** What runs now, in the order stop() stops it, for a later launcher to find should this one be killed. */
+  private recordProcesses(): void {
+    this.lock?.record([
+      this.lb ? [this.lb] : [],
+      // Started with exit-with-launcher: they stop by themselves once this launcher is gone.
+      [...this.gateways, ...this.workers].map(({ name, pid }) => ({ name, pid, endsItself: true })),
+      [...(this.redis ? [this.redis] : []), ...(this.redisCluster?.nodes ?? [])],
+    ]);
   }
 }

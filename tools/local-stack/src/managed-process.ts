@@ -16,6 +16,8 @@ export interface ManagedProcessOptions {
   restartOnExit?: boolean;
   /** Says what happens, for the launcher's output. */
   announce?: (message: string) => void;
+  /** Called each time it is started or restarted, once it has its pid. */
+  onSpawn?: (process: ManagedProcess) => void;
 }
 
 const FIRST_BACKOFF_MS = 500;
@@ -66,6 +68,7 @@ export class ManagedProcess {
       detached: true,
     });
     this.child = child;
+    this.options.onSpawn?.(this);
     const startedAt = Date.now();
     const capture = (chunk: Buffer): void => {
       this.log.write(chunk);

@@ -40,11 +40,16 @@ export function nginxAccessLog(logDir: string): string {
   return join(logDir, 'lb-access.log');
 }
 
+/** Open sockets and SSE streams one client address may hold through the load balancer, unless told. */
+export const DEFAULT_LB_STREAMS_PER_ADDRESS = 200;
+
 export interface NginxConfigOptions {
   /** Where the configuration, temp files and pid file go; nginx's prefix. */
   dir: string;
   port: number;
   gatewayPorts: readonly number[];
+  /** @default DEFAULT_LB_STREAMS_PER_ADDRESS */
+  streamsPerAddress?: number;
   /** Where the access log goes (see nginxAccessLog). */
   logDir: string;
 }
@@ -53,12 +58,19 @@ export interface NginxConfigOptions {
  * Writes a main nginx.conf around the rendered template, with every path that Debian's defaults put under
  * /var moved into `dir`, so nginx runs as any user. Answers the arguments that run nginx with it.
  */
-export function writeNginxConfig({ dir, port, gatewayPorts, logDir }: NginxConfigOptions): string[] {
+export function writeNginxConfig({
+  dir,
+  port,
+  gatewayPorts,
+  streamsPerAddress = DEFAULT_LB_STREAMS_PER_ADDRESS,
+  logDir,
+}: NginxConfigOptions): string[] {
   mkdirSync(join(dir, 'temp'), { recursive: true });
   const site = renderNginxTemplate(readFileSync(NGINX_CONF_TEMPLATE, 'utf8'), {
     JOBCAST_LB_PORT: String(port),
     JOBCAST_GATEWAYS: upstreamServers(gatewayPorts.map((gatewayPort) => `127.0.0.1:${gatewayPort}`)),
     JOBCAST_ACCESS_LOG: nginxAccessLog(logDir),
+    JOBCAST_LB_STREAMS_PER_ADDRESS: String(streamsPerAddress),
   });
   writeFileSync(join(dir, 'jobcast.conf'), site);
   const main = [
@@ -91,6 +103,7 @@ export interface NginxLoadBalancerOptions extends NginxConfigOptions {
   binary: string;
   restartOnExit?: boolean;
   announce?: (message: string) => void;
+  onSpawn?: (process: ManagedProcess) => void;
 }
 
 /** Resolves once nginx answers HTTP on the port, whatever the answer: it may be up before any gateway is. */
@@ -118,5 +131,6 @@ export function nginxLoadBalancerProcess(options: NginxLoadBalancerOptions): Man
     waitReady: () => waitForHttp(options.port),
     restartOnExit: options.restartOnExit,
     announce: options.announce,
+    onSpawn: options.onSpawn,
   });
 }

@@ -19,6 +19,7 @@ export interface RedisClusterOptions {
   appendFsync?: 'always' | 'everysec';
   restartOnExit?: boolean;
   announce?: (message: string) => void;
+  onSpawn?: (process: ManagedProcess) => void;
 }
 
 /**
@@ -63,6 +64,7 @@ export class RedisCluster {
           ],
           restartOnExit: options.restartOnExit,
           announce: options.announce,
+          onSpawn: options.onSpawn,
         }),
       );
     }

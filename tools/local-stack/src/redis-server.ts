@@ -56,6 +56,7 @@ export interface RedisServerOptions {
   extraArgs?: string[];
   restartOnExit?: boolean;
   announce?: (message: string) => void;
+  onSpawn?: (process: ManagedProcess) => void;
   name?: string;
 }
 
@@ -86,5 +87,6 @@ export function redisServerProcess(options: RedisServerOptions): ManagedProcess 
     waitReady: () => waitForRedis(options.port),
     restartOnExit: options.restartOnExit,
     announce: options.announce,
+    onSpawn: options.onSpawn,
   });
 }

@@ -5,6 +5,11 @@ import { Scope, type Principal } from './principal';
 import { WatchTokens } from './watch-tokens';
 
 const DEV_TOKEN_LIFETIME = '24h';
+/**
+ * The audience of every dev token, whatever JWT_AUDIENCE says: a gateway that does not serve dev tokens
+ * refuses them even when it shares the secret with one that does (a staging box, a laptop).
+ */
+export const DEV_TOKEN_AUDIENCE = 'jobcast-dev-token';
 
 interface VerificationKey {
   key: Uint8Array | CryptoKey;
@@ -13,7 +18,9 @@ interface VerificationKey {
 
 /**
  * Verifies bearer tokens: the algorithm is pinned by the key type (HS256 for JWT_SECRET, RS256/ES256 for
- * JWT_PUBLIC_KEY), so neither `none` nor an HS/RS swap gets through; `exp` and `sub` are required.
+ * JWT_PUBLIC_KEY), so neither `none` nor an HS/RS swap gets through; `exp` and `sub` are required. A token
+ * for the dev-token audience is valid only on a gateway with DEV_TOKENS on, and then JWT_AUDIENCE does not
+ * apply to it.
  */
 @Injectable()
 export class TokenVerifier {
@@ -35,11 +42,11 @@ export class TokenVerifier {
       requiredClaims: ['exp', 'sub'],
       clockTolerance: Math.round(this.config.JWT_CLOCK_SKEW / 1000),
       ...(this.config.JWT_ISSUER && { issuer: this.config.JWT_ISSUER }),
-      ...(this.config.JWT_AUDIENCE && { audience: this.config.JWT_AUDIENCE }),
     };
     for (const { key, algorithms } of await this.keys) {
       try {
         const { payload } = await jwtVerify(token, key, { ...options, algorithms });
+        if (!this.acceptsAudience(payload.aud)) return null;
         const tenant = typeof payload.tenant === 'string' ? payload.tenant : undefined;
         if (typeof payload.sub !== 'string' || payload.sub.length === 0 || typeof payload.exp !== 'number') return null;
         const identity = { sub: payload.sub, ...(tenant && { tenant }), expiresAt: payload.exp * 1000 };
@@ -64,8 +71,13 @@ export class TokenVerifier {
       .setIssuedAt()
       .setExpirationTime(DEV_TOKEN_LIFETIME);
     if (this.config.JWT_ISSUER) jwt = jwt.setIssuer(this.config.JWT_ISSUER);
-    if (this.config.JWT_AUDIENCE) jwt = jwt.setAudience(this.config.JWT_AUDIENCE);
-    return jwt.sign(secret);
+    return jwt.setAudience(DEV_TOKEN_AUDIENCE).sign(secret);
+  }
+
+  private acceptsAudience(claim: string | string[] | undefined): boolean {
+    const audiences = claim === undefined ? [] : [claim].flat();
+    if (audiences.includes(DEV_TOKEN_AUDIENCE)) return this.config.DEV_TOKENS;
+    return this.config.JWT_AUDIENCE === undefined || audiences.includes(this.config.JWT_AUDIENCE);
   }
 
   private async loadKeys(): Promise<VerificationKey[]> {

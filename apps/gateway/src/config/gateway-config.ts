@@ -16,8 +16,11 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
   .extend({
     /** HTTP and Socket.IO port. @default 3000 */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    /** Interface to listen on. @default 0.0.0.0 */
-    HOST: z.string().default('0.0.0.0'),
+    /**
+     * Interface to listen on. @default 0.0.0.0, or 127.0.0.1 with DEV_TOKENS (anyone who reaches a gateway
+     * that hands out tokens can act as any user: only this machine may, unless HOST says otherwise).
+     */
+    HOST: z.string().optional(),
     /** Name this gateway reports to clients (demo page, logs). @default <hostname>:<PORT> */
     GATEWAY_ID: z.string().max(100).optional(),
     /** HS256 secret that signs and verifies tokens; at least 32 characters. */
@@ -101,7 +104,11 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     message: 'needs JWT_SECRET to sign dev tokens',
     path: ['DEV_TOKENS'],
   })
-  .transform((env) => ({ ...env, GATEWAY_ID: env.GATEWAY_ID ?? `${hostname()}:${env.PORT}` }));
+  .transform((env) => ({
+    ...env,
+    HOST: env.HOST ?? (env.DEV_TOKENS ? '127.0.0.1' : '0.0.0.0'),
+    GATEWAY_ID: env.GATEWAY_ID ?? `${hostname()}:${env.PORT}`,
+  }));
 
 export type GatewayConfig = z.infer<typeof GatewayEnvSchema>;
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

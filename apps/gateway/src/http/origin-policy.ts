@@ -1,5 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
+export interface OriginPolicyOptions {
+  /** Origins allowed cross-site (CORS_ORIGINS). */
+  origins: readonly string[];
+  /**
+   * Whether a proxy of ours stands in front (TRUST_PROXY): only then does X-Forwarded-Host say which host
+   * the page was served from. Anyone else could send it to pass a foreign Origin off as same-origin.
+   */
+  trustProxy: boolean;
+}
+
 /**
  * Which browser origins may call the API and open sockets. Requests without an Origin (curl, services)
  * and same-origin pages (the demo page) are always allowed; any other origin must be in CORS_ORIGINS.
@@ -7,9 +17,11 @@ import type { IncomingHttpHeaders } from 'node:http';
  */
 export class OriginPolicy {
   private readonly allowed: ReadonlySet<string>;
+  private readonly trustProxy: boolean;
 
-  constructor(origins: readonly string[]) {
+  constructor({ origins, trustProxy }: OriginPolicyOptions) {
     this.allowed = new Set(origins.map((origin) => origin.replace(/\/$/, '').toLowerCase()));
+    this.trustProxy = trustProxy;
   }
 
   allows(headers: IncomingHttpHeaders): boolean {
@@ -17,9 +29,9 @@ export class OriginPolicy {
     if (origin === undefined) return true;
     const normalized = origin.toLowerCase();
     if (this.allowed.has(normalized)) return true;
-    const host = headers['x-forwarded-host'] ?? headers.host;
+    const host = this.servedHost(headers);
     try {
-      return new URL(normalized).host === String(host).toLowerCase();
+      return host !== undefined && new URL(normalized).host === host;
     } catch {
       return false;
     }
@@ -28,5 +40,15 @@ export class OriginPolicy {
   /** Allowed cross-site origins, for HTTP CORS answers. */
   isListed(origin: string): boolean {
     return this.allowed.has(origin.toLowerCase());
+  }
+
+  /**
+   * The `host[:port]` the client asked for. Behind our proxy, X-Forwarded-Host's last entry, the one that
+   * proxy wrote (ours sets it with the port the client used); otherwise Host.
+   */
+  private servedHost(headers: IncomingHttpHeaders): string | undefined {
+    const forwarded = this.trustProxy ? headers['x-forwarded-host'] : undefined;
+    const host = (Array.isArray(forwarded) ? forwarded.at(-1) : forwarded)?.split(',').at(-1)?.trim() || headers.host;
+    return host?.toLowerCase();
   }
 }

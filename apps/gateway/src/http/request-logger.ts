@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
+import { redactUrl } from './redact-url';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -30,13 +31,9 @@ export function requestLogger(logger: Logger): HttpLogger {
       req: (request: { id: unknown; method: unknown; url: unknown }) => ({
         id: request.id,
         method: request.method,
-        url: redactToken(request.url),
+        // EventSource clients pass their token in the query string; it must not reach the logs.
+        url: typeof request.url === 'string' ? redactUrl(request.url) : request.url,
       }),
     },
   });
-}
-
-/** SSE clients may pass their token in the query string; it must not reach the logs. */
-function redactToken(url: unknown): unknown {
-  return typeof url === 'string' ? url.replace(/access_token=[^&]+/, 'access_token=[redacted]') : url;
 }

@@ -42,7 +42,7 @@ export class JobsIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const origins = new OriginPolicy(this.config.CORS_ORIGINS);
+    const origins = new OriginPolicy({ origins: this.config.CORS_ORIGINS, trustProxy: this.config.TRUST_PROXY });
     // Engine.IO's table of open connections (`server.clients` in its documentation).
     const engine = (): { clients: Record<string, EngineConnection>; clientsCount: number } =>
       server.engine as unknown as { clients: Record<string, EngineConnection>; clientsCount: number };
