@@ -10,7 +10,6 @@ import { TokenVerifier } from './auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config';
 import { HealthController } from './health/health.controller';
 import { DemoPageController } from './http/demo-page.controller';
-import { JobEventsSseController } from './jobs/job-events-sse.controller';
 import { JobQueue } from './jobs/job-queue';
 import { JobTypeCatalog } from './jobs/job-type-catalog';
 import { JobTypesController } from './jobs/job-types.controller';
@@ -23,10 +22,13 @@ import { WatchTokens } from './auth/watch-tokens';
 import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { MetricsController } from './metrics/metrics.controller';
+import { ConnectionGate } from './realtime/connection-gate';
+import { JobSubscriptions } from './realtime/job-subscriptions';
 import { JobWatchFactory } from './realtime/job-watch.factory';
-import { JobsGateway } from './realtime/jobs.gateway';
 import { LiveJobEvents } from './realtime/live-job-events';
-import { SocketOutbox } from './realtime/socket-outbox';
+import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
+import { JobsGateway } from './realtime/socket-io/jobs.gateway';
+import { JobEventsSseController } from './realtime/sse/job-events-sse.controller';
 
 @Module({})
 export class GatewayModule {
@@ -83,10 +85,13 @@ export class GatewayModule {
         JobTypeCatalog,
         OwnerJobIndex,
         JobService,
+        // The delivery core, then its transports.
         LiveJobEvents,
         JobWatchFactory,
-        SocketOutbox,
+        JobSubscriptions,
+        ConnectionGate,
         JobsGateway,
+        PlainWebSocketServer,
       ],
     };
   }

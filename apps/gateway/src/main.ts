@@ -9,8 +9,9 @@ import { GatewayModule } from './gateway.module';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { OriginPolicy } from './http/origin-policy';
 import { requestLogger } from './http/request-logger';
-import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
-import { JobsIoAdapter } from './realtime/jobs-io.adapter';
+import { ConnectionGate } from './realtime/connection-gate';
+import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
+import { JobsIoAdapter } from './realtime/socket-io/jobs-io.adapter';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(GatewayEnvSchema);
@@ -27,7 +28,8 @@ async function bootstrap(): Promise<void> {
   );
   app.use(requestLogger(logger));
   app.useGlobalFilters(new ApiExceptionFilter(logger));
-  app.useWebSocketAdapter(new JobsIoAdapter(app, config, app.get(GatewayLifecycle)));
+  app.useWebSocketAdapter(new JobsIoAdapter(app, config, app.get(ConnectionGate)));
+  app.get(PlainWebSocketServer).attach(app.getHttpServer());
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(config.PORT, config.HOST);
   logger.info({ url: await app.getUrl() }, 'gateway listening');

@@ -14,6 +14,10 @@ export const ErrorCode = {
   /** A subscribe was overtaken by a newer subscribe or an unsubscribe of the same job before it completed. */
   SUBSCRIPTION_CLOSED: 'SUBSCRIPTION_CLOSED',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** Handshake refusals of a socket (Socket.IO's engine-level message, the plain WebSocket's HTTP answer). */
+  FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;

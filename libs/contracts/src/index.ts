@@ -5,4 +5,5 @@ export * from './job-event';
 export * from './job-id';
 export * from './job-snapshot';
 export * from './json-limits';
+export * from './plain-websocket';
 export * from './socket';

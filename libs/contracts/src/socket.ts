@@ -27,7 +27,13 @@ export const ErrorAckSchema = z.object({ ok: z.literal(false), error: ApiErrorSc
 export type ErrorAck = z.infer<typeof ErrorAckSchema>;
 
 export const SubscribeAckSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), snapshot: JobSnapshotSchema, events: z.array(JobEventSchema) }),
+  z.object({
+    ok: z.literal(true),
+    snapshot: JobSnapshotSchema,
+    events: z.array(JobEventSchema),
+    /** The log could not give every event after `afterSeq`: `events` is what it holds, the snapshot the truth. */
+    reset: z.literal(true).optional(),
+  }),
   ErrorAckSchema,
 ]);
 export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;

@@ -48,7 +48,7 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
       ),
     /** Largest HTTP request body. @default 64kb */
     HTTP_BODY_LIMIT: byteSize.default(64 * 1024),
-    /** Largest Socket.IO message a client may send. @default 16kb */
+    /** Largest message a client may send over Socket.IO or a plain WebSocket. @default 16kb */
     SOCKET_MAX_MESSAGE: byteSize.default(16 * 1024),
     /** Jobs one socket may watch at once. @default 100 */
     SOCKET_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(100_000).default(100),
@@ -68,7 +68,7 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     SUBMIT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
     /** Subscribes one socket may send per second; more are answered RATE_LIMITED. @default 20 */
     SOCKET_SUBSCRIBE_RATE: z.coerce.number().min(1).max(100_000).default(20),
-    /** Open Socket.IO connections per client IP on one gateway. @default 200 */
+    /** Open Socket.IO and plain WebSocket connections per client IP on one gateway, together. @default 200 */
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
     /** Take the client IP from X-Forwarded-For (set it behind a load balancer you run). @default 0 */
     TRUST_PROXY: booleanFlag.default(false),
@@ -87,6 +87,10 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     APPEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(50),
     /** Interval of SSE keep-alive comments. @default 15s */
     SSE_HEARTBEAT: durationMs('ms').default(15_000),
+    /** Interval of ping frames on plain WebSockets (`heartbeatMs`); a peer that misses two is closed. @default 25s */
+    WS_HEARTBEAT: durationMs('ms').default(25_000),
+    /** How long a plain WebSocket may stay open without authenticating before it is closed (4408). @default 10s */
+    WS_AUTH_TIMEOUT: durationMs('ms').default(10_000),
   })
   .refine((env) => env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined, {
     message: 'set JWT_SECRET or JWT_PUBLIC_KEY',

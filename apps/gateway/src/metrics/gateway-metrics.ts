@@ -3,6 +3,9 @@ import type { JobEvent } from '@jobcast/contracts';
 import { createMetricsRegistry, redisReconnectCounter } from '@jobcast/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** The `transport` label of delivered events: Socket.IO, SSE, plain WebSocket. */
+export type DeliveryTransport = 'socket' | 'sse' | 'websocket';
+
 /** What the gateway measures: counters bumped on the delivery path, gauges read at scrape time. */
 @Injectable()
 export class GatewayMetrics {
@@ -13,9 +16,14 @@ export class GatewayMetrics {
     help: 'Connected Socket.IO clients',
     registers: [this.registry],
   });
+  readonly plainSocketsConnected = new Gauge({
+    name: 'jobcast_plain_websockets_connected',
+    help: 'Connected plain WebSocket clients (GET /ws)',
+    registers: [this.registry],
+  });
   readonly subscriptions = new Gauge({
     name: 'jobcast_subscriptions',
-    help: 'Open job watches (sockets and SSE)',
+    help: 'Open job watches (Socket.IO, plain WebSocket and SSE)',
     registers: [this.registry],
   });
   readonly eventsDelivered = new Counter({
@@ -37,7 +45,7 @@ export class GatewayMetrics {
   });
   readonly slowConsumerDisconnects = new Counter({
     name: 'jobcast_slow_consumer_disconnects_total',
-    help: 'Sockets dropped because too many events waited for them',
+    help: 'Connections dropped because too many events waited for them',
     registers: [this.registry],
   });
   readonly redisReconnects = redisReconnectCounter(this.registry);
@@ -58,10 +66,11 @@ export class GatewayMetrics {
   private readonly deliveredBy = {
     socket: this.eventsDelivered.labels('socket'),
     sse: this.eventsDelivered.labels('sse'),
+    websocket: this.eventsDelivered.labels('websocket'),
   };
 
-  /** Events handed to a socket or an SSE stream, live or with a subscribe ack or an SSE head. */
-  recordDelivered(count: number, transport: 'socket' | 'sse'): void {
+  /** Events handed to a client, live or with a subscribe answer or an SSE head. */
+  recordDelivered(count: number, transport: DeliveryTransport): void {
     this.deliveredBy[transport].inc(count);
   }
 

@@ -16,23 +16,19 @@ describe('ConnectionLimiter', () => {
   } {
     const open: IncomingMessage[] = [];
     const clock = { now: 0 };
-    return {
-      limiter: new ConnectionLimiter(
-        2,
-        trustProxy,
-        { count: () => open.length, requests: () => open },
-        () => clock.now,
-      ),
-      open,
-      clock,
-    };
+    const connections = new ConnectionLimiter(2, trustProxy, () => clock.now);
+    connections.addTransport({
+      count: () => open.length,
+      clientIps: () => open.map((request) => connections.clientIp(request)),
+    });
+    return { limiter: connections, open, clock };
   }
 
   it('refuses an IP at its limit while its connections are open, and lets it back once they close', () => {
     const { limiter: connections, open, clock } = limiter();
     for (const request of [from('10.0.0.1'), from('10.0.0.1')]) {
       expect(connections.allows(request)).toBe(true);
-      connections.add(request);
+      connections.add(connections.clientIp(request));
       open.push(request);
     }
     expect(connections.allows(from('10.0.0.1'))).toBe(false);
@@ -40,6 +36,24 @@ describe('ConnectionLimiter', () => {
     open.length = 0;
     // Counted again from the open connections, but not more often than every 100 ms.
     expect(connections.allows(from('10.0.0.1'))).toBe(false);
+    clock.now += 100;
+    expect(connections.allows(from('10.0.0.1'))).toBe(true);
+  });
+
+  it('counts the connections of every transport together', () => {
+    const clock = { now: 0 };
+    const connections = new ConnectionLimiter(2, false, () => clock.now);
+    const socketIo = [from('10.0.0.1')];
+    const plain = [from('10.0.0.1')];
+    for (const open of [socketIo, plain]) {
+      connections.addTransport({
+        count: () => open.length,
+        clientIps: () => open.map((request) => connections.clientIp(request)),
+      });
+      connections.add('10.0.0.1');
+    }
+    expect(connections.allows(from('10.0.0.1'))).toBe(false);
+    plain.length = 0;
     clock.now += 100;
     expect(connections.allows(from('10.0.0.1'))).toBe(true);
   });

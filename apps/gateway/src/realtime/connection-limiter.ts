@@ -1,17 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 
-/** The connections open now, as Engine.IO keeps them. */
+/** The connections of one transport open now, as that transport keeps them. */
 export interface OpenConnections {
   count(): number;
-  /** Their handshake requests. */
-  requests(): IncomingMessage[];
+  /** Their client IPs (`ConnectionLimiter.clientIp` of their handshakes). */
+  clientIps(): Iterable<string>;
 }
 
 /** How often at most the counts are redone from the open connections. */
 const RECOUNT_MS = 100;
 
 /**
- * Counts this gateway's open Socket.IO connections per client IP. Behind a load balancer every client
+ * Counts this gateway's open long-lived connections per client IP, Socket.IO and plain WebSocket together. Behind a load balancer every client
  * shares its IP, so the client's own address is read from X-Forwarded-For only when TRUST_PROXY says the
  * proxy in front is ours — and then its last entry, the one our proxy wrote; earlier ones are the
  * client's to forge.
@@ -24,13 +24,18 @@ const RECOUNT_MS = 100;
 export class ConnectionLimiter {
   private counts = new Map<string, number>();
   private countedAt = Number.NEGATIVE_INFINITY;
+  private readonly transports: OpenConnections[] = [];
 
   constructor(
     private readonly maxPerIp: number,
     private readonly trustProxy: boolean,
-    private readonly open: OpenConnections,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Counts this transport's connections too. */
+  addTransport(open: OpenConnections): void {
+    this.transports.push(open);
+  }
 
   clientIp(request: IncomingMessage): string {
     const forwarded = this.trustProxy ? request.headers['x-forwarded-for'] : undefined;
@@ -45,12 +50,17 @@ export class ConnectionLimiter {
     return this.countOf(ip) < this.maxPerIp;
   }
 
-  /** Counts a connection that just opened. */
-  add(request: IncomingMessage): void {
-    const ip = this.clientIp(request);
+  /** Counts a connection that just opened, by its `clientIp`. */
+  add(ip: string): void {
     this.counts.set(ip, this.countOf(ip) + 1);
     // IPs whose connections all closed would otherwise stay here for good.
-    if (this.counts.size > 1024 && this.counts.size > 2 * this.open.count()) this.recount();
+    if (this.counts.size > 1024 && this.counts.size > 2 * this.openCount()) this.recount();
+  }
+
+  private openCount(): number {
+    let count = 0;
+    for (const open of this.transports) count += open.count();
+    return count;
   }
 
   private countOf(ip: string): number {
@@ -61,9 +71,6 @@ export class ConnectionLimiter {
     if (this.now() - this.countedAt < RECOUNT_MS) return;
     this.countedAt = this.now();
     this.counts = new Map();
-    for (const request of this.open.requests()) {
-      const ip = this.clientIp(request);
-      this.counts.set(ip, this.countOf(ip) + 1);
-    }
+    for (const open of this.transports) for (const ip of open.clientIps()) this.counts.set(ip, this.countOf(ip) + 1);
   }
 }

@@ -48,28 +48,31 @@ export class JobWatch implements LiveEventListener {
   }
 
   /**
-   * Joins the feed, reads the snapshot and backlog, and hands them to `begin` (the subscribe ack, the SSE
+   * Joins the feed, reads the snapshot and backlog, and hands them to `begin` (the subscribe answer, the SSE
    * head: sent before any live event) if `authorize` accepts the record. `begin` is not kept afterwards, so
-   * whatever it holds (a request, its ack) is not held for the watch's whole life. Otherwise closes: 'not-found' when the job does not exist or is refused, 'closed' when the
-   * watch was closed meanwhile.
+   * whatever it holds (a request, its ack) is not held for the watch's whole life. `reset` says the log
+   * could not give every event after `afterSeq` (see `readBacklog`). Otherwise closes: 'not-found' when the
+   * job does not exist or is refused, 'closed' when the watch was closed meanwhile.
    */
   async start(
     authorize: (record: JobRecord) => boolean,
-    begin: (snapshot: JobSnapshot, backlog: JobEvent[]) => void,
+    begin: (snapshot: JobSnapshot, backlog: JobEvent[], reset: boolean) => void,
   ): Promise<'started' | 'not-found' | 'closed'> {
     let backlogSent!: () => void;
     this.pending += 1;
     this.tail = new Promise((resolve) => (backlogSent = resolve));
     try {
       await this.services.live.watch(this.jobId, this);
-      const read = await this.services.eventLog.readSince(this.jobId, this.lastSeq);
+      const read = await this.readBacklog();
       if (this.closed) return 'closed';
       if (!read || !authorize(read.record)) {
         this.close();
         return 'not-found';
       }
       const { snapshot } = read.record;
-      begin(snapshot, read.events);
+      begin(snapshot, read.events, read.reset);
+      // After a reset the snapshot is the truth: the watch goes on from the log's newest event.
+      if (read.reset) this.lastSeq = snapshot.lastSeq;
       if (read.events.length > 0) this.advance(read.events);
       // Resumed at or past the end of a finished job: nothing more will come.
       if (!this.closed && TERMINAL_STATUSES.includes(snapshot.status) && this.lastSeq >= snapshot.lastSeq) {
@@ -116,6 +119,24 @@ export class JobWatch implements LiveEventListener {
     this.closed = true;
     this.services.openWatches.dec();
     this.services.live.unwatch(this.jobId, this);
+  }
+
+  /**
+   * The record and the events after `afterSeq`, and whether that is a reset: the log no longer holds the
+   * event right after `afterSeq` (trimmed by JOB_LOG_MAX_EVENTS), or `afterSeq` is past the job's last seq
+   * (Redis lost its last writes), in which case the backlog is the whole log.
+   */
+  private async readBacklog(): Promise<{ record: JobRecord; events: JobEvent[]; reset: boolean } | null> {
+    const { eventLog } = this.services;
+    const read = await eventLog.readSince(this.jobId, this.lastSeq);
+    if (!read) return null;
+    const { lastSeq } = read.record.snapshot;
+    if (this.lastSeq > lastSeq) {
+      const whole = await eventLog.readSince(this.jobId, 0);
+      return whole && { ...whole, reset: true };
+    }
+    const first = read.events[0];
+    return { ...read, reset: this.lastSeq < lastSeq && (first === undefined || first.seq > this.lastSeq + 1) };
   }
 
   private async fillGap(): Promise<void> {

@@ -11,7 +11,7 @@ import {
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import { rememberJson } from './encoded-events';
+import { rememberJson } from './event-json';
 
 /** Receives a job's events as they are published. */
 export interface LiveEventListener {

@@ -1,5 +1,6 @@
 import { JOBS_NAMESPACE, SocketEvent, type JobEvent } from '@jobcast/contracts';
 import * as ws from 'ws';
+import { eventJson, eventsJson } from '../event-json';
 
 interface FrameOptions {
   fin: boolean;
@@ -12,12 +13,10 @@ interface FrameOptions {
 const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
 
 /**
- * Encodes each event once, however many sockets and streams it goes to. An event that arrived from Redis
- * keeps the JSON it arrived as; the Socket.IO frames (`2/jobs,["job:event",…]` and
- * `2/jobs,["job:events",[…]]`, the parser's encoding of an EVENT packet) are built on first use and shared
- * by every socket that gets the same event, or the same burst of events.
+ * The Socket.IO frames (`2/jobs,["job:event",…]` and `2/jobs,["job:events",[…]]`, the parser's encoding of
+ * an EVENT packet), built on first use and shared by every socket that gets the same event, or the same
+ * burst of events.
  */
-const jsonByEvent = new WeakMap<JobEvent, string>();
 const frameByContent = new WeakMap<JobEvent | readonly JobEvent[], EncodedFrame>();
 
 /** A Socket.IO packet, and the same packet as a finished WebSocket frame for the websocket transport. */
@@ -27,19 +26,6 @@ export interface EncodedFrame {
   options: { compress: false; wsPreEncodedFrame: Buffer[] };
 }
 
-export function rememberJson(event: JobEvent, json: string): void {
-  jsonByEvent.set(event, json);
-}
-
-export function eventJson(event: JobEvent): string {
-  let json = jsonByEvent.get(event);
-  if (json === undefined) {
-    json = JSON.stringify(event);
-    jsonByEvent.set(event, json);
-  }
-  return json;
-}
-
 /** The `job:event` packet, ready for the engine: `socket.conn.send(frame.packet, frame.options)`. */
 export function jobEventFrame(event: JobEvent): EncodedFrame {
   return cachedFrame(event, () => `["${SocketEvent.JOB_EVENT}",${eventJson(event)}]`);
@@ -47,7 +33,7 @@ export function jobEventFrame(event: JobEvent): EncodedFrame {
 
 /** The `job:events` packet carrying a burst of one job's events, for sockets that opted in to batches. */
 export function jobEventsFrame(events: readonly JobEvent[]): EncodedFrame {
-  return cachedFrame(events, () => `["${SocketEvent.JOB_EVENTS}",[${events.map(eventJson).join(',')}]]`);
+  return cachedFrame(events, () => `["${SocketEvent.JOB_EVENTS}",${eventsJson(events)}]`);
 }
 
 function cachedFrame(content: JobEvent | readonly JobEvent[], encodeData: () => string): EncodedFrame {

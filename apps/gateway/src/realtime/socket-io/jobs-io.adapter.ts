@@ -4,10 +4,8 @@ import { createRedisConnection, toRedisConfig } from '@jobcast/redis';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage } from 'node:http';
 import type { Server, ServerOptions } from 'socket.io';
-import type { GatewayConfig } from '../config/gateway-config';
-import { OriginPolicy } from '../http/origin-policy';
-import type { GatewayLifecycle } from '../lifecycle/gateway-lifecycle';
-import { ConnectionLimiter } from './connection-limiter';
+import type { GatewayConfig } from '../../config/gateway-config';
+import type { ConnectionGate } from '../connection-gate';
 
 interface EngineConnection {
   request: IncomingMessage;
@@ -15,14 +13,14 @@ interface EngineConnection {
 
 /**
  * Socket.IO as Jobcast runs it: the sharded Redis adapter (Redis 7 sharded Pub/Sub, works on a Cluster)
- * so rooms and server-side emits span every gateway, an Origin check on every handshake, a cap on
+ * so rooms and server-side emits span every gateway, the gateway's handshake checks (ConnectionGate), a cap on
  * inbound message size, and compression off, since job events are small and latency matters more.
  */
 export class JobsIoAdapter extends IoAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly config: GatewayConfig,
-    private readonly lifecycle: GatewayLifecycle,
+    private readonly gate: ConnectionGate,
   ) {
     super(app);
   }
@@ -42,13 +40,13 @@ export class JobsIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const origins = new OriginPolicy({ origins: this.config.CORS_ORIGINS, trustProxy: this.config.TRUST_PROXY });
+    const { limiter } = this.gate;
     // Engine.IO's table of open connections (`server.clients` in its documentation).
     const engine = (): { clients: Record<string, EngineConnection>; clientsCount: number } =>
       server.engine as unknown as { clients: Record<string, EngineConnection>; clientsCount: number };
-    const connections = new ConnectionLimiter(this.config.MAX_CONNECTIONS_PER_IP, this.config.TRUST_PROXY, {
+    limiter.addTransport({
       count: () => engine().clientsCount,
-      requests: () => Object.values(engine().clients).map((connection) => connection.request),
+      clientIps: () => Object.values(engine().clients).map((connection) => limiter.clientIp(connection.request)),
     });
     const server = super.createIOServer(port, {
       ...(options as ServerOptions),
@@ -57,19 +55,15 @@ export class JobsIoAdapter extends IoAdapter {
       httpCompression: false,
       maxHttpBufferSize: this.config.SOCKET_MAX_MESSAGE,
       cors: { origin: this.config.CORS_ORIGINS, credentials: false },
+      // Upgrades of other paths are not Engine.IO's to end: `/ws` is the plain WebSocket endpoint's.
+      destroyUpgrade: false,
       // Refusals are engine-level: the handshake fails with this message and no namespace is touched.
       allowRequest: (request, callback) => {
-        const refusal = this.lifecycle.draining
-          ? 'SHUTTING_DOWN'
-          : !origins.allows(request.headers)
-            ? 'FORBIDDEN_ORIGIN'
-            : !connections.allows(request)
-              ? 'TOO_MANY_CONNECTIONS'
-              : null;
+        const refusal = this.gate.refusal(request);
         callback(refusal, refusal === null);
       },
     });
-    server.engine.on('connection', (connection: EngineConnection) => connections.add(connection.request));
+    server.engine.on('connection', (connection: EngineConnection) => limiter.add(limiter.clientIp(connection.request)));
     const redisConfig = toRedisConfig(this.config);
     server.adapter(
       createShardedAdapter(

@@ -1,21 +1,9 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@jobcast/contracts';
 import type { Namespace, Socket } from 'socket.io';
-import type { SocketWatches } from './socket-watches';
+import type { WatcherState } from '../job-subscriptions';
 
-/**
- * What the gateway keeps on each socket: four fields, which V8 stores in the object itself, and numbers
- * that stay small integers, which it stores unboxed. At tens of thousands of idle sockets every further
- * object per socket shows.
- */
-export interface JobsSocketData {
-  /** Which jobs the socket may watch: its token's `readerKey` (auth/job-access). */
-  owner: string;
-  /** The token's `exp`, in whole seconds since epoch. */
-  expiresAtS: number;
-  watches: SocketWatches;
-  /** The subscribe rate limit's state (`SubscribeRate`). */
-  subscribeAt: number;
-}
+/** What the gateway keeps on each socket: the watcher state every transport keeps. */
+export type JobsSocketData = WatcherState;
 
 export type JobsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;
 export type JobsNamespace = Namespace<

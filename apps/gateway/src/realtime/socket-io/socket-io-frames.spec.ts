@@ -1,7 +1,8 @@
 import type { JobEvent } from '@jobcast/contracts';
 import { Decoder } from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { eventJson, jobEventFrame, jobEventsFrame, rememberJson } from './encoded-events';
+import { eventJson, rememberJson } from '../event-json';
+import { jobEventFrame, jobEventsFrame } from './socket-io-frames';
 
 describe('encoded events', () => {
   const event: JobEvent = { jobId: 'j1', seq: 3, at: 10, type: 'progress', data: { percent: 50 } };

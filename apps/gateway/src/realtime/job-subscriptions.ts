@@ -1,0 +1,169 @@
+import { LOGGER } from '@jobcast/observability';
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, type ErrorAck, type JobEvent, type SubscribeAck, type SubscribeRequest } from '@jobcast/contracts';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { mayRead, readerKey } from '../auth/job-access';
+import type { Principal } from '../auth/principal';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import type { WatchSink } from './job-watch';
+import { JobWatchFactory } from './job-watch.factory';
+import type { Outbox } from './outbox';
+import { allWatches, countWatches, watchOf, withWatch, withoutWatch, type SocketWatches } from './socket-watches';
+import { SubscribeRate } from './subscribe-rate';
+
+/**
+ * What the gateway keeps on each long-lived connection, whatever its transport: four fields, which V8 stores
+ * in the object itself, and numbers that stay small integers, which it stores unboxed. At tens of thousands
+ * of idle connections every further object per connection shows.
+ */
+export interface WatcherState {
+  /** Which jobs the connection may watch: its token's `readerKey` (auth/job-access). */
+  reader: string;
+  /** The token's `exp`, in whole seconds since epoch. */
+  expiresAtS: number;
+  watches: SocketWatches;
+  /** The subscribe rate limit's state (`SubscribeRate`). */
+  subscribeAt: number;
+}
+
+export function errorAck(code: ErrorCode, message: string, details?: unknown): ErrorAck {
+  return { ok: false, error: { code, message, ...(details !== undefined && { details }) } };
+}
+
+/** A request that failed its schema, answered with a few of the issues: all of them could be a large answer. */
+export function validationError(error: z.ZodError): ErrorAck {
+  return errorAck(ErrorCode.VALIDATION_FAILED, 'Malformed request', error.issues.slice(0, 10));
+}
+
+/**
+ * Where a connection's watch delivers: its transport's outbox. A class rather than closures: it lives as
+ * long as the watch, and must hold neither the subscribe request nor its answer.
+ */
+class OutboxSink<Peer extends object> implements WatchSink {
+  constructor(
+    private readonly outbox: Outbox<Peer>,
+    private readonly peer: Peer,
+    private readonly state: WatcherState,
+    private readonly jobId: string,
+  ) {}
+
+  deliver(events: readonly JobEvent[]): void {
+    this.outbox.deliver(this.peer, events);
+  }
+
+  finish(): void {
+    forgetClosedWatch(this.state, this.jobId);
+  }
+}
+
+/** Drops the connection's watch of the job once it has ended; a newer, open one stays. */
+function forgetClosedWatch(state: WatcherState, jobId: string): void {
+  if (watchOf(state.watches, jobId)?.isOpen === false) state.watches = withoutWatch(state.watches, jobId);
+}
+
+/**
+ * The rules of subscribing, for every transport: a token still valid, the subscribe rate, the number of
+ * watches per connection, read access to the job; one watch per job per connection, a newer subscribe replacing
+ * an older one. Transports parse their own request shapes and turn the answer into their own messages.
+ */
+@Injectable()
+export class JobSubscriptions {
+  private readonly subscribeRate: SubscribeRate;
+
+  constructor(
+    private readonly watches: JobWatchFactory,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.subscribeRate = new SubscribeRate(config.SOCKET_SUBSCRIBE_RATE);
+  }
+
+  /** Fills in a new connection's state (in its own fields, always in this order) for a verified token. */
+  admit(state: WatcherState, principal: Principal): void {
+    state.reader = readerKey(principal);
+    state.expiresAtS = Math.floor(principal.expiresAt / 1000);
+    state.watches = undefined;
+    state.subscribeAt = this.subscribeRate.initial;
+  }
+
+  /** A fresh token for a connection already admitted: it must read what the first one did. */
+  renew(state: WatcherState, principal: Principal): boolean {
+    if (readerKey(principal) !== state.reader) return false;
+    state.expiresAtS = Math.floor(principal.expiresAt / 1000);
+    return true;
+  }
+
+  /**
+   * Watches the job for the connection. `answer` is called once, before any live event goes to the outbox:
+   * with the snapshot and the backlog (and `reset` when the log could not give all of it), or an error.
+   */
+  async subscribe<Peer extends object>(
+    state: WatcherState,
+    peer: Peer,
+    outbox: Outbox<Peer>,
+    request: SubscribeRequest,
+    answer: (ack: SubscribeAck) => void,
+  ): Promise<void> {
+    const denied = this.checkAllowed(state, request.jobId);
+    if (denied) return answer(denied);
+    // The job id every watch of the job shares, rather than one copy per subscribe request.
+    const jobId = this.watches.sharedJobId(request.jobId);
+    watchOf(state.watches, jobId)?.close();
+    const watch = this.watches.create(jobId, request.afterSeq ?? 0, new OutboxSink(outbox, peer, state, jobId));
+    state.watches = withWatch(state.watches, watch);
+    const { reader } = state;
+    try {
+      const outcome = await watch.start(
+        (record) => mayRead(reader, record),
+        (snapshot, events, reset) => {
+          answer(reset ? { ok: true, snapshot, events, reset } : { ok: true, snapshot, events });
+          this.metrics.recordDelivered(events.length, outbox.transportName);
+        },
+      );
+      if (outcome !== 'started') forgetClosedWatch(state, jobId);
+      if (outcome === 'not-found') answer(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
+      if (outcome === 'closed') {
+        answer(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
+      }
+    } catch (error) {
+      forgetClosedWatch(state, jobId);
+      this.logger.warn({ err: error, jobId }, 'subscribe failed');
+      answer(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
+    }
+  }
+
+  unsubscribe(state: WatcherState, jobId: string): void {
+    watchOf(state.watches, jobId)?.close();
+    state.watches = withoutWatch(state.watches, jobId);
+  }
+
+  /** The connection is gone: every watch of it ends. */
+  closeAll(state: WatcherState): void {
+    for (const watch of allWatches(state.watches)) watch.close();
+    state.watches = undefined;
+  }
+
+  isExpired(state: WatcherState): boolean {
+    return state.expiresAtS * 1000 <= Date.now() - this.config.JWT_CLOCK_SKEW;
+  }
+
+  private checkAllowed(state: WatcherState, jobId: string): ErrorAck | undefined {
+    if (this.isExpired(state)) return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
+    const subscribeAt = this.subscribeRate.take(state.subscribeAt);
+    if (subscribeAt === undefined) {
+      return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);
+    }
+    state.subscribeAt = subscribeAt;
+    const { watches } = state;
+    if (!watchOf(watches, jobId) && countWatches(watches) >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
+      return errorAck(
+        ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+        `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per connection`,
+      );
+    }
+    return undefined;
+  }
+}

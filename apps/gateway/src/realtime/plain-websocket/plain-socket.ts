@@ -1,0 +1,30 @@
+import { WebSocket } from 'ws';
+import type { WatcherState } from '../job-subscriptions';
+import type { SocketWatches } from '../socket-watches';
+
+/**
+ * A plain WebSocket connection with what the gateway keeps on it, in the socket itself rather than in a map
+ * beside it: the watcher state every transport keeps, and the keepalive and auth bookkeeping of this one.
+ * ws makes every connection of the server an instance of this class (its `WebSocket` option).
+ */
+export class PlainSocket extends WebSocket implements WatcherState {
+  /** Empty until the socket has authenticated. */
+  reader = '';
+  expiresAtS = 0;
+  watches: SocketWatches = undefined;
+  subscribeAt = 0;
+  /** The client's IP as the connection limit counts it. */
+  clientIp = '';
+  /** Ping frames sent since the peer was last heard from. */
+  missedPings = 0;
+  /** Closes the socket if no `auth` comes in time; only while it has not authenticated. */
+  authTimer: NodeJS.Timeout | undefined = undefined;
+  /** While an `auth` message's token is being checked: what later requests wait for. */
+  authenticating: Promise<void> | undefined = undefined;
+  /** Requests waiting for that check. */
+  heldDuringAuth = 0;
+
+  get authenticated(): boolean {
+    return this.reader !== '';
+  }
+}

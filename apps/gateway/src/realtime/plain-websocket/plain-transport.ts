@@ -1,0 +1,70 @@
+import { PlainCloseCode, PlainDisconnectReason, type JobEvent, type PlainServerMessage } from '@jobcast/contracts';
+import type { Socket } from 'node:net';
+import { eventsJson } from '../event-json';
+import type { OutboxTransport } from '../outbox';
+import type { PlainSocket } from './plain-socket';
+
+/** Bytes a plain WebSocket may hold unsent before the outbox starts holding (and conflating) events itself. */
+const SOCKET_HIGH_WATER = 64 * 1024;
+/**
+ * Bytes of answers (to subscribes, pings, malformed frames) a client may leave unread before it counts as a
+ * slow consumer: it could otherwise make the gateway buffer without bound by sending requests it never reads
+ * the answers to.
+ */
+const UNREAD_ANSWERS_LIMIT = 4 * 1024 * 1024;
+
+const TEXT = { binary: false, compress: false } as const;
+
+const NOTICES: Record<PlainDisconnectReason, string> = {
+  SHUTTING_DOWN: 'this gateway is restarting; reconnect (to another one) and resume from your last seq',
+  SLOW_CONSUMER: 'too many events waiting for this connection; reconnect and resume from your last seq',
+  UNAUTHORIZED: 'the token is not valid; do not reconnect without a new one',
+  AUTH_TIMEOUT: 'no auth message in time; send {"type":"auth","token"} first',
+};
+
+/** Each burst's `events` message, encoded once for every socket that gets the same burst. */
+const frameByBurst = new WeakMap<readonly JobEvent[], Buffer>();
+
+function eventsFrame(events: readonly JobEvent[]): Buffer {
+  let frame = frameByBurst.get(events);
+  if (frame === undefined) {
+    const jobId = (events[0] as JobEvent).jobId;
+    frame = Buffer.from(`{"type":"events","jobId":${JSON.stringify(jobId)},"events":${eventsJson(events)}}`);
+    frameByBurst.set(events, frame);
+  }
+  return frame;
+}
+
+/** Sends one message; a client that leaves too many answers unread is dropped instead. */
+export function sendMessage(socket: PlainSocket, message: PlainServerMessage): void {
+  if (socket.readyState !== socket.OPEN) return;
+  if (socket.bufferedAmount > UNREAD_ANSWERS_LIMIT) {
+    closeWithNotice(socket, PlainDisconnectReason.SLOW_CONSUMER);
+    return;
+  }
+  socket.send(JSON.stringify(message), TEXT);
+}
+
+/** A deliberate close: the `disconnect` message saying why, then the reason's close code. */
+export function closeWithNotice(socket: PlainSocket, reason: PlainDisconnectReason): void {
+  if (socket.readyState !== socket.OPEN) return;
+  const notice: PlainServerMessage = { type: 'disconnect', reason, message: NOTICES[reason] };
+  socket.send(JSON.stringify(notice), TEXT);
+  socket.close(PlainCloseCode[reason], reason);
+}
+
+/** ws's own TCP socket: only it says when what ws wrote has gone out. */
+function tcpSocketOf(socket: PlainSocket): Socket {
+  return (socket as unknown as { _socket: Socket })._socket;
+}
+
+/** The outbox's way to a plain WebSocket: a burst of one job's events is one `events` message. */
+export const plainTransport: OutboxTransport<PlainSocket> = {
+  name: 'websocket',
+  isBusy: (socket) => socket.bufferedAmount > SOCKET_HIGH_WATER,
+  write(socket, events) {
+    if (socket.readyState === socket.OPEN) socket.send(eventsFrame(events), TEXT);
+  },
+  onceDrained: (socket, onDrain) => tcpSocketOf(socket).once('drain', onDrain),
+  dropSlow: (socket) => closeWithNotice(socket, PlainDisconnectReason.SLOW_CONSUMER),
+};

@@ -1,0 +1,124 @@
+import { LOGGER } from '@jobcast/observability';
+import { Inject } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
+import {
+  DisconnectReason,
+  ErrorCode,
+  JOBS_NAMESPACE,
+  SocketEvent,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type SocketAuth,
+  type SubscribeAck,
+  type UnsubscribeAck,
+} from '@jobcast/contracts';
+import type { Logger } from 'pino';
+import { TokenVerifier } from '../../auth/token-verifier';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
+import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
+import { GatewayMetrics } from '../../metrics/gateway-metrics';
+import { JobSubscriptions, validationError } from '../job-subscriptions';
+import { Outbox } from '../outbox';
+import { forgetToken, type JobsNamespace, type JobsSocket } from './jobs-socket';
+import { socketIoTransport } from './socket-io-transport';
+
+type AckFn<T> = ((answer: T) => void) | undefined;
+
+/** Socket.IO passes a request's arguments, then the ack callback when the client asked for one. */
+function splitRequest<T>(args: unknown[]): { body: unknown; ack: AckFn<T> } {
+  const last = args.at(-1);
+  if (typeof last !== 'function') return { body: args[0], ack: undefined };
+  return { body: args.length > 1 ? args[0] : undefined, ack: last as (answer: T) => void };
+}
+
+const SHUTTING_DOWN_NOTICE = {
+  reason: DisconnectReason.SHUTTING_DOWN,
+  message: 'this gateway is restarting; reconnect (to another one) and resume from your last seq',
+} as const;
+
+/**
+ * One listener function for every socket, which Socket.IO calls with the socket as `this`: a closure per
+ * socket and event would cost every idle socket memory.
+ */
+function socketListener(
+  handle: (socket: JobsSocket, args: unknown[]) => void,
+): (this: JobsSocket, ...args: unknown[]) => void {
+  return function (this: JobsSocket, ...args: unknown[]) {
+    handle(this, args);
+  };
+}
+
+/**
+ * The `/jobs` namespace, Socket.IO's adapter to the delivery core: authenticates the handshake, then lets a
+ * socket subscribe to the jobs its user owns (JobSubscriptions) and delivers through its outbox. Every
+ * request is answered by its ack — an error ack for anything malformed — and never crashes or silently
+ * drops.
+ */
+@WebSocketGateway({ namespace: JOBS_NAMESPACE })
+export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
+  private readonly outbox: Outbox<JobsSocket>;
+  private readonly onSubscribe = socketListener((socket, args) => {
+    const { body, ack } = splitRequest<SubscribeAck>(args);
+    const reply = (answer: SubscribeAck): void => {
+      if (typeof ack === 'function') ack(answer);
+    };
+    const request = SubscribeRequestSchema.safeParse(body);
+    if (!request.success) return reply(validationError(request.error));
+    this.subscriptions
+      .subscribe(socket.data, socket, this.outbox, request.data, reply)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
+  });
+  private readonly onUnsubscribe = socketListener((socket, args) => {
+    const { body, ack } = splitRequest<UnsubscribeAck>(args);
+    const request = UnsubscribeRequestSchema.safeParse(body);
+    if (request.success) this.subscriptions.unsubscribe(socket.data, request.data.jobId);
+    if (typeof ack === 'function') ack(request.success ? { ok: true } : validationError(request.error));
+  });
+  /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
+  private readonly onDisconnect = socketListener((socket) => {
+    this.metrics.socketsConnected.dec();
+    this.subscriptions.closeAll(socket.data);
+    this.outbox.forget(socket);
+  });
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly subscriptions: JobSubscriptions,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly lifecycle: GatewayLifecycle,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.outbox = new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
+  }
+
+  afterInit(namespace: JobsNamespace): void {
+    this.lifecycle.onDrain(() => {
+      for (const socket of namespace.sockets.values()) {
+        socket.emit(SocketEvent.DISCONNECT_NOTICE, SHUTTING_DOWN_NOTICE);
+        socket.disconnect(true);
+      }
+    });
+    namespace.use((socket, next) => {
+      const auth = socket.handshake.auth as Partial<Record<keyof SocketAuth, unknown>> | undefined;
+      this.verifier.verify(auth?.token).then(
+        (principal) => {
+          if (!principal) return next(new Error(ErrorCode.UNAUTHORIZED));
+          this.subscriptions.admit(socket.data, principal);
+          forgetToken(socket, auth?.batch === true);
+          next();
+        },
+        (error: unknown) => next(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  }
+
+  handleConnection(socket: JobsSocket): void {
+    // Plain listeners rather than @SubscribeMessage: Nest builds RxJS pipelines per socket and per handler,
+    // which at tens of thousands of idle watchers would be most of a connection's memory.
+    socket.on(SocketEvent.SUBSCRIBE, this.onSubscribe);
+    socket.on(SocketEvent.UNSUBSCRIBE, this.onUnsubscribe);
+    socket.on('disconnect', this.onDisconnect);
+    this.metrics.socketsConnected.inc();
+  }
+}
