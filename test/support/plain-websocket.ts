@@ -141,3 +141,64 @@ export async function openPlain(
   if (welcome.type !== 'welcome') throw new Error(`auth answered ${JSON.stringify(welcome)}`);
   return client;
 }
+
+/**
+ * A watcher over bare plain WebSockets, written from DESIGN.md's rule: on a close code of 4000–4399 or a
+ * network drop, reconnect to the next gateway and subscribe with `afterSeq` = the last seq received. It
+ * keeps no other state and drops nothing, so what it ends with is exactly what the gateways sent.
+ */
+export class ResumingPlainWatcher {
+  readonly events: JobEvent[] = [];
+  readonly closeCodes: number[] = [];
+  readonly notices: string[] = [];
+  readonly done: Promise<JobEvent[]>;
+  client: PlainClient | undefined;
+  private attempt = 0;
+  private finish!: (events: JobEvent[]) => void;
+  private stopped = false;
+
+  constructor(
+    private readonly urls: string[],
+    private readonly token: string,
+    private readonly jobId: string,
+  ) {
+    this.done = new Promise((resolve) => (this.finish = resolve));
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.client?.close();
+  }
+
+  private connect(): void {
+    const client = new PlainClient(this.urls[this.attempt % this.urls.length] as string);
+    this.attempt += 1;
+    this.client = client;
+    client.opened.then(
+      () => client.send({ type: 'auth', token: this.token }),
+      () => undefined,
+    );
+    client.socket.on('message', (data) => {
+      const message = JSON.parse((data as Buffer).toString()) as PlainMessage;
+      if (message.type === 'welcome') {
+        client.send({ type: 'subscribe', jobId: this.jobId, afterSeq: this.events.at(-1)?.seq ?? 0 });
+      } else if ((message.type === 'subscribed' || message.type === 'events') && message.jobId === this.jobId) {
+        this.events.push(...(message.events as JobEvent[]));
+        if (this.events.some((event) => ['completed', 'failed', 'cancelled'].includes(event.type))) {
+          this.stopped = true;
+          client.close();
+          this.finish(this.events);
+        }
+      } else if (message.type === 'disconnect') {
+        this.notices.push(message.reason as string);
+      }
+    });
+    void client.closed.then((code) => {
+      this.closeCodes.push(code);
+      if (this.stopped) return;
+      if (code >= 4400 && code < 4500) throw new Error(`closed with ${code}: not to be resumed`);
+      setTimeout(() => this.connect(), 100);
+    });
+  }
+}

@@ -1,0 +1,181 @@
+import { JobEventLog } from '@jobcast/job-log';
+import { RedisKeys } from '@jobcast/redis';
+import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { E2eStack, signToken } from '../support/e2e-stack';
+import { submitJob } from '../support/http-api';
+import { ResumingPlainWatcher, openPlain, type PlainClient } from '../support/plain-websocket';
+import { range } from '../support/raw-socket';
+import { expectCompleteSequence } from '../support/watchers';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
+async function seen(watcher: { events: readonly unknown[] }, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (watcher.events.length < count) {
+    if (Date.now() > deadline) throw new Error(`saw only ${watcher.events.length} events`);
+    await sleep(20);
+  }
+}
+
+/**
+ * Socket.IO's guarantees, over plain WebSockets, under the same faults: a gateway killed or drained, Redis
+ * restarted or its pub/sub connections cut, a reader that stops reading. The watchers are bare sockets
+ * that resume by DESIGN.md's rule, so what they end with is what the gateways sent: every seq once.
+ */
+describe('plain WebSocket under faults', () => {
+  const stack = new E2eStack({
+    gateways: 2,
+    workers: 1,
+    env: { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' },
+  });
+  let token: string;
+  const watchers: ResumingPlainWatcher[] = [];
+  const clients: PlainClient[] = [];
+  const watch = (jobId: string, order: number[]): ResumingPlainWatcher => {
+    const watcher = new ResumingPlainWatcher(
+      order.map((gateway) => stack.url(gateway)),
+      token,
+      jobId,
+    );
+    watchers.push(watcher);
+    return watcher;
+  };
+
+  beforeAll(async () => {
+    await stack.start();
+    token = await signToken('alice');
+  });
+
+  afterAll(async () => {
+    for (const watcher of watchers) watcher.stop();
+    for (const client of clients) client.close();
+    await stack.stop();
+  });
+
+  it('kill -9 a gateway mid-job: its watchers resume on the other one with every event once', async () => {
+    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
+    const group = [watch(job.id, [0, 1]), watch(job.id, [0, 1]), watch(job.id, [1, 0])];
+    await seen(group[0] as ResumingPlainWatcher, 5);
+    const gateway = stack.stack.gateways[0];
+    gateway?.kill('SIGKILL');
+    for (const events of await Promise.all(group.map((watcher) => watcher.done))) expectCompleteSequence(events);
+    expect((group[0] as ResumingPlainWatcher).closeCodes[0]).toBe(1006);
+    await gateway?.exited();
+    await gateway?.start();
+  });
+
+  it('SIGTERM drain: a disconnect notice, close 4000, and the rest from the other gateway', async () => {
+    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
+    const watcher = watch(job.id, [0, 1]);
+    await seen(watcher, 5);
+    const gateway = stack.stack.gateways[0];
+    gateway?.kill('SIGTERM');
+    expectCompleteSequence(await watcher.done);
+    expect(watcher.closeCodes[0]).toBe(4000);
+    expect(watcher.notices).toEqual(['SHUTTING_DOWN']);
+    await gateway?.exited();
+    await gateway?.start();
+  });
+
+  it("killing the gateways' Redis subscriber connections mid-job costs no socket an event", async () => {
+    const admin = new Redis(stack.stack.redisUrl);
+    try {
+      const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 30, intervalMs: 30 } });
+      const sockets = [await openPlain(stack.url(0), token), await openPlain(stack.url(1), token)];
+      clients.push(...sockets);
+      for (const socket of sockets) socket.send({ type: 'subscribe', jobId: job.id });
+      let kills = 0;
+      const finished = () => sockets.every((socket) => socket.events(job.id).at(-1)?.type === 'completed');
+      while (!finished()) {
+        kills += Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
+        await sleep(40);
+      }
+      expect(kills).toBeGreaterThan(3);
+      for (const socket of sockets) expectCompleteSequence(socket.events(job.id));
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('stop Redis mid-job for a few seconds: every socket still ends with the full sequence', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
+    const socket = await openPlain(stack.url(1), token);
+    clients.push(socket);
+    socket.send({ type: 'subscribe', jobId: job.id });
+    await socket.eventsUntil(job.id, (event) => event.seq >= 5);
+    await stack.stack.redis?.stop();
+    await sleep(2000);
+    await stack.stack.redis?.start();
+    expectCompleteSequence(await socket.eventsUntil(job.id));
+  });
+
+  /**
+   * A job written straight into the log, as a worker would, but with large events: a stopped reader must
+   * fill the kernel's socket buffers (megabytes on loopback) before the gateway holds anything for it.
+   */
+  async function floodedJob(
+    flood: (log: JobEventLog, jobId: string, line: string) => Promise<unknown>,
+  ): Promise<{ jobId: string; publish: () => Promise<void> }> {
+    const redis = new Redis(stack.stack.redisUrl);
+    const log = new JobEventLog(redis, new RedisKeys('jobcast'), { ttlSeconds: 600, maxEvents: 100_000 });
+    const jobId = `flood-${Date.now()}`;
+    await log.create({ id: jobId, type: 'demo.steps', owner: ':alice' });
+    const publish = async (): Promise<void> => {
+      for (let step = 1; step <= 3000; step += 50) {
+        await Promise.all(range(step, step + 49).map((n) => flood(log, jobId, `${n} ${'x'.repeat(1900)}`)));
+      }
+      await log.append(jobId, { type: 'completed', data: { result: null } });
+      redis.disconnect();
+    };
+    return { jobId, publish };
+  }
+
+  function pauseReading(watcher: ResumingPlainWatcher): () => void {
+    const tcp = (watcher.client as unknown as { socket: { _socket: { pause(): void; resume(): void } } }).socket
+      ._socket;
+    tcp.pause();
+    return () => tcp.resume();
+  }
+
+  it('a reader that stops reading for a while gets conflated progress (fromSeq) and stays connected', async () => {
+    const { jobId, publish } = await floodedJob((log, id, line) =>
+      log.append(id, { type: 'progress', data: { percent: 50, message: line } }),
+    );
+    const watcher = watch(jobId, [1, 0]);
+    await seen(watcher, 1);
+    const resume = pauseReading(watcher);
+    await publish();
+    resume();
+    const events = await watcher.done;
+    expectCompleteSequence(events);
+    expect(watcher.closeCodes).toEqual([]);
+    expect(events.some((event) => event.fromSeq !== undefined)).toBe(true);
+    expect(events.length).toBeLessThan(3002);
+  });
+
+  it('a reader that stops reading while log lines pile up gets 4001, with bounded gateway memory, and resumes', async () => {
+    const { jobId, publish } = await floodedJob((log, id, line) =>
+      Promise.all([
+        log.append(id, { type: 'progress', data: { percent: 50 } }),
+        log.append(id, { type: 'log', data: { level: 'info', message: line } }),
+      ]),
+    );
+    const pid = stack.stack.gateways[1]?.pid as number;
+    const rssBefore = rssKb(pid);
+    const watcher = watch(jobId, [1, 0]);
+    await seen(watcher, 1);
+    const resume = pauseReading(watcher);
+    await publish();
+    expect(rssKb(pid) - rssBefore).toBeLessThan(50 * 1024);
+    resume();
+    expectCompleteSequence(await watcher.done);
+    expect(watcher.closeCodes[0]).toBe(4001);
+    expect(watcher.notices[0]).toBe('SLOW_CONSUMER');
+  });
+});
