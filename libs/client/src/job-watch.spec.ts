@@ -48,6 +48,38 @@ describe('JobCursor', () => {
     expect(watch.lastSeq).toBe(5);
   });
 
+  it('reports a reset when the log was trimmed past its last seq, and delivers what the log still holds', () => {
+    const { cursor: watch, seen } = cursor(2);
+    const resets: number[] = [];
+    watch.onReset((truth) => resets.push(truth.lastSeq));
+    watch.start(snapshot(9), [event(7), event(8), event(9)], true);
+    expect(resets).toEqual([9]);
+    expect(seen).toEqual([7, 8, 9]);
+    expect(watch.offer(event(10))).toBe('next');
+  });
+
+  it("reports a reset when the log is behind it, and goes on from the log's last seq", () => {
+    const { cursor: watch, seen } = cursor(12);
+    const resets: number[] = [];
+    watch.onReset((truth) => resets.push(truth.lastSeq));
+    watch.start(snapshot(9), [event(1), event(9)], true);
+    expect(resets).toEqual([9]);
+    expect(watch.snapshot?.lastSeq).toBe(9);
+    expect(watch.lastSeq).toBe(9);
+    expect(watch.offer(event(10))).toBe('next');
+    expect(seen).toEqual([10]);
+  });
+
+  it('takes no reset for a watch whose own position the log still covers', () => {
+    const { cursor: watch, seen } = cursor(7);
+    const resets: number[] = [];
+    watch.onReset((truth) => resets.push(truth.lastSeq));
+    // The subscription asked from seq 2 for another watch of the same job; this one needs 8 on.
+    watch.start(snapshot(9), [event(7), event(8), event(9)], true);
+    expect(resets).toEqual([]);
+    expect(seen).toEqual([8, 9]);
+  });
+
   it('holds back an event after a gap and takes a conflated one that covers it', () => {
     const { cursor: watch, seen } = cursor();
     watch.start(snapshot(1), [event(1)]);

@@ -23,6 +23,13 @@ export interface JobWatch extends AsyncIterable<JobEvent> {
   /** Each time the snapshot changes. Returns a function that removes the listener. */
   onSnapshot(listener: (snapshot: JobSnapshot) => void): () => void;
   /**
+   * When the gateway could not give every event after the last one delivered: the job's log was trimmed
+   * (its length is capped), or it is behind what this watch saw (Redis lost its last writes). The snapshot
+   * passed is the truth; the watch goes on delivering from the log's position. Returns a function that
+   * removes the listener.
+   */
+  onReset(listener: (snapshot: JobSnapshot) => void): () => void;
+  /**
    * Yields the events delivered from the moment iteration starts, up to and including the terminal one.
    * Ends quietly when the watch or client is closed, throws when `done` rejects for any other reason.
    * Breaking out of the loop stops this iterator only, not the watch.
@@ -57,6 +64,7 @@ export class JobCursor implements JobWatch {
   private failure: Error | undefined;
   private readonly eventListeners = new Set<(event: JobEvent) => void>();
   private readonly snapshotListeners = new Set<(snapshot: JobSnapshot) => void>();
+  private readonly resetListeners = new Set<(snapshot: JobSnapshot) => void>();
   /** Wakes iterators waiting for an event or the end. */
   private readonly wakers = new Set<() => void>();
 
@@ -102,6 +110,11 @@ export class JobCursor implements JobWatch {
     return () => this.snapshotListeners.delete(listener);
   }
 
+  onReset(listener: (snapshot: JobSnapshot) => void): () => void {
+    this.resetListeners.add(listener);
+    return () => this.resetListeners.delete(listener);
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<JobEvent, void, undefined> {
     const queue: JobEvent[] = [];
     let wake: (() => void) | undefined;
@@ -136,16 +149,22 @@ export class JobCursor implements JobWatch {
     this.owner.release(this, true);
   }
 
-  /** A subscribe ack: the job's current snapshot and the logged events after the requested seq. */
-  start(snapshot: JobSnapshot, backlog: readonly JobEvent[]): void {
+  /**
+   * A subscribe ack: the job's current snapshot and the logged events after the requested seq; `reset` when
+   * the gateway says the log could not give all of them (for the lowest seq any watch of the job needed).
+   */
+  start(snapshot: JobSnapshot, backlog: readonly JobEvent[], reset = false): void {
     if (this.ended) return;
-    if (!this.current || snapshot.lastSeq >= this.current.lastSeq) this.setSnapshot(snapshot);
+    const resetHere = reset && isResetFor(this.seq, snapshot, backlog);
+    if (resetHere) for (const listener of [...this.resetListeners]) callListener(listener, snapshot);
+    if (!this.current || snapshot.lastSeq >= this.current.lastSeq || resetHere) this.setSnapshot(snapshot);
     // The snapshot and backlog are read together, so the backlog is all the log still holds up to
     // snapshot.lastSeq: a seq missing from it was trimmed (the log is capped) and will never come.
     // Taking the ack as is, and moving past what it skipped, keeps a gap check from re-reading forever.
     for (const event of backlog)
       this.accept(event, classifyEvent(this.seq, event) === 'duplicate' ? 'duplicate' : 'next');
-    this.seq = Math.max(this.seq, snapshot.lastSeq);
+    // Behind what this watch saw, the log is the truth from now on: its next seq is the next event.
+    this.seq = resetHere ? snapshot.lastSeq : Math.max(this.seq, snapshot.lastSeq);
     // Asked once: the terminal event is the log's newest entry, so one re-read brings it, and if the
     // log were broken, asking again would only loop.
     const refetched = this.terminalMissing;
@@ -213,6 +232,13 @@ export class JobCursor implements JobWatch {
  */
 function startsAfter(event: JobEvent, lastSeq: number): JobEvent {
   return event.fromSeq !== undefined && event.fromSeq <= lastSeq ? { ...event, fromSeq: lastSeq + 1 } : event;
+}
+
+/** Whether the ack skips events this watch still needs, or is behind what it delivered. */
+function isResetFor(lastSeq: number, snapshot: JobSnapshot, backlog: readonly JobEvent[]): boolean {
+  if (lastSeq > snapshot.lastSeq) return true;
+  const next = backlog.find((event) => event.seq > lastSeq);
+  return next !== undefined && (next.fromSeq ?? next.seq) > lastSeq + 1;
 }
 
 function isClosed(error: Error): boolean {
