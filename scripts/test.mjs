@@ -1,5 +1,5 @@
 // `npm test`: install and build if needed, make sure the system tools the tests drive exist (Redis, nginx,
-// Chromium, Python's Socket.IO client, from Debian's packages), then run every test once.
+// Chromium, Python's Socket.IO client and websockets, from Debian's packages), then run every test once.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -26,8 +26,10 @@ ensureDebianPythonModules(
     { module: 'socketio', packageName: 'python3-socketio' },
     // python3-socketio's WebSocket transport.
     { module: 'websocket', packageName: 'python3-websocket' },
+    // The Python plain WebSocket example's client.
+    { module: 'websockets', packageName: 'python3-websockets' },
   ],
-  'for the load-balancer test',
+  'for the load-balancer test and the Python examples',
   announce,
 );
 try {

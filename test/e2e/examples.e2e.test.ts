@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,5 +55,30 @@ describe('README examples', () => {
     const lines = stdout.trim().split('\n');
     expect(lines.at(-2)).toBe('100% 16 of 16 MiB');
     expect(lines.at(-1)).toMatch(/^completed \{"result":\{"sha256":"[0-9a-f]{64}","bytes":16777216\}\}$/);
+  });
+
+  it('watches a job from Python over the plain WebSocket, and resumes on the other gateway when one drains', async () => {
+    const example = readFileSync(join(root, 'examples/watch-with-python.py'), 'utf8');
+    expect(readme).toContain(example);
+    // Debian's python3, whose python3-websockets the README names.
+    const python = spawn('/usr/bin/python3', [join(root, 'examples/watch-with-python.py')], {
+      env: { ...process.env, JOBCAST_URLS: `${stack.url(0)},${stack.url(1)}` },
+    });
+    let stdout = '';
+    let stderr = '';
+    python.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    python.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (stdout.split('\n').length < 6 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const gateway = stack.stack.gateways[0];
+    gateway?.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines.map((line) => Number(line.split(' ')[0]))).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(lines.at(-1)).toBe('23 completed {"result": {"steps": 20}}');
+    await gateway?.exited();
+    await gateway?.start();
   });
 });
