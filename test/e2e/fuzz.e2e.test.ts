@@ -35,8 +35,8 @@ import { request, submitJob, waitForEnd } from '../support/http-api';
 import { EventCollector, connected, emitWithAck, openSocket, range, seqs, type RawSocket } from '../support/raw-socket';
 
 /**
- * Fuzzing a running gateway: thousands of random and malformed HTTP requests, Socket.IO emits and raw
- * Engine.IO frames. Every answer must be a coded error or a valid success, nothing may leak a stack,
+ * Fuzzing a running gateway: thousands of random and malformed HTTP requests, Socket.IO emits, raw
+ * Engine.IO frames and plain WebSocket frames. Every answer must be a coded error or a valid success, nothing may leak a stack,
  * the process must stay up with bounded memory, and a normal client must still work afterwards.
  *
  * Inputs come from one seeded PRNG, generated before they are sent, so `FUZZ_SEED=<seed>` replays a run's
@@ -1162,16 +1162,28 @@ function ackProblem(event: string, verdict: AckVerdict, ack: unknown): string | 
   if (!verdict.owned) return "subscribe: ok for someone else's or a missing job";
   const subscribed = SubscribeAckSchema.safeParse(ack);
   if (!subscribed.success || !subscribed.data.ok) return 'subscribe: malformed ack';
-  const { snapshot, events } = subscribed.data;
+  const { snapshot, events, reset } = subscribed.data;
   if (snapshot.id !== verdict.jobId) return 'subscribe: snapshot of another job';
+  // A reset (afterSeq past the job's last seq here: the fuzz's logs are never trimmed) gives the whole log.
+  const aheadOfLog = verdict.afterSeq > snapshot.lastSeq;
+  if (reset !== (aheadOfLog || undefined))
+    return 'subscribe: reset when the log holds everything, or none when it does not';
   const seqList = events.map((e) => e.seq);
   if (
     events.some((e) => e.jobId !== verdict.jobId) ||
-    seqList.some((seq, i) => seq <= (seqList[i - 1] ?? verdict.afterSeq))
+    seqList.some((seq, i) => seq <= (seqList[i - 1] ?? (aheadOfLog ? 0 : verdict.afterSeq)))
   ) {
     return 'subscribe: backlog not the job’s events after afterSeq, in order';
   }
   return undefined;
+}
+
+/** One plain WebSocket frame: its text, bytes sent as a binary frame, or pieces sent as a fragmented message. */
+interface WsFrame {
+  kind: string;
+  text?: string;
+  binary?: Buffer;
+  pieces?: string[];
 }
 
 class SocketCaseMaker {
@@ -1417,6 +1429,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
   let baselineRss = 0;
   let baselineSockets = 0;
   let baselineWatches = 0;
+  let baselinePlainSockets = 0;
   let bytesSent = 0;
 
   const say = (line: string) => process.stdout.write(`[fuzz ${SEED}] ${line}\n`);
@@ -1460,6 +1473,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     baselineRss = rssBytes(pid);
     baselineSockets = await gauge(stack.url(0), 'jobcast_sockets_connected');
     baselineWatches = await gauge(stack.url(0), 'jobcast_subscriptions');
+    baselinePlainSockets = await gauge(stack.url(0), 'jobcast_plain_websockets_connected');
     say(`gateway pid ${pid}, RSS ${(baselineRss / 2 ** 20).toFixed(1)} MB after warm-up`);
   });
 
@@ -1764,6 +1778,153 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     expect(problems.report(), REPLAY).toEqual([]);
   });
 
+  it('answers every random plain WebSocket frame with one coded answer, and keeps the socket open', async () => {
+    const rng = new Rng(SEED ^ 0x3b5);
+    const problems = new Problems();
+    const kinds = new Tally();
+    const token = world.credentials.alice?.token ?? '';
+    const url = `ws://127.0.0.1:${port}/ws`;
+    const anId = (): string => {
+      const text = rng.weighted<string>([
+        [4, () => JSON.stringify(randomText(rng, 20))],
+        [1, () => JSON.stringify('x'.repeat(rng.pick([64, 65, 1000])))],
+        [2, () => rng.pick(NUMBER_LITERALS)],
+        [1, () => rng.pick(['null', 'true', '[]', '{}', '{"__proto__":"x"}', '["a"]'])],
+      ]);
+      return text;
+    };
+    const frame = (): WsFrame => {
+      const jobId = JSON.stringify(
+        rng.pick([world.running, ...world.aliceJobs, ...world.bobJobs, randomText(rng, 70)]),
+      );
+      return rng.weighted<WsFrame>([
+        [3, () => ({ kind: 'not JSON', text: brokenJsonText(rng, '{"type":"ping","id":"a"}') })],
+        [3, () => ({ kind: 'random JSON', text: randomJsonText(rng, 4) })],
+        [1, () => ({ kind: 'binary', binary: rng.bytes(rng.int(0, 200)) })],
+        [
+          1,
+          () => ({
+            kind: 'deeply nested',
+            text: `{"type":"ping","id":"d","x":${deepJsonText(2000, rng.pick(['array', 'object']))}}`,
+          }),
+        ],
+        [2, () => ({ kind: 'unknown type', text: `{"type":${JSON.stringify(randomText(rng, 12))},"id":${anId()}}` })],
+        [
+          2,
+          () => ({
+            kind: 'prototype-named keys',
+            text: `{"type":"subscribe","jobId":${jobId},${JSON.stringify(rng.pick(NASTY_KEYS))}:${randomJsonText(rng, 2)}}`,
+          }),
+        ],
+        [3, () => ({ kind: 'ping with odd id', text: `{"type":"ping","id":${anId()}}` })],
+        [
+          4,
+          () => ({
+            kind: 'subscribe',
+            text: `{"type":"subscribe","id":${anId()},"jobId":${jobId}${rng.chance(0.5) ? `,"afterSeq":${rng.pick(NUMBER_LITERALS)}` : ''}}`,
+          }),
+        ],
+        [2, () => ({ kind: 'unsubscribe', text: `{"type":"unsubscribe","id":${anId()},"jobId":${jobId}}` })],
+        [
+          2,
+          () => {
+            const text = `{"type":"subscribe","id":"frag","jobId":${jobId}}`;
+            const cut = rng.int(1, text.length - 1);
+            return { kind: 'fragmented', pieces: [text.slice(0, cut), text.slice(cut)] };
+          },
+        ],
+      ]);
+    };
+    const plans = Array.from({ length: 24 * SCALE }, (_, index) => ({
+      index,
+      beforeAuth: Array.from({ length: rng.int(1, 5) }, frame),
+      afterAuth: Array.from({ length: rng.int(10, 40) }, frame),
+      oversized: index % 8 === 0,
+    }));
+    await pool(plans, 4, async (plan) => {
+      const socket = new WebSocket(url, ['jobcast.v1']);
+      const answers: Array<Record<string, unknown>> = [];
+      let closeCode: number | undefined;
+      socket.on('message', (data) => answers.push(JSON.parse((data as Buffer).toString()) as Record<string, unknown>));
+      const closed = new Promise<void>((resolve) =>
+        socket.once('close', (code) => {
+          closeCode = code;
+          resolve();
+        }),
+      );
+      await new Promise<void>((resolve, reject) => {
+        socket.once('open', () => resolve());
+        socket.once('error', reject);
+      });
+      const send = (f: ReturnType<typeof frame>): void => {
+        kinds.add(`ws ${f.kind}`);
+        if (f.binary) socket.send(f.binary, { binary: true });
+        else if (f.pieces) {
+          socket.send(f.pieces[0] as string, { fin: false });
+          socket.send(f.pieces[1] as string, { fin: true });
+        } else socket.send(f.text as string);
+        bytesSent += f.text?.length ?? f.binary?.length ?? 0;
+      };
+      const answered = async (count: number): Promise<boolean> => {
+        const deadline = Date.now() + ANSWER_TIMEOUT_MS;
+        while (answers.filter((answer) => answer.type !== 'events').length < count) {
+          if (Date.now() > deadline || closeCode !== undefined) return false;
+          await sleep(20);
+        }
+        return true;
+      };
+      try {
+        for (const f of plan.beforeAuth) send(f);
+        socket.send(JSON.stringify({ type: 'auth', token }));
+        for (const f of plan.afterAuth) send(f);
+        const expected = plan.beforeAuth.length + 1 + plan.afterAuth.length;
+        if (!(await answered(expected))) {
+          problems.add(
+            'ws: a frame went unanswered or the socket closed',
+            `connection ${plan.index}: close ${closeCode}, ${answers.length} answers to ${expected} frames: ${preview(JSON.stringify(answers.slice(-3)))}`,
+          );
+          return;
+        }
+        const replies = answers.filter((answer) => answer.type !== 'events');
+        for (const [at, answer] of replies.entries()) {
+          const known = ['error', 'subscribed', 'unsubscribed', 'pong', 'welcome'].includes(String(answer.type));
+          const code = (answer.error as { code?: unknown } | undefined)?.code;
+          if (!known || (answer.type === 'error' && !ERROR_CODES.has(String(code)))) {
+            problems.add(
+              'ws: an answer of an unknown shape',
+              `connection ${plan.index} #${at}: ${preview(JSON.stringify(answer))}`,
+            );
+          }
+          if ('id' in answer && (typeof answer.id !== 'string' || answer.id.length > 64)) {
+            problems.add(
+              'ws: an echoed id that is not a short string',
+              `connection ${plan.index}: ${preview(JSON.stringify(answer))}`,
+            );
+          }
+          if (
+            at < plan.beforeAuth.length &&
+            !(answer.type === 'error' && ['UNAUTHORIZED', 'VALIDATION_FAILED'].includes(String(code)))
+          ) {
+            problems.add(
+              'ws: a request before auth was not refused',
+              `connection ${plan.index}: ${preview(JSON.stringify(answer))}`,
+            );
+          }
+        }
+        if (plan.oversized) {
+          socket.send(JSON.stringify({ type: 'ping', padding: 'x'.repeat(20_000) }));
+          await Promise.race([closed, sleep(ANSWER_TIMEOUT_MS)]);
+          if (closeCode !== 1009)
+            problems.add('ws: an oversized message did not close with 1009', `connection ${plan.index}: ${closeCode}`);
+        }
+      } finally {
+        socket.terminate();
+      }
+    });
+    say(`plain WebSocket frames: ${kinds.total} (${kinds.toString()})`);
+    expect(problems.report(), REPLAY).toEqual([]);
+  });
+
   it('is still the same process afterwards, with bounded memory and no leaked watches, and serves a normal client', async () => {
     expect((await request(`${stack.url(0)}/healthz`)).status).toBe(200);
     expect(isAlive(pid), `gateway pid ${pid} is gone; ${REPLAY}`).toBe(true);
@@ -1779,15 +1940,23 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     const alice = world.credentials.alice?.token ?? '';
     await request(`${stack.url(0)}/jobs/${world.running}/cancel`, { method: 'POST', token: alice });
     let openSockets = Number.NaN;
+    let openPlainSockets = Number.NaN;
     let openWatches = Number.NaN;
     for (let i = 0; i < 50; i += 1) {
       openSockets = await gauge(stack.url(0), 'jobcast_sockets_connected');
+      openPlainSockets = await gauge(stack.url(0), 'jobcast_plain_websockets_connected');
       openWatches = await gauge(stack.url(0), 'jobcast_subscriptions');
-      if (openSockets === baselineSockets && openWatches === baselineWatches) break;
+      if (
+        openSockets === baselineSockets &&
+        openPlainSockets === baselinePlainSockets &&
+        openWatches === baselineWatches
+      )
+        break;
       await sleep(100);
     }
-    expect({ openSockets, openWatches }, `gauges after the fuzz; ${REPLAY}`).toEqual({
+    expect({ openSockets, openPlainSockets, openWatches }, `gauges after the fuzz; ${REPLAY}`).toEqual({
       openSockets: baselineSockets,
+      openPlainSockets: baselinePlainSockets,
       openWatches: baselineWatches,
     });
 
