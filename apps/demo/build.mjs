@@ -40,3 +40,5 @@ await build({
   plugins: [englishZodMessagesOnly],
 });
 for (const file of ['index.html', 'styles.css']) copyFileSync(join(demoDir, file), join(outDir, file));
+// The no-library example, served beside the demo so that a browser can open it from a gateway.
+copyFileSync(join(demoDir, '..', '..', 'examples', 'plain-websocket.html'), join(outDir, 'plain-websocket.html'));

@@ -135,4 +135,40 @@ describe('the demo page', () => {
     await expectCompleted(second, 30);
     expect(errors).toEqual([]);
   });
+
+  it("watches over the plain WebSocket with ?transport=websocket (Chromium's own WebSocket)", async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`http://${HOST_B}/?transport=websocket`);
+    await testId(page, 'user-name').fill('erin');
+    await testId(page, 'get-token').click();
+    await until(() => testId(page, 'connection-state').getAttribute('data-state')).toBe('connected');
+    expect(await testId(page, 'connection-log').textContent()).toContain('over websocket');
+    const job = await submitSteps(10, 50);
+    await expectCompleted(job, 10);
+    expect(errors).toEqual([]);
+  });
+
+  it('runs examples/plain-websocket.html: no library, its own WebSocket, resumed across a gateway restart', async () => {
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    // A blocked inline script would show here: the page's policy allows exactly its one script.
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) problems.push(message.text());
+    });
+    await page.goto(`http://${HOST_B}/plain-websocket.html`);
+    await testId(page, 'start').click();
+    const drawn = async (): Promise<number[]> =>
+      (await testId(page, 'events').locator('li').allTextContents()).map((line) => Number(line.split(' ')[0]));
+    await until(async () => (await drawn()).length).toBeGreaterThanOrEqual(5);
+    const gateway = stack.stack.gateways[1];
+    gateway?.kill('SIGTERM');
+    await until(() => testId(page, 'status').textContent()).toContain('reconnecting');
+    await gateway?.exited();
+    await gateway?.start();
+    await until(() => testId(page, 'status').textContent()).toBe('completed');
+    expect(await drawn()).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(await testId(page, 'bar').getAttribute('value')).toBe('100');
+    expect(problems).toEqual([]);
+  });
 });

@@ -7,7 +7,7 @@ import { E2eStack, signToken } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
 import { ResumingPlainWatcher, openPlain, type PlainClient } from '../support/plain-websocket';
 import { range } from '../support/raw-socket';
-import { expectCompleteSequence } from '../support/watchers';
+import { expectCompleteSequence, watchWithClient, type Watcher } from '../support/watchers';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -68,6 +68,29 @@ describe('plain WebSocket under faults', () => {
     expect((group[0] as ResumingPlainWatcher).closeCodes[0]).toBe(1006);
     await gateway?.exited();
     await gateway?.start();
+  });
+
+  it("the typed client over the plain WebSocket (transport: 'websocket') rides out kill -9 and a drain with every event once", async () => {
+    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 60, intervalMs: 50 } });
+    const group = [0, 1, 0].map((first) =>
+      watchWithClient([stack.url(first), stack.url(1 - first)], token, job.id, 'websocket'),
+    );
+    const states: string[] = [];
+    group[0]?.client.onState((state, _url, notice) => states.push(notice ? `${state} ${notice.reason}` : state));
+    await seen(group[0] as Watcher, 5);
+    const [first, second] = stack.stack.gateways;
+    first?.kill('SIGKILL');
+    await seen(group[0] as Watcher, 20);
+    await first?.exited();
+    await first?.start();
+    second?.kill('SIGTERM');
+    await second?.exited();
+    await second?.start();
+    const terminal = await Promise.all(group.map((watcher) => watcher.done));
+    for (const watcher of group) watcher.client.close();
+    expect(terminal.map((event) => event.type)).toEqual(['completed', 'completed', 'completed']);
+    for (const watcher of group) expectCompleteSequence(watcher.events);
+    expect(states).toContain('reconnecting');
   });
 
   it('SIGTERM drain: a disconnect notice, close 4000, and the rest from the other gateway', async () => {

@@ -8,9 +8,21 @@ export interface Watcher {
   done: Promise<JobEvent>;
 }
 
-/** A typed-client watcher that records every event it delivers. */
-export function watchWithClient(urls: string[], token: string, jobId: string): Watcher {
-  const client = connect({ urls, token, transports: ['websocket'], reconnectDelayMs: 100, maxReconnectDelayMs: 1000 });
+/** A typed-client watcher that records every event it delivers (over Socket.IO's websocket, or the plain WebSocket). */
+export function watchWithClient(
+  urls: string[],
+  token: string,
+  jobId: string,
+  transport: 'socket.io' | 'websocket' = 'socket.io',
+): Watcher {
+  const client = connect({
+    urls,
+    token,
+    transport,
+    transports: ['websocket'],
+    reconnectDelayMs: 100,
+    maxReconnectDelayMs: 1000,
+  });
   const watch = client.watch(jobId);
   const events: JobEvent[] = [];
   watch.onEvent((event) => events.push(event));

@@ -50,6 +50,9 @@ const healthAnswer: Parser<{ gateway?: string }> = {
 /** The page: sign in, submit jobs, and watch every job of the user through the typed client. */
 class DemoPage {
   private readonly gateways = gatewayUrls(location);
+  /** `?transport=websocket` watches over the plain WebSocket (`/ws`) instead of Socket.IO. */
+  private readonly transport =
+    new URLSearchParams(location.search).get('transport') === 'websocket' ? 'websocket' : 'socket.io';
   private readonly api = new JobcastHttp({ urls: this.gateways.urls, preferred: () => this.client?.connectedUrl });
   private client: JobcastClient | undefined;
   private readonly cards = new Map<string, JobCard>();
@@ -91,7 +94,7 @@ class DemoPage {
     this.showPayloadFields();
     for (const entry of this.gateways.ignored)
       this.logConnection(`ignored ?gateways= entry ${entry}: not an http(s) URL`);
-    this.logConnection(`gateways: ${this.gateways.urls.join(', ')}`);
+    this.logConnection(`gateways: ${this.gateways.urls.join(', ')}; over ${this.transport}`);
   }
 
   private async signIn(sub: string): Promise<void> {
@@ -103,7 +106,7 @@ class DemoPage {
     this.cards.clear();
     this.nextCursor = undefined;
     this.api.token = token;
-    const client = connect({ urls: this.gateways.urls, token });
+    const client = connect({ urls: this.gateways.urls, token, transport: this.transport });
     this.client = client;
     client.onState((state, url, notice) => {
       if (client === this.client) this.showState(state, url, notice);

@@ -1,4 +1,4 @@
-import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
+import type { JobEvent, JobSnapshot } from '@jobcast/contracts/protocol';
 
 /**
  * The snapshot after `event`: the same moves the gateway's log makes (libs/job-log `snapshotPatchFor`),

@@ -1,19 +1,22 @@
 import { ErrorCode, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
+import type { GatewayConnection } from './gateway-connection';
+import { JobSubscription, type SubscriptionHost } from './job-subscription';
 
-type Ack = (error: Error | null, answer?: unknown) => void;
-
-/** A connected socket that records each request, to be answered by the test. */
-function fakeSocket(): { socket: JobsSocket; requests: Array<{ payload: unknown; answer: (ack: unknown) => void }> } {
+/** A connection that records each subscribe, to be answered by the test. */
+function fakeSocket(): {
+  socket: GatewayConnection;
+  requests: Array<{ payload: unknown; answer: (ack: unknown) => void }>;
+} {
   const requests: Array<{ payload: unknown; answer: (ack: unknown) => void }> = [];
-  const socket = {
+  const socket: GatewayConnection = {
     connected: true,
-    timeout: () => ({
-      emit: (_event: string, payload: unknown, ack: Ack) => requests.push({ payload, answer: (a) => ack(null, a) }),
-    }),
+    subscribe: (jobId, afterSeq, _timeoutMs, answer) =>
+      requests.push({ payload: { jobId, afterSeq }, answer: (ack) => answer(ack as Parameters<typeof answer>[0]) }),
+    unsubscribe: () => undefined,
+    close: () => undefined,
   };
-  return { socket: socket as unknown as JobsSocket, requests };
+  return { socket, requests };
 }
 
 const host: SubscriptionHost = {

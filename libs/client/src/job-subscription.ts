@@ -1,17 +1,8 @@
-import {
-  ErrorCode,
-  SocketEvent,
-  SubscribeAckSchema,
-  type ApiError,
-  type ClientToServerEvents,
-  type JobEvent,
-  type ServerToClientEvents,
-} from '@jobcast/contracts';
-import type { Socket } from 'socket.io-client';
+import { ErrorCode, type ApiError, type JobEvent } from '@jobcast/contracts/protocol';
+import type { GatewayConnection } from './gateway-connection';
 import { JobCursor, type CursorOwner } from './job-watch';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
-
-export type JobsSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+import { checkSubscribeAck } from './wire-checks';
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {
@@ -45,7 +36,7 @@ const RETRYABLE: ReadonlySet<string> = new Set([
  */
 export class JobSubscription implements CursorOwner {
   private readonly cursors = new Set<JobCursor>();
-  private socket: JobsSocket | undefined;
+  private connection: GatewayConnection | undefined;
   /** Bumped by every subscribe and detach, so that the answer to an earlier one is ignored. */
   private generation = 0;
   /** Live events that came while a subscribe awaits its ack; undefined when none is pending. */
@@ -68,14 +59,14 @@ export class JobSubscription implements CursorOwner {
   }
 
   /** A connection is up: subscribe on it. */
-  attach(socket: JobsSocket): void {
-    this.socket = socket;
+  attach(connection: GatewayConnection): void {
+    this.connection = connection;
     this.subscribe();
   }
 
   /** The connection is gone: whatever it still owes is asked for again on the next one. */
   detach(): void {
-    this.socket = undefined;
+    this.connection = undefined;
     this.generation++;
     this.held = undefined;
     clearTimeout(this.retryTimer);
@@ -111,35 +102,26 @@ export class JobSubscription implements CursorOwner {
 
   private subscribe(): void {
     clearTimeout(this.retryTimer);
-    const socket = this.socket;
-    if (!socket?.connected || this.cursors.size === 0) return;
+    const connection = this.connection;
+    if (!connection?.connected || this.cursors.size === 0) return;
     const generation = ++this.generation;
     this.held ??= [];
     const afterSeq = Math.min(...[...this.cursors].map((cursor) => cursor.resumeAfter));
-    socket
-      .timeout(this.host.ackTimeoutMs)
-      .emit(SocketEvent.SUBSCRIBE, { jobId: this.jobId, afterSeq }, (error, answer) => {
-        if (generation !== this.generation) return;
-        // No answer in time (a disconnect also lands here, but detach already made this answer stale): the
-        // request or its ack may have been lost, and a repeated subscribe is harmless.
-        if (error) this.subscribe();
-        else this.onAck(answer);
-      });
+    connection.subscribe(this.jobId, afterSeq, this.host.ackTimeoutMs, (answer) => {
+      if (generation !== this.generation) return;
+      // No answer in time (a disconnect also lands here, but detach already made this answer stale): the
+      // request or its answer may have been lost, and a repeated subscribe is harmless.
+      if (answer === undefined) this.subscribe();
+      else this.onAck(answer);
+    });
   }
 
   private onAck(answer: unknown): void {
-    const parsed = SubscribeAckSchema.safeParse(answer);
-    if (!parsed.success) {
-      this.fail(
-        new JobcastError(
-          ClientErrorCode.INVALID_RESPONSE,
-          `Malformed subscribe ack for job ${this.jobId}`,
-          parsed.error.issues,
-        ),
-      );
+    const ack = checkSubscribeAck(answer);
+    if (!ack) {
+      this.fail(new JobcastError(ClientErrorCode.INVALID_RESPONSE, `Malformed subscribe answer for job ${this.jobId}`));
       return;
     }
-    const ack = parsed.data;
     if (!ack.ok) {
       this.refused(ack.error);
       return;

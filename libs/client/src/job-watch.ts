@@ -1,4 +1,4 @@
-import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
+import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts/protocol';
 import { applyEvent } from './apply-event';
 import { classifyEvent, type EventOrder } from './event-order';
 import { ClientErrorCode, JobcastError } from './jobcast-error';

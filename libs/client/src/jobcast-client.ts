@@ -1,26 +1,18 @@
-import {
-  DisconnectReason,
-  ErrorCode,
-  JOBS_NAMESPACE,
-  JobEventSchema,
-  SocketEvent,
-  type DisconnectNotice,
-  type SocketAuth,
-} from '@jobcast/contracts';
-import { io } from 'socket.io-client';
-import { JobSubscription, type JobsSocket, type SubscriptionHost } from './job-subscription';
+import { ErrorCode, type DisconnectNotice } from '@jobcast/contracts/protocol';
+import type { GatewayConnection, Transport } from './gateway-connection';
+import { JobSubscription, type SubscriptionHost } from './job-subscription';
 import type { JobWatch, WatchOptions } from './job-watch';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
 import { callListener } from './listeners';
 import { backoffDelay, ReconnectPolicy, type Backoff } from './reconnect-policy';
+import { isJobEvent } from './wire-checks';
 
-export interface ConnectOptions {
+/** What every transport's `connect` takes. */
+export interface BaseConnectOptions {
   /** Gateway base URLs (`https://host:port`), tried round robin. */
   urls: string[];
   /** A JWT, or a function giving one; the function is called again before every (re)connect. */
   token: string | (() => string | Promise<string>);
-  /** Socket.IO transports, in order of preference (Socket.IO's default: polling, then upgrade to websocket). */
-  transports?: ('websocket' | 'polling')[];
   /** Delay before the first reconnect; it doubles per failed attempt. @default 500 */
   reconnectDelayMs?: number;
   /** Cap on the reconnect delay. @default 5000 */
@@ -39,15 +31,10 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'clo
  */
 export type StateListener = (state: ConnectionState, url?: string, notice?: DisconnectNotice) => void;
 
-/** Connects to the gateways and returns the client; watches can be opened right away. */
-export function connect(options: ConnectOptions): JobcastClient {
-  return new JobcastClient(options);
-}
-
 /**
- * A resuming connection to Jobcast's gateways. It does its own reconnecting rather than Socket.IO's so
- * that each attempt can go to the next gateway with a freshly fetched token, and it subscribes every
- * open watch again on every new connection, from the last seq that watch delivered.
+ * A resuming connection to Jobcast's gateways, over whichever transport it was made with. It does its own
+ * reconnecting so that each attempt can go to the next gateway with a freshly fetched token, and it
+ * subscribes every open watch again on every new connection, from the last seq that watch delivered.
  */
 export class JobcastClient {
   private readonly policy: ReconnectPolicy;
@@ -55,7 +42,7 @@ export class JobcastClient {
   private readonly subscriptions = new Map<string, JobSubscription>();
   private readonly stateListeners = new Set<StateListener>();
   private readonly host: SubscriptionHost;
-  private socket: JobsSocket | undefined;
+  private connection: GatewayConnection | undefined;
   private connectedTo: string | undefined;
   private connectionState: ConnectionState = 'connecting';
   /** The URL last reported with the state. */
@@ -74,10 +61,11 @@ export class JobcastClient {
   private tokenRefresh: 'none' | 'pending' | 'fresh' = 'none';
   /** Why the client closed, for the watches opened afterwards. */
   private closedBy: JobcastError | undefined;
-  /** What the gateway said before dropping the current socket, if it said anything. */
-  private notice: DisconnectNotice | undefined;
 
-  constructor(private readonly options: ConnectOptions) {
+  constructor(
+    private readonly options: BaseConnectOptions,
+    private readonly transport: Transport,
+  ) {
     this.backoff = { baseMs: options.reconnectDelayMs ?? 500, maxMs: options.maxReconnectDelayMs ?? 5000 };
     this.policy = new ReconnectPolicy(options.urls, this.backoff);
     this.host = {
@@ -107,7 +95,7 @@ export class JobcastClient {
     if (!subscription) {
       subscription = new JobSubscription(jobId, this.host);
       this.subscriptions.set(jobId, subscription);
-      if (this.socket?.connected) subscription.attach(this.socket);
+      if (this.connection?.connected) subscription.attach(this.connection);
     }
     const watch = subscription.watch(options.afterSeq ?? 0);
     // A closed client still hands out a watch, already failed with the reason it closed (e.g. UNAUTHORIZED).
@@ -136,41 +124,32 @@ export class JobcastClient {
       return;
     }
     if (this.closedBy) return;
-    const socket: JobsSocket = io(url.replace(/\/+$/, '') + JOBS_NAMESPACE, {
-      forceNew: true,
-      reconnection: false,
-      // Batches: a burst of a job's events costs one packet instead of one each.
-      auth: { token, batch: true } satisfies SocketAuth,
-      ...(this.options.transports && { transports: this.options.transports }),
+    const connection: GatewayConnection = this.transport(url, token, {
+      connected: () => this.onConnect(connection, url),
+      refused: (code) => this.onConnectError(connection, code),
+      disconnected: (notice) => this.onDisconnect(connection, notice),
+      event: (raw) => {
+        if (connection === this.connection) this.route(raw);
+      },
     });
-    this.socket = socket;
-    socket.on('connect', () => this.onConnect(socket, url));
-    socket.on('connect_error', (error) => this.onConnectError(socket, error));
-    socket.on('disconnect', () => this.onDisconnect(socket));
-    socket.on(SocketEvent.DISCONNECT_NOTICE, (notice) => {
-      if (socket === this.socket) this.notice = parseNotice(notice);
-    });
-    socket.on(SocketEvent.JOB_EVENT, (raw) => this.route(raw));
-    socket.on(SocketEvent.JOB_EVENTS, (burst) => {
-      if (Array.isArray(burst)) for (const raw of burst as unknown[]) this.route(raw);
-    });
+    this.connection = connection;
   }
 
-  private onConnect(socket: JobsSocket, url: string): void {
-    if (socket !== this.socket) return;
+  private onConnect(connection: GatewayConnection, url: string): void {
+    if (connection !== this.connection) return;
     this.policy.reset();
     this.refusedHandshakes = 0;
     this.hasConnected = true;
     this.tokenRefresh = this.tokenRefresh === 'pending' ? 'fresh' : 'none';
     this.connectedTo = url;
     this.setState('connected', url);
-    for (const subscription of [...this.subscriptions.values()]) subscription.attach(socket);
+    for (const subscription of [...this.subscriptions.values()]) subscription.attach(connection);
   }
 
-  private onConnectError(socket: JobsSocket, error: Error): void {
-    if (socket !== this.socket) return;
-    this.dropSocket();
-    if (error.message === ErrorCode.UNAUTHORIZED && ++this.refusedHandshakes >= this.options.urls.length) {
+  private onConnectError(connection: GatewayConnection, code: string): void {
+    if (connection !== this.connection) return;
+    this.dropConnection();
+    if (code === ErrorCode.UNAUTHORIZED && ++this.refusedHandshakes >= this.options.urls.length) {
       this.shutdown(new JobcastError(ErrorCode.UNAUTHORIZED, 'Every gateway refused the token'));
       return;
     }
@@ -181,12 +160,11 @@ export class JobcastClient {
    * Any drop — network, a gateway shutting down (SHUTTING_DOWN), one shedding a slow consumer
    * (SLOW_CONSUMER) — is handled alike: reconnect, to the next gateway first (the one that is going away,
    * or found this client too slow, is the worst to try again at once), and resume every watch. The
-   * gateway's `gateway:disconnect` notice only tells the state listeners why.
+   * gateway's disconnect notice only tells the state listeners why.
    */
-  private onDisconnect(socket: JobsSocket): void {
-    if (socket !== this.socket) return;
-    const notice = this.notice;
-    this.dropSocket();
+  private onDisconnect(connection: GatewayConnection, notice: DisconnectNotice | undefined): void {
+    if (connection !== this.connection) return;
+    this.dropConnection();
     this.retry(notice);
   }
 
@@ -200,7 +178,7 @@ export class JobcastClient {
   private refreshToken(): boolean {
     if (this.tokenRefresh === 'fresh' || this.closedBy) return false;
     this.tokenRefresh = 'pending';
-    this.dropSocket();
+    this.dropConnection();
     clearTimeout(this.reconnectTimer);
     this.setState('reconnecting', this.policy.url);
     void this.open();
@@ -208,41 +186,38 @@ export class JobcastClient {
   }
 
   private route(raw: unknown): void {
-    const parsed = JobEventSchema.safeParse(raw);
     // A malformed event is dropped; the next good one shows the gap, and the re-read brings it back.
-    if (parsed.success) this.subscriptions.get(parsed.data.jobId)?.receive(parsed.data);
+    if (isJobEvent(raw)) this.subscriptions.get(raw.jobId)?.receive(raw);
   }
 
   private release(subscription: JobSubscription, unsubscribe: boolean): void {
     if (this.subscriptions.get(subscription.jobId) !== subscription) return;
     this.subscriptions.delete(subscription.jobId);
-    if (unsubscribe && this.socket?.connected) this.unsubscribe(this.socket, subscription.jobId);
+    if (unsubscribe && this.connection?.connected) this.unsubscribe(this.connection, subscription.jobId);
   }
 
-  private unsubscribe(socket: JobsSocket, jobId: string): void {
-    socket.timeout(this.host.ackTimeoutMs).emit(SocketEvent.UNSUBSCRIBE, { jobId }, (error) => {
+  private unsubscribe(connection: GatewayConnection, jobId: string): void {
+    connection.unsubscribe(jobId, this.host.ackTimeoutMs, (confirmed) => {
       // Ask again only while nothing watches the job anew, or the retry would end the new subscription.
-      if (error && socket === this.socket && socket.connected && !this.subscriptions.has(jobId))
-        this.unsubscribe(socket, jobId);
+      if (!confirmed && connection === this.connection && connection.connected && !this.subscriptions.has(jobId))
+        this.unsubscribe(connection, jobId);
     });
   }
 
-  private dropSocket(): void {
-    const socket = this.socket;
-    if (!socket) return;
-    this.socket = undefined;
+  private dropConnection(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    this.connection = undefined;
     this.connectedTo = undefined;
-    this.notice = undefined;
     for (const subscription of this.subscriptions.values()) subscription.detach();
-    socket.removeAllListeners();
-    socket.disconnect();
+    connection.close();
   }
 
   private shutdown(reason: JobcastError): void {
     if (this.closedBy) return;
     this.closedBy = reason;
     clearTimeout(this.reconnectTimer);
-    this.dropSocket();
+    this.dropConnection();
     for (const subscription of [...this.subscriptions.values()]) subscription.fail(reason);
     this.setState('closed');
   }
@@ -253,15 +228,4 @@ export class JobcastClient {
     this.stateUrl = url;
     for (const listener of [...this.stateListeners]) callListener(listener, state, url, notice);
   }
-}
-
-const DISCONNECT_REASONS: ReadonlySet<unknown> = new Set(Object.values(DisconnectReason));
-
-/** The gateway's notice, if it is one this client understands; anything else counts as no notice. */
-function parseNotice(raw: unknown): DisconnectNotice | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { reason, message } = raw as Record<string, unknown>;
-  return DISCONNECT_REASONS.has(reason) && typeof message === 'string'
-    ? { reason: reason as DisconnectReason, message }
-    : undefined;
 }

@@ -1,5 +1,5 @@
-import { ApiErrorBodySchema } from '@jobcast/contracts';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
+import { isApiErrorBody } from './wire-checks';
 
 /** What a call needs from a zod schema to check the answer. */
 export interface Parser<T> {
@@ -57,9 +57,8 @@ export class JobcastHttp {
       const text = await response.text();
       const payload = parseJson(text);
       if (!response.ok) {
-        const error = ApiErrorBodySchema.safeParse(payload);
-        throw error.success
-          ? new JobcastError(error.data.error.code, error.data.error.message, error.data.error.details)
+        throw isApiErrorBody(payload)
+          ? new JobcastError(payload.error.code, payload.error.message, payload.error.details)
           : new JobcastError(
               `HTTP_${response.status}`,
               `${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`,

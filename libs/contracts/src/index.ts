@@ -6,4 +6,7 @@ export * from './job-id';
 export * from './job-snapshot';
 export * from './json-limits';
 export * from './plain-websocket';
+export * from './plain-websocket-protocol';
 export * from './socket';
+export * from './socket-events';
+export * from './terminal-events';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobEventSchema, isTerminalEvent } from './job-event';
+import { JobEventSchema } from './job-event';
+import { isTerminalEvent } from './terminal-events';
 import { SubmitJobRequestSchema } from './http';
 import { jsonDepth } from './json-limits';
 import { SubscribeRequestSchema } from './socket';

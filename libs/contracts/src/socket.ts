@@ -3,16 +3,7 @@ import { ApiErrorSchema } from './api-error';
 import { JobEventSchema, type JobEvent } from './job-event';
 import { JobIdSchema } from './job-id';
 import { JobSnapshotSchema } from './job-snapshot';
-
-export const JOBS_NAMESPACE = '/jobs';
-
-export const SocketEvent = {
-  SUBSCRIBE: 'subscribe',
-  UNSUBSCRIBE: 'unsubscribe',
-  JOB_EVENT: 'job:event',
-  JOB_EVENTS: 'job:events',
-  DISCONNECT_NOTICE: 'gateway:disconnect',
-} as const;
+import type { DisconnectNotice } from './socket-events';
 
 export const SubscribeRequestSchema = z.strictObject({
   jobId: JobIdSchema,
@@ -41,36 +32,10 @@ export type SubscribeAck = z.infer<typeof SubscribeAckSchema>;
 export const UnsubscribeAckSchema = z.discriminatedUnion('ok', [z.object({ ok: z.literal(true) }), ErrorAckSchema]);
 export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
 
-/**
- * The handshake's `auth`. `batch: true` opts in to `job:events`: when several events of one job reach the
- * gateway together (a burst, or a gateway catching up under load), they go out as one packet instead of
- * one packet each, which costs both ends less per event. Clients that do not opt in get only `job:event`.
- */
-export interface SocketAuth {
-  token: string;
-  batch?: boolean;
-}
-
 /** Events a client sends on the `/jobs` namespace, for `Server<ClientToServerEvents, ServerToClientEvents>`. */
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: (answer: SubscribeAck) => void) => void;
   unsubscribe: (request: UnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
-}
-
-/** Why the gateway is about to drop a socket on purpose; the client should reconnect and resume. */
-export const DisconnectReason = {
-  SLOW_CONSUMER: 'SLOW_CONSUMER',
-  SHUTTING_DOWN: 'SHUTTING_DOWN',
-} as const;
-export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
-
-/**
- * Sent just before the gateway disconnects a socket, because Socket.IO's own disconnect carries no reason.
- * An addition to DESIGN.md's protocol: clients that ignore it lose nothing, they see a plain disconnect.
- */
-export interface DisconnectNotice {
-  reason: DisconnectReason;
-  message: string;
 }
 
 /** Events the gateway pushes on the `/jobs` namespace. */
