@@ -121,27 +121,18 @@ describe('core: submit over HTTP, watch from any gateway', () => {
     expect(single.bursts).toEqual([]);
   });
 
-  it('sends a job faster than FANOUT_MAX_HZ (default 20) in bursts at most 20 times a second, and a slower one event by event', async () => {
+  it('sends each event at once while the gateway keeps up, even for a job publishing 100 times a second', async () => {
     const fast = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 80, intervalMs: 10 } });
-    const slow = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 8, intervalMs: 100 } });
-    const watchers = [fast, slow].map((job) => new EventCollector(socketTo(0, alice, true), job.id));
-    for (const watcher of watchers) {
-      await connected(watcher.socket);
-      expect((await watcher.subscribe()).ok).toBe(true);
-    }
-    const [fastWatcher, slowWatcher] = watchers as [EventCollector, EventCollector];
-    for (const watcher of watchers) {
-      await watcher.waitFor();
-      expectCompleteSequence(watcher.events);
-    }
-    const live = fastWatcher.events.filter(
-      (event) => event.seq > (fastWatcher.ack?.ok ? fastWatcher.ack.events.length : 0),
-    );
-    const packets = fastWatcher.packets;
-    const spanS = ((live.at(-1)?.at ?? 0) - (live[0]?.at ?? 0)) / 1000;
-    expect(live.length).toBeGreaterThan(40);
-    expect(packets).toBeLessThanOrEqual(Math.ceil(spanS * 20) + 2);
-    expect(slowWatcher.bursts).toEqual([]);
+    const watcher = new EventCollector(socketTo(0, alice, true), fast.id);
+    await connected(watcher.socket);
+    expect((await watcher.subscribe()).ok).toBe(true);
+    await watcher.waitFor();
+    expectCompleteSequence(watcher.events);
+    const live = watcher.events.length - (watcher.ack?.ok ? watcher.ack.events.length : 0);
+    expect(live).toBeGreaterThan(40);
+    // No fixed window holds events back: an idle gateway sends almost every one alone (a busy moment on a
+    // shared machine may group a few, which is what batching by load is for).
+    expect(watcher.packets).toBeGreaterThan(live * 0.6);
   });
 
   it('reports a failing job with its error, after its retries', async () => {

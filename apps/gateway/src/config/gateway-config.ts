@@ -57,13 +57,6 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
      * this it is disconnected (SLOW_CONSUMER) and resumes from its last seq. @default 1000
      */
     SOCKET_MAX_PENDING_EVENTS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
-    /**
-     * How many times a second a gateway sends one job's events at most. A job publishing faster has its
-     * events wait (at most 1/FANOUT_MAX_HZ s) and go out together, one `job:events` packet per socket that
-     * opted in to batches; nothing is dropped. It bounds what a fast job costs every socket watching it;
-     * 20 updates a second is more than a progress bar or a log view shows. @default 20
-     */
-    FANOUT_MAX_HZ: z.coerce.number().int().min(1).max(10_000).default(20),
     /** Jobs one user may submit per minute; more answer 429 with Retry-After. @default 60 */
     SUBMIT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
     /** Subscribes one socket may send per second; more are answered RATE_LIMITED. @default 20 */

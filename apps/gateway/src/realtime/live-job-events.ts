@@ -28,10 +28,6 @@ interface ChannelSubscription {
   ready: Promise<unknown>;
   /** Events read but not yet sent to the listeners. */
   burst: JobEvent[] | undefined;
-  /** When the last burst went out (ms since epoch). */
-  sentAt: number;
-  /** Holds a burst back until 1/FANOUT_MAX_HZ after the previous one. */
-  timer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -39,20 +35,24 @@ interface ChannelSubscription {
  * local watcher wants it, so a gateway receives only the jobs it serves, and it tells every watcher to
  * re-read the log whenever the connection comes back after a drop.
  *
- * Events go to a job's watchers in bursts: everything that arrived for the job since its last burst, once
- * the read from Redis that brought it is parsed (process.nextTick), but no sooner than 1/FANOUT_MAX_HZ
- * after the job's previous burst. A job slower than FANOUT_MAX_HZ, the usual case, has every event go out
- * at once, alone; a faster one, or any job while the gateway falls behind, has several go out together,
- * and a burst costs a socket one frame however many events it holds.
+ * Events go to watchers in fan-out passes, batched by load rather than by a fixed window. A pass runs as
+ * soon as the event loop is free (setImmediate: after every read from Redis that is ready is parsed) and
+ * sends each job everything that arrived for it since the last pass, as one burst. While the gateway keeps
+ * up, a pass is cheap and every event goes out at once, alone. Once passes get costly (many watchers, fast
+ * jobs), the next one waits as long as the last one took, so fan-out takes at most half of the gateway's
+ * time, and what arrives meanwhile goes out together: a burst costs a socket one frame however many events
+ * it holds, so bursts grow with the load instead of the backlog.
  */
 @Injectable()
 export class LiveJobEvents implements OnApplicationShutdown {
   private readonly subscriber: RedisClient;
   /** By channel name: what each message from Redis is looked up by. */
   private readonly channels = new Map<string, ChannelSubscription>();
-  /** Jobs whose burst goes out once the current read from Redis is parsed. */
+  /** Jobs whose burst goes out in the next pass. */
   private due: ChannelSubscription[] = [];
-  private readonly burstIntervalMs: number;
+  private passScheduled = false;
+  /** When the next pass may start (performance.now()): as long after the last one as that one took. */
+  private nextPassAt = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
@@ -60,7 +60,6 @@ export class LiveJobEvents implements OnApplicationShutdown {
     private readonly keys: RedisKeys,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.burstIntervalMs = 1000 / config.FANOUT_MAX_HZ;
     this.subscriber = createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-live' });
     this.subscriber.on('smessage', (channel: string, message: string) => this.receive(channel, message));
     this.subscriber.on('error', (error: Error) =>
@@ -91,8 +90,6 @@ export class LiveJobEvents implements OnApplicationShutdown {
         listeners: new Set(),
         ready: this.subscriber.ssubscribe(channel),
         burst: undefined,
-        sentAt: 0,
-        timer: undefined,
       };
       this.channels.set(channel, subscription);
     }
@@ -105,7 +102,6 @@ export class LiveJobEvents implements OnApplicationShutdown {
     const subscription = this.channels.get(channel);
     if (!subscription?.listeners.delete(listener) || subscription.listeners.size > 0) return;
     this.channels.delete(channel);
-    clearTimeout(subscription.timer);
     this.subscriber
       .sunsubscribe(channel)
       .catch((error: unknown) => this.logger.debug({ err: error, jobId }, 'unsubscribe failed'));
@@ -125,28 +121,33 @@ export class LiveJobEvents implements OnApplicationShutdown {
       return;
     }
     subscription.burst = [event];
-    const wait = subscription.sentAt + this.burstIntervalMs - Date.now();
-    if (wait > 0) {
-      subscription.timer = setTimeout(() => this.send(subscription), wait);
-      return;
-    }
-    if (this.due.length === 0) process.nextTick(this.sendDue);
     this.due.push(subscription);
+    if (!this.passScheduled) this.schedulePass();
   }
 
-  private readonly sendDue = (): void => {
+  private schedulePass(): void {
+    this.passScheduled = true;
+    const wait = this.nextPassAt - performance.now();
+    if (wait >= 1) setTimeout(this.pass, wait);
+    else setImmediate(this.pass);
+  }
+
+  private readonly pass = (): void => {
+    this.passScheduled = false;
+    const startedAt = performance.now();
     const due = this.due;
     this.due = [];
-    for (const subscription of due) this.send(subscription);
+    const now = Date.now();
+    for (const subscription of due) this.send(subscription, now);
+    const endedAt = performance.now();
+    this.nextPassAt = endedAt + (endedAt - startedAt);
   };
 
-  private send(subscription: ChannelSubscription): void {
+  private send(subscription: ChannelSubscription, now: number): void {
     const events = subscription.burst;
     if (!events) return;
     subscription.burst = undefined;
-    subscription.timer = undefined;
-    subscription.sentAt = Date.now();
-    this.metrics.recordFanOut(events, subscription.sentAt);
+    this.metrics.recordFanOut(events, now);
     for (const listener of subscription.listeners) listener.onEvents(events);
   }
 }
