@@ -88,7 +88,10 @@ async function main(): Promise<void> {
   try {
     if (run('S1')) measured.s1 = await runIdleWatchers(context, plan.s1);
     if (run('S2')) measured.s2 = await runRealisticTraffic(context, [await jobcast(), await baselineB()], plan.s2);
-    if (run('S3')) measured.s3 = await runFanOutRamp(context, [await jobcast(), await baselineB()], plan.s3);
+    if (run('S3')) {
+      const systems = [await jobcast(), (await jobcast()).withPlainWatchers(), await baselineB()];
+      measured.s3 = await runFanOutRamp(context, systems, plan.s3);
+    }
     if (run('S4')) measured.s4 = await runPushVsPolling(context, await jobcast(), plan.s4);
   } catch (error) {
     context.log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

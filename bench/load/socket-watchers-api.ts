@@ -16,8 +16,13 @@ export interface SocketWatchersApi {
   close(params: Record<string, never>): Promise<void>;
 }
 
+/** How a watcher talks to its server: Socket.IO (`/jobs`), or Jobcast's plain WebSocket (`/ws`, jobcast.v1). */
+export type WatcherProtocol = 'socket.io' | 'plain-websocket';
+
 export interface ConnectParams {
   urls: string[];
+  /** @default 'socket.io' */
+  protocol?: WatcherProtocol;
   /** JWT for the handshake's `auth.token`; the baselines take none. */
   token?: string;
   /**

@@ -2,7 +2,8 @@
  * A load process: thousands of socket.io-client connections that each watch one job at a time, as a
  * browser tab would. The same code watches Jobcast and the baselines: namespace `/jobs`, `subscribe
  * {jobId}` with an ack, then `job:event` pushes carrying `seq` and `at` (and, from Jobcast, `job:events`
- * bursts of them, which its own client opts in to).
+ * bursts of them, which its own client opts in to). With `protocol: 'plain-websocket'`, the watchers are
+ * `ws` clients of Jobcast's plain WebSocket instead (PlainWatcher).
  */
 import {
   JOBS_NAMESPACE,
@@ -17,9 +18,11 @@ import { EMPTY_INTEGRITY, EventStream, addIntegrity, inWindow, type MeasureWindo
 import { createLatencyHistogram, encodeHistogram } from '../metrics/latency-histogram';
 import { mapConcurrently, sleep } from '../pacing';
 import { serveRpc } from '../rpc/rpc';
+import { PlainWatcher } from './plain-watcher';
 import type {
   ConnectParams,
   ConnectResult,
+  WatcherProtocol,
   SocketWatchersApi,
   SubscribeParams,
   SubscribeResult,
@@ -41,7 +44,7 @@ interface SubscribeAnswer {
 }
 
 class SocketWatchers implements SocketWatchersApi {
-  private readonly sockets: Array<Socket | undefined> = [];
+  private readonly sockets: Array<Socket | PlainWatcher | undefined> = [];
   private readonly streams = new Map<number, EventStream>();
   private window: MeasureWindow | undefined;
   private latency = createLatencyHistogram();
@@ -49,13 +52,14 @@ class SocketWatchers implements SocketWatchersApi {
   private disconnects: Record<string, number> = {};
   private closing = false;
 
-  async connect({ urls, token, localAddresses }: ConnectParams): Promise<ConnectResult> {
+  async connect({ urls, token, localAddresses, protocol = 'socket.io' }: ConnectParams): Promise<ConnectResult> {
     const first = this.sockets.length;
     this.sockets.length += urls.length;
     const errors: string[] = [];
     const outcomes = await mapConcurrently(urls, CONNECT_CONCURRENCY, async (url, i) => {
       try {
-        this.sockets[first + i] = await this.open(first + i, url, token, localAddresses?.[i % localAddresses.length]);
+        const localAddress = localAddresses?.[i % localAddresses.length];
+        this.sockets[first + i] = await this.open(first + i, url, token, localAddress, protocol);
         return true;
       } catch (error) {
         if (errors.length < ERRORS_KEPT) errors.push(error instanceof Error ? error.message : String(error));
@@ -129,7 +133,15 @@ class SocketWatchers implements SocketWatchersApi {
     url: string,
     token: string | undefined,
     localAddress: string | undefined,
-  ): Promise<Socket> {
+    protocol: WatcherProtocol,
+  ): Promise<Socket | PlainWatcher> {
+    if (protocol === 'plain-websocket') {
+      const handlers = {
+        events: (events: readonly JobEvent[]) => this.onLiveEvents(index, events),
+        closed: (reason: string) => this.countDisconnect(reason),
+      };
+      return PlainWatcher.open(url, token, localAddress, handlers, HANDSHAKE_TIMEOUT_MS);
+    }
     // `localAddress` is handed through engine.io-client to `ws`, but is missing from the typed options.
     const options: Partial<ManagerOptions & SocketOptions> & { localAddress?: string } = {
       transports: ['websocket'],
@@ -166,6 +178,11 @@ class SocketWatchers implements SocketWatchersApi {
    */
   private subscribeSocket(index: number, stream: EventStream): Promise<void> {
     const socket = this.sockets[index];
+    if (socket instanceof PlainWatcher) {
+      return socket.subscribe(stream.jobId, ACK_TIMEOUT_MS, (backlog) => {
+        for (const event of backlog) this.accept(stream, event);
+      });
+    }
     if (!socket?.connected) return Promise.reject(new Error('not connected'));
     return new Promise((resolve, reject) => {
       socket

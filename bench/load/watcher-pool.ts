@@ -5,7 +5,7 @@ import { EMPTY_INTEGRITY, addIntegrity, type MeasureWindow, type StreamIntegrity
 import { mergeHistograms } from '../metrics/latency-histogram';
 import type { MeasuredProcess } from '../metrics/proc-stats';
 import { RpcProcess } from '../rpc/rpc';
-import type { ConnectResult, SocketWatchersApi, SubscribeResult } from './socket-watchers-api';
+import type { ConnectResult, SocketWatchersApi, SubscribeResult, WatcherProtocol } from './socket-watchers-api';
 
 const SCRIPT = join(__dirname, 'socket-watchers.js');
 
@@ -56,13 +56,18 @@ export class WatcherPool {
   }
 
   /** Opens one socket per URL, after those already open. */
-  async connect(urls: readonly string[], token?: string): Promise<ConnectResult> {
+  async connect(urls: readonly string[], token?: string, protocol?: WatcherProtocol): Promise<ConnectResult> {
     const first = this.sockets;
     this.sockets += urls.length;
     const results = await Promise.all(
       this.processes.map((process, k) => {
         const mine = urls.filter((_, i) => (first + i) % this.processes.length === k);
-        return process.call('connect', { urls: mine, token, localAddresses: this.sourceAddressesFor(mine) });
+        return process.call('connect', {
+          urls: mine,
+          token,
+          protocol,
+          localAddresses: this.sourceAddressesFor(mine),
+        });
       }),
     );
     return {

@@ -44,7 +44,7 @@ const MIB = 1024 * 1024;
 
 /**
  * S1: idle watchers on ONE server process — a Jobcast gateway (no worker, so the watched jobs stay silent)
- * and baseline C — added step by step; at each step, memory per watcher and how fast they joined.
+ * watched over Socket.IO, another watched over the plain WebSocket, and baseline C — added step by step; at each step, memory per watcher and how fast they joined.
  */
 export async function runIdleWatchers(context: RunContext, plan: IdleWatchersPlan): Promise<IdleWatchersResult> {
   const fdLimit = openFileLimit();
@@ -53,6 +53,10 @@ export async function runIdleWatchers(context: RunContext, plan: IdleWatchersPla
   const capped = Math.max(...plan.steps) > maxWatchers;
   const starters: Array<() => Promise<StreamingSystem>> = [
     () => context.startSystem(() => JobcastSystem.start(context, { gateways: 1, workers: 0 }, 'jobcast-idle')),
+    () =>
+      context.startSystem(async () =>
+        (await JobcastSystem.start(context, { gateways: 1, workers: 0 }, 'jobcast-idle-plain')).withPlainWatchers(),
+      ),
     () => context.startSystem(() => BaselineSystem.start(context, 'C')),
   ];
   const results: IdleStep[] = [];
@@ -98,7 +102,7 @@ async function measureIdleSteps(
     for (const step of steps) {
       const joinStart = Date.now();
       const urls = Array.from({ length: step - opened }, () => url);
-      await watchers.connect(urls, system.token);
+      await watchers.connect(urls, system.token, system.watcherProtocol);
       const subscription = await watchers.subscribe(
         urls.map((_, i) => jobIds[(opened + i) % jobs] as string),
         opened,

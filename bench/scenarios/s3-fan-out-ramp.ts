@@ -50,6 +50,7 @@ export async function runFanOutRamp(
       const connection = await watchers.connect(
         Array.from({ length: plan.watchers }, (_, i) => system.socketUrls[i % system.socketUrls.length] as string),
         system.token,
+        system.watcherProtocol,
       );
       if (connection.failed > 0) context.log(`S3 ${system.label}: ${connection.failed} connects failed`);
       for (const hz of plan.ratesHz) {

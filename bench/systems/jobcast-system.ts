@@ -13,6 +13,7 @@ export interface JobcastTopology {
 }
 
 export const JOBCAST_LABEL = 'Jobcast';
+export const JOBCAST_PLAIN_LABEL = 'Jobcast, plain WebSocket';
 
 /** Requests in flight while submitting or cancelling a batch of jobs. */
 const HTTP_CONCURRENCY = 16;
@@ -111,6 +112,21 @@ export class JobcastSystem implements StreamingSystem {
 
   stop(): Promise<void> {
     return this.stack.stop();
+  }
+
+  /** The same gateways, jobs and processes, watched over the plain WebSocket (`/ws`) instead of Socket.IO. */
+  withPlainWatchers(): StreamingSystem {
+    return {
+      label: JOBCAST_PLAIN_LABEL,
+      watcherProtocol: 'plain-websocket',
+      socketUrls: this.socketUrls,
+      token: this.token,
+      processes: () => this.processes(),
+      openJobs: (traffic, runForMs) => this.openJobs(traffic, runForMs),
+      startPublishing: () => this.startPublishing(),
+      finishJobs: () => this.finishJobs(),
+      stop: () => this.stop(),
+    };
   }
 
   private async request<Answer>(

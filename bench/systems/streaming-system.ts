@@ -1,4 +1,5 @@
 import type { ManagedProcess } from '@jobcast/local-stack';
+import type { WatcherProtocol } from '../load/socket-watchers-api';
 import type { MeasuredProcess } from '../metrics/proc-stats';
 
 /** One job's traffic: progress events per second, like demo.steps with `intervalMs = 1000 / hz`. */
@@ -18,6 +19,8 @@ export interface StreamingSystem {
   readonly socketUrls: readonly string[];
   /** The JWT a watcher presents; undefined for the baselines, which have no auth. */
   readonly token: string | undefined;
+  /** How its watchers connect. @default 'socket.io' */
+  readonly watcherProtocol?: WatcherProtocol;
   /** Every process of the system, servers first, in the order of `socketUrls`. */
   processes(): MeasuredProcess[];
   /**
