@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, jsonDepth } from './json-limits';
-import { JobEventBodySchema, isTerminalEvent } from './job-event';
+import { JobEventBodySchema } from './job-event';
+import { isTerminalEvent } from './terminal-events';
 import { JobSnapshotSchema } from './job-snapshot';
 
 export const SubmitJobRequestSchema = z.strictObject({
