@@ -146,7 +146,11 @@ describe('plain WebSocket under faults', () => {
     flood: (log: JobEventLog, jobId: string, line: string) => Promise<unknown>,
   ): Promise<{ jobId: string; publish: () => Promise<void> }> {
     const redis = new Redis(stack.stack.redisUrl);
-    const log = new JobEventLog(redis, new RedisKeys('jobcast'), { ttlSeconds: 600, maxEvents: 100_000, maxAgeMs: 3_600_000 });
+    const log = new JobEventLog(redis, new RedisKeys('jobcast'), {
+      ttlSeconds: 600,
+      maxEvents: 100_000,
+      maxAgeMs: 3_600_000,
+    });
     const jobId = `flood-${Date.now()}`;
     await log.create({ id: jobId, type: 'demo.steps', owner: ':alice' });
     const publish = async (): Promise<void> => {
