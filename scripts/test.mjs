@@ -28,6 +28,8 @@ ensureDebianPythonModules(
     { module: 'websocket', packageName: 'python3-websocket' },
     // The Python plain WebSocket example's client.
     { module: 'websockets', packageName: 'python3-websockets' },
+    // The Python service example's HTTP client.
+    { module: 'requests', packageName: 'python3-requests' },
   ],
   'for the load-balancer test and the Python examples',
   announce,

@@ -249,7 +249,8 @@ describe('services', () => {
 
   it('runs the Python service example: it creates an external job and reports it to its end', async () => {
     const token = await serviceToken('reports-py', 'jobs:publish', 'acme');
-    const { stdout } = await run('python3', [join(root, 'examples/report-from-python.py')], {
+    // Debian's python3, whose python3-requests the README names.
+    const { stdout } = await run('/usr/bin/python3', [join(root, 'examples/report-from-python.py')], {
       env: { ...process.env, JOBCAST_URL: stack.url(1), JOBCAST_SERVICE_TOKEN: token },
       timeout: 30_000,
     });
