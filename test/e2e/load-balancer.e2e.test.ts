@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { E2eStack, signToken } from '../support/e2e-stack';
 import { parseSse, request, submitJob, waitForEnd } from '../support/http-api';
+import { PlainClient, openPlain, refusal } from '../support/plain-websocket';
 import {
   connectError,
   connected,
@@ -64,6 +65,7 @@ describe('behind the nginx load balancer', () => {
   const stack = new E2eStack({ gateways: 2, workers: 1, lb: true, lbStreamsPerAddress: STREAMS_PER_ADDRESS });
   let token: string;
   const sockets: RawSocket[] = [];
+  const plainSockets: PlainClient[] = [];
   const clients: JobcastClient[] = [];
 
   /** The gateway (`host:port`, or `a, b` when nginx tried a before b) behind each Socket.IO long-poll so far. */
@@ -98,6 +100,7 @@ describe('behind the nginx load balancer', () => {
   afterAll(async () => {
     for (const client of clients) client.close();
     for (const socket of sockets) socket.disconnect();
+    for (const socket of plainSockets) socket.close();
     await stack.stop();
   });
 
@@ -193,6 +196,22 @@ describe('behind the nginx load balancer', () => {
     expect(await connectError(otherPort)).toBeTruthy();
   });
 
+  it("routes the plain WebSocket (/ws) too, with the page's own Origin accepted and no other", async () => {
+    const job = await submitJob(stack.lbUrl(), token, { type: 'demo.steps', payload: { steps: 5, intervalMs: 50 } });
+    const page = await openPlain(stack.lbUrl(), token, { headers: { origin: stack.lbUrl() } });
+    plainSockets.push(page);
+    page.send({ type: 'subscribe', id: 's1', jobId: job.id });
+    expect(seqs(await page.eventsUntil(job.id))).toEqual(range(1, 5 + 3));
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:1']) {
+      const foreign = new PlainClient(stack.lbUrl(), { headers: { origin } });
+      plainSockets.push(foreign);
+      expect(await refusal(foreign)).toEqual({
+        status: 403,
+        body: { error: expect.objectContaining({ code: 'FORBIDDEN_ORIGIN' }) as unknown },
+      });
+    }
+  });
+
   it('logs no token from a query string, at the load balancer or a gateway', async () => {
     const job = await submitJob(stack.lbUrl(), token, { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } });
     await waitForEnd(stack.lbUrl(), token, job.id);
@@ -238,6 +257,7 @@ describe('behind the nginx load balancer', () => {
     // What the earlier tests left open counts too.
     for (const client of clients.splice(0)) client.close();
     for (const socket of sockets.splice(0)) socket.disconnect();
+    for (const socket of plainSockets.splice(0)) socket.close();
     const job = await submitJob(stack.lbUrl(), token, { type: 'demo.steps', payload: { steps: 600, intervalMs: 100 } });
     const streams: AbortController[] = [];
     const openStream = async (): Promise<Response> => {
@@ -265,6 +285,12 @@ describe('behind the nginx load balancer', () => {
       const socket = openSocket(stack.lbUrl(), token, { transports: ['websocket'] });
       sockets.push(socket);
       expect(await connectError(socket)).toBeTruthy();
+      const plain = new PlainClient(stack.lbUrl());
+      plainSockets.push(plain);
+      expect(await refusal(plain)).toEqual({
+        status: 429,
+        body: { error: expect.objectContaining({ code: 'TOO_MANY_CONNECTIONS' }) as unknown },
+      });
       // Short requests are not limited.
       expect((await request(`${stack.lbUrl()}/jobs/${job.id}`, { token })).status).toBe(200);
 
