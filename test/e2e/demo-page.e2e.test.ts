@@ -1,20 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Browser } from '../support/chromium';
 import { E2eStack } from '../support/e2e-stack';
 
 /** Debian's Chromium (`apt-get install -y chromium`): the test never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-sync',
-];
 const SCREENSHOT = resolve(__dirname, '..', '..', 'test-output', 'demo-page.png');
 
 /**
@@ -32,35 +23,21 @@ const until = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000
 
 describe('the demo page', () => {
   const stack = new E2eStack({ gateways: 2, env: { CORS_ORIGINS: `http://${HOST_A},http://${HOST_B}` } });
-  let userDataDir: string | undefined;
-  let context: BrowserContext | undefined;
+  let browser: Browser | undefined;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `The demo page test drives Debian's Chromium at ${CHROMIUM}, which is not installed: run \`apt-get install -y chromium\``,
-      );
-    }
     await stack.start();
     const portOf = (gateway: number): string => new URL(stack.url(gateway)).port;
-    userDataDir = mkdtempSync(join(tmpdir(), 'jobcast-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        ...CHROMIUM_ARGS,
-        `--host-resolver-rules=MAP ${HOST_A}:80 127.0.0.1:${portOf(0)}, MAP ${HOST_B}:80 127.0.0.1:${portOf(1)}`,
-      ],
-      viewport: { width: 1200, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium([
+      `--host-resolver-rules=MAP ${HOST_A}:80 127.0.0.1:${portOf(0)}, MAP ${HOST_B}:80 127.0.0.1:${portOf(1)}`,
+    ]);
+    page = browser.page;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stack.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   /** Submits demo.steps from the form; answers the new job's id (the newest job is listed first). */

@@ -6,6 +6,7 @@ import {
   ListJobsResponseSchema,
   SubmitJobRequestSchema,
   SubmitJobResponseSchema,
+  WatchTokenSchema,
   SubscribeAckSchema,
   SubscribeRequestSchema,
   UnsubscribeAckSchema,
@@ -277,6 +278,8 @@ type Route =
   | 'get'
   | 'cancel'
   | 'events'
+  | 'watch-token'
+  | 'append'
   | 'dev-token'
   | 'healthz'
   | 'readyz'
@@ -347,7 +350,9 @@ function routeOf(method: string, target: string): Route {
     if (!second) return 'none';
     if (segments.length === 2) return verb === 'GET' ? 'get' : 'none';
     if (segments.length === 3 && third === 'cancel') return verb === 'POST' ? 'cancel' : 'none';
-    if (segments.length === 3 && third === 'events') return verb === 'GET' ? 'events' : 'none';
+    if (segments.length === 3 && third === 'events')
+      return verb === 'GET' ? 'events' : verb === 'POST' ? 'append' : 'none';
+    if (segments.length === 3 && third === 'watch-token') return verb === 'POST' ? 'watch-token' : 'none';
     return 'none';
   }
   if (segments.length === 2 && first === 'auth' && second?.toLowerCase() === 'dev-token') {
@@ -386,6 +391,9 @@ function submitOracle(body: unknown): { code: string } | { accepted: true; costl
   try {
     const parsed = SubmitJobRequestSchema.safeParse(body);
     if (!parsed.success) return { code: ErrorCode.VALIDATION_FAILED };
+    // Every fuzz caller is a user: external jobs and other owners are a service's to submit.
+    if (parsed.data.external === true || parsed.data.owner !== undefined) return { code: ErrorCode.FORBIDDEN };
+    if (parsed.data.leaseMs !== undefined) return { code: ErrorCode.VALIDATION_FAILED };
     // The worker's own zod schemas: the gateway checks the JSON Schema registered from them, and must agree.
     const type = SHIPPED_JOB_TYPES.find(({ name }) => name === parsed.data.type);
     if (!type) return { code: ErrorCode.UNKNOWN_JOB_TYPE };
@@ -427,6 +435,8 @@ class HttpCaseMaker {
       [8, () => this.list()],
       [11, () => this.jobRoute('get', '')],
       [8, () => this.jobRoute('cancel', '/cancel')],
+      [5, () => this.jobRoute('watch-token', '/watch-token')],
+      [5, () => this.append()],
       [12, () => this.events()],
       [8, () => this.devToken()],
       [4, () => this.ops()],
@@ -606,6 +616,43 @@ class HttpCaseMaker {
     return done.join(', ');
   }
 
+  /** A field only a service may send, or one that only an external job takes. */
+  private serviceField(): Record<string, unknown> {
+    return this.rng.pick([
+      { external: true },
+      { external: true, leaseMs: this.rng.int(1000, 3_600_000) },
+      { owner: { sub: 'mallory' } },
+      { owner: { sub: 'alice', tenant: 'elsewhere' } },
+      { leaseMs: this.rng.int(1000, 3_600_000) },
+    ]);
+  }
+
+  /** `POST /jobs/:id/events`, which only a publishing service may send, and no fuzz caller is one. */
+  private append(): Draft {
+    const rng = this.rng;
+    const { id } = this.jobId();
+    const events = rng.weighted<string>([
+      [4, () => JSON.stringify({ events: [{ type: 'progress', data: { percent: rng.int(0, 100) } }] })],
+      [3, () => randomJsonText(rng, 4)],
+      [2, () => JSON.stringify({ events: Array.from({ length: rng.int(0, 120) }, () => ({ type: 'log', data: {} })) })],
+      [1, () => brokenJsonText(rng, '{"events":[{"type":"started","data":{"attempt":1}}]}')],
+    ]);
+    const headers: Record<string, string> = this.contentType();
+    if (rng.chance(0.3)) {
+      // What a header can carry (Node refuses to send the rest): printable ASCII, of any length around the bound.
+      const key = Array.from({ length: rng.int(0, 300) }, () => String.fromCharCode(rng.int(0x20, 0x7e))).join('');
+      headers['idempotency-key'] = rng.chance(0.5) ? key : 'retry-1';
+    }
+    return {
+      kind: 'append',
+      label: 'append events',
+      method: this.method('POST'),
+      path: `/jobs/${id}/events`,
+      body: Buffer.from(events),
+      headers,
+    };
+  }
+
   private submit(): Draft {
     const rng = this.rng;
     const json = (label: string, value: unknown) => {
@@ -630,6 +677,7 @@ class HttpCaseMaker {
     };
     const made = rng.weighted<Partial<BodyDraft> & { label: string }>([
       [8, () => json('valid submit', this.validSubmit())],
+      [4, () => json('submit with a service field', { ...this.validSubmit(), ...this.serviceField() })],
       [30, () => this.mutatedSubmit(json)],
       [12, () => ({ label: 'random JSON', body: Buffer.from(randomJsonText(rng, 4)) })],
       [8, () => ({ label: 'broken JSON', body: Buffer.from(brokenJsonText(rng, JSON.stringify(this.validSubmit()))) })],
@@ -723,7 +771,7 @@ class HttpCaseMaker {
     return { kind: 'list', label: 'list', method: this.method('GET'), path: `/jobs${query}` };
   }
 
-  private jobRoute(kind: 'get' | 'cancel', suffix: string): Draft {
+  private jobRoute(kind: 'get' | 'cancel' | 'watch-token', suffix: string): Draft {
     const rng = this.rng;
     const { id, known } = this.jobId();
     const auth = rng.weighted<string>([
@@ -1047,7 +1095,7 @@ function checkHttpSuccess(
       problems.add(`HTTP: served ${owner}'s job to ${c.principal ?? 'an anonymous caller'}`, where);
     }
   };
-  const needsPrincipal = ['submit', 'list', 'get', 'cancel', 'events'].includes(route);
+  const needsPrincipal = ['submit', 'list', 'get', 'cancel', 'events', 'watch-token', 'append'].includes(route);
   if (needsPrincipal && c.principal === null) {
     problems.add(`HTTP: ${route} answered ${status} without valid credentials`, where);
     return;
@@ -1079,6 +1127,15 @@ function checkHttpSuccess(
       else owns(parsed.data.id);
       return;
     }
+    case 'watch-token': {
+      const parsed = WatchTokenSchema.safeParse(json());
+      if (status !== 201 || !parsed.success) problems.add('HTTP: malformed watch-token success', where);
+      else owns(c.path.split('/')[2] ?? '');
+      return;
+    }
+    case 'append':
+      problems.add('HTTP: appended events for a token that may not publish', where);
+      return;
     case 'events': {
       if (headOnly) return;
       if (status !== 200 || !String(outcome.headers?.['content-type']).startsWith('text/event-stream')) {

@@ -1,10 +1,12 @@
 import type { JobEvent, JobSnapshot, SubmitJobResponse, WatchToken } from '@jobcast/contracts';
 import { Redis } from 'ioredis';
-import { execFile } from 'node:child_process';
+import { freePort } from '@jobcast/local-stack';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium';
 import { E2eStack, TEST_JWT_SECRET, signToken } from '../support/e2e-stack';
 import { eventually, sleep } from '../support/eventually';
 import { parseSse, request } from '../support/http-api';
@@ -26,16 +28,24 @@ const steps = { type: 'demo.steps', payload: { steps: 3, intervalMs: 20 } };
 
 /** Backends in any language: service tokens, on-behalf submits, watch tokens, external jobs over HTTP. */
 describe('services', () => {
-  const stack = new E2eStack({ gateways: 2, workers: 1, env: { WATCH_TOKEN_TTL: '4s' } });
+  let backendPort = 0;
+  let stack: E2eStack;
   let alice: string;
   let submitter: string;
 
   beforeAll(async () => {
+    backendPort = await freePort();
+    stack = new E2eStack({
+      gateways: 2,
+      workers: 1,
+      // The backend example's page watches from its own origin.
+      env: { WATCH_TOKEN_TTL: '4s', CORS_ORIGINS: `http://127.0.0.1:${backendPort}` },
+    });
     await stack.start();
     alice = await signToken('alice', { tenant: 'acme' });
     submitter = await serviceToken('billing', 'jobs:submit', 'acme');
   });
-  afterAll(() => stack.stop());
+  afterAll(() => stack?.stop());
 
   const post = <T>(path: string, token: string, body?: unknown, gateway = 0, headers?: Record<string, string>) =>
     request<T>(`${stack.url(gateway)}${path}`, { token, body: body ?? {}, headers });
@@ -268,6 +278,30 @@ describe('services', () => {
       'completed',
     ]);
     expect(events.at(-1)?.data).toEqual({ result: { pages: 12 } });
+  });
+
+  it('runs the backend example: it submits for its user and its page watches with the watch token alone', async () => {
+    const backend = spawn(process.execPath, [join(root, 'examples/backend-with-watch-token/server.mjs')], {
+      env: { ...process.env, JOBCAST_URL: stack.url(0), JOBCAST_SERVICE_TOKEN: submitter, PORT: String(backendPort) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const browser = await launchChromium();
+    try {
+      await new Promise((resolve) => backend.stdout.once('data', resolve));
+      await browser.page.goto(`http://127.0.0.1:${backendPort}/`);
+      await browser.page.click('#build');
+      // Strings, not functions: they run in the page, and this file is type-checked without the DOM's types.
+      await browser.page.waitForFunction("document.getElementById('status').textContent === 'completed'", null, {
+        timeout: 30_000,
+      });
+      expect(await browser.page.evaluate("document.getElementById('bar').value")).toBe(100);
+      // The job is alice's (of acme, the service's tenant), as the backend submitted it for her.
+      const listed = await get<{ jobs: JobSnapshot[] }>('/jobs', alice);
+      expect(listed.body.jobs[0]).toMatchObject({ type: 'demo.steps', status: 'completed' });
+    } finally {
+      await browser.close();
+      backend.kill();
+    }
   });
 
   it('gives every job’s keys a TTL from creation, finished or not', async () => {
