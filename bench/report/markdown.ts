@@ -199,7 +199,7 @@ export function renderResults(results: BenchResults): string {
   return [
     `# Jobcast benchmarks: ${results.mode} mode`,
     renderRunHeader(results),
-    `## Issue 7 targets`,
+    `## Targets (issues 7 and 14)`,
     renderTargets(results.targets),
     ...(s1 ? [renderIdle(s1)] : []),
     ...(s2 ? [renderRealistic(s2)] : []),

@@ -3,7 +3,7 @@ import type { IdleWatchersResult } from '../scenarios/s1-idle-watchers';
 import type { RealisticTrafficResult } from '../scenarios/s2-realistic-traffic';
 import type { FanOutRampResult } from '../scenarios/s3-fan-out-ramp';
 import type { PushVsPollingResult } from '../scenarios/s4-push-vs-polling';
-import { JOBCAST_LABEL } from '../systems/jobcast-system';
+import { JOBCAST_LABEL, JOBCAST_PLAIN_LABEL } from '../systems/jobcast-system';
 import type { BenchResults, TargetResult } from './results';
 
 /** S1's capacity target: watchers on one gateway process. */
@@ -11,13 +11,63 @@ const S1_CAPACITY = 20_000;
 /** S2: how far Jobcast's delivered share of the offered events may trail B's (window-edge noise). */
 const S2_SHARE_TOLERANCE = 0.01;
 
-/** Issue 7's targets, each judged on the figures of the scenarios that ran. */
+/** Issue 14's: a plain WebSocket watcher's memory against a Socket.IO one's, its gateway CPU against B's. */
+const PLAIN_MEMORY_RATIO = 0.6;
+const PLAIN_CPU_RATIO = 0.7;
+
+/** Issues 7's and 14's targets, each judged on the figures of the scenarios that ran. */
 export function judgeTargets(results: Pick<BenchResults, 's1' | 's2' | 's3' | 's4'>): TargetResult[] {
   return [
-    ...(results.s1 ? idleTargets(results.s1) : []),
+    ...(results.s1 ? [...idleTargets(results.s1), ...plainIdleTarget(results.s1)] : []),
     ...(results.s2 ? realisticTargets(results.s2) : []),
-    ...(results.s3 ? [fanOutTarget(results.s3)] : []),
+    ...(results.s3 ? [fanOutTarget(results.s3), ...plainCpuTarget(results.s3)] : []),
     ...(results.s4 ? pushTargets(results.s4) : []),
+  ];
+}
+
+function plainIdleTarget(s1: IdleWatchersResult): TargetResult[] {
+  const top = (label: string) => s1.steps.filter((step) => step.system === label).at(-1);
+  const plain = top(JOBCAST_PLAIN_LABEL);
+  const socketIo = top(JOBCAST_LABEL);
+  if (!plain || !socketIo) return [];
+  const ratio = plain.rssPerWatcherKiB / socketIo.rssPerWatcherKiB;
+  return [
+    {
+      scenario: 'S1',
+      goal: `RSS per idle plain WebSocket watcher ≤ ${PLAIN_MEMORY_RATIO} × a Socket.IO watcher's`,
+      jobcast: `${plain.rssPerWatcherKiB.toFixed(1)} KiB at ${plain.watchers} (plain WebSocket)`,
+      baseline: `${socketIo.rssPerWatcherKiB.toFixed(1)} KiB at ${socketIo.watchers} (Jobcast over Socket.IO)`,
+      ratio,
+      met: ratio <= PLAIN_MEMORY_RATIO,
+    },
+  ];
+}
+
+/** Gateway CPU per 1,000 deliveries to plain WebSocket watchers against B's, at the fastest rate both sustained. */
+function plainCpuTarget(s3: FanOutRampResult): TargetResult[] {
+  const steps = (label: string) => s3.systems.find((system) => system.system === label)?.steps ?? [];
+  const plain = steps(JOBCAST_PLAIN_LABEL);
+  const baseline = steps(BASELINE_LABELS.B);
+  if (plain.length === 0 || baseline.length === 0) return [];
+  const both = plain
+    .filter((step) => step.sustained)
+    .map((step) => ({ plain: step, b: baseline.find((other) => other.hz === step.hz && other.sustained) }))
+    .filter((pair) => pair.b !== undefined)
+    .at(-1);
+  const goal = `server CPU per delivery, plain WebSocket watchers, ≤ ${PLAIN_CPU_RATIO} × B's`;
+  if (!both?.b) {
+    return [{ scenario: 'S3', goal, jobcast: '—', baseline: '—', met: null, note: 'no rate sustained by both' }];
+  }
+  const ratio = both.plain.cpuMsPer1kDelivered.servers / both.b.cpuMsPer1kDelivered.servers;
+  return [
+    {
+      scenario: 'S3',
+      goal,
+      jobcast: `${both.plain.cpuMsPer1kDelivered.servers.toFixed(1)} ms per 1k at ${both.plain.hz} Hz × ${s3.watchers}`,
+      baseline: `${both.b.cpuMsPer1kDelivered.servers.toFixed(1)} ms per 1k`,
+      ratio,
+      met: ratio <= PLAIN_CPU_RATIO,
+    },
   ];
 }
 
