@@ -51,6 +51,7 @@ export class JobcastSystem implements StreamingSystem {
         PROGRESS_MAX_HZ: '1000',
         WORKER_CONCURRENCY: '1000',
         SUBMIT_RATE_PER_MINUTE: '1000000',
+        MAX_ACTIVE_JOBS_PER_USER: '1000000',
         MAX_CONNECTIONS_PER_IP: '1000000',
       },
     });

@@ -399,6 +399,8 @@ function submitOracle(body: unknown): { code: string } | { accepted: true; costl
     if (!type) return { code: ErrorCode.UNKNOWN_JOB_TYPE };
     const checked = type.payload.safeParse(parsed.data.payload ?? {});
     if (!checked.success) return { code: ErrorCode.VALIDATION_FAILED };
+    // MAX_ATTEMPTS, by default 10.
+    if ((parsed.data.attempts ?? 0) > 10) return { code: ErrorCode.VALIDATION_FAILED };
     const payload = checked.data as Record<string, number>;
     const costly =
       type.name === 'demo.steps'

@@ -48,6 +48,7 @@ export class E2eStack {
         // Limits have their own tests; the others submit and subscribe freely.
         SUBMIT_RATE_PER_MINUTE: '100000',
         SOCKET_SUBSCRIBE_RATE: '100000',
+        MAX_ACTIVE_JOBS_PER_USER: '100000',
         ...options.env,
       },
     });

@@ -16,6 +16,7 @@ import { JobTypesController } from './jobs/job-types.controller';
 import { JobService } from './jobs/job.service';
 import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
+import { ActiveJobQuota } from './jobs/active-job-quota';
 import { LeaseReaper } from './jobs/lease-reaper';
 import { RateLimits } from './jobs/rate-limits';
 import { WatchTokens } from './auth/watch-tokens';
@@ -80,6 +81,7 @@ export class GatewayModule {
         HttpAuthGuard,
         WatchTokens,
         RateLimits,
+        ActiveJobQuota,
         LeaseReaper,
         JobQueue,
         JobTypeCatalog,

@@ -40,6 +40,11 @@ export class RedisKeys {
     return `${this.prefix}:owner:{${owner}}:jobs`;
   }
 
+  /** An owner's queued or running jobs, scored by creation time: what MAX_ACTIVE_JOBS_PER_USER counts. */
+  ownerActiveJobs(owner: string): string {
+    return `${this.prefix}:owner:{${owner}}:active`;
+  }
+
   /** Maps an owner's idempotency key to the job it created. */
   idempotency(owner: string, key: string): string {
     return `${this.prefix}:owner:{${owner}}:idempotency:${key}`;

@@ -26,6 +26,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Most progress events logged per job per second; the latest value always wins. @default 10 */
   progressMaxHz?: number;
+  /** The longest any attempt may run, whatever its job type or payload asks. @default 3600000 (1h) */
+  maxTimeoutMs?: number;
   /** How long a job's log and snapshot live after it ends; the same as the gateways'. @default 86400000 (24h) */
   jobTtlMs?: number;
   /** The longest a job's keys live from its creation, finished or not; the same as the gateways'. @default 604800000 (7d) */
@@ -107,6 +109,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
       lockMs: settings.WORKER_LOCK_MS,
       stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
       progressMaxHz: settings.PROGRESS_MAX_HZ,
+      maxTimeoutMs: settings.JOB_TIMEOUT_MAX,
       shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     },
     logger,

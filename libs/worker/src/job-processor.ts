@@ -11,6 +11,8 @@ import type { WorkerMetrics } from './worker-metrics';
 
 export interface JobProcessorOptions {
   progressMaxHz: number;
+  /** Caps every attempt's timeout, so no payload holds a worker for days. */
+  maxTimeoutMs: number;
 }
 
 interface Attempt {
@@ -76,7 +78,7 @@ export class JobProcessor {
 
   private async run(attempt: Attempt, payload: unknown, workerSignal: AbortSignal): Promise<unknown> {
     const { type, writer } = attempt;
-    const timeoutMs = timeoutFor(type, payload);
+    const timeoutMs = Math.min(timeoutFor(type, payload), this.options.maxTimeoutMs);
     const signal = AbortSignal.any([workerSignal, AbortSignal.timeout(timeoutMs)]);
     const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
       await writer.append({ type: 'progress', data: progress });

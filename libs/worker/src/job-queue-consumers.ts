@@ -20,6 +20,7 @@ export interface ConsumerOptions {
   lockMs: number;
   stalledIntervalMs: number;
   progressMaxHz: number;
+  maxTimeoutMs: number;
   shutdownGraceMs: number;
 }
 
@@ -44,7 +45,10 @@ export class JobQueueConsumers {
     metrics: WorkerMetrics,
   ) {
     this.workers = jobTypes.map((type) => {
-      const processor = new JobProcessor(type, eventLog, logger, metrics, { progressMaxHz: options.progressMaxHz });
+      const processor = new JobProcessor(type, eventLog, logger, metrics, {
+        progressMaxHz: options.progressMaxHz,
+        maxTimeoutMs: options.maxTimeoutMs,
+      });
       const connection = bullmqConnection(redisConfig, `jobcast-worker-queue:${type.name}`);
       this.connections.push(connection);
       const worker = new Worker<QueuedJobData>(

@@ -12,6 +12,8 @@ export const WorkerEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape).exte
   WORKER_LOCK_MS: durationMs('ms').default(30_000),
   /** How often workers look for jobs whose worker died. @default 30s */
   WORKER_STALLED_INTERVAL_MS: durationMs('ms').default(30_000),
+  /** The longest any attempt may run, whatever its job type or payload asks: past it, JOB_TIMEOUT. @default 1h */
+  JOB_TIMEOUT_MAX: durationMs('s').default(3_600_000),
   /** How often a worker refreshes its job types' registration; it counts as live for three of these. @default 5s */
   WORKER_HEARTBEAT: durationMs('ms').default(5000).pipe(z.number().min(100, 'must be at least 100ms')),
   /** How long a job type stays registered (and accepted by gateways) after its last worker is gone. @default 24h */

@@ -17,6 +17,7 @@ export function workerOptionsFromEnv(
     keyPrefix: settings.REDIS_KEY_PREFIX,
     concurrency: settings.WORKER_CONCURRENCY,
     progressMaxHz: settings.PROGRESS_MAX_HZ,
+    maxTimeoutMs: settings.JOB_TIMEOUT_MAX,
     jobTtlMs: settings.JOB_TTL,
     jobMaxAgeMs: settings.JOB_MAX_AGE,
     jobLogMaxEvents: settings.JOB_LOG_MAX_EVENTS,

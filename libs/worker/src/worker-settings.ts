@@ -13,6 +13,7 @@ export const ENV_OF: Record<Setting, keyof WorkerEnv> = {
   keyPrefix: 'REDIS_KEY_PREFIX',
   concurrency: 'WORKER_CONCURRENCY',
   progressMaxHz: 'PROGRESS_MAX_HZ',
+  maxTimeoutMs: 'JOB_TIMEOUT_MAX',
   jobTtlMs: 'JOB_TTL',
   jobMaxAgeMs: 'JOB_MAX_AGE',
   jobLogMaxEvents: 'JOB_LOG_MAX_EVENTS',

@@ -76,6 +76,10 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
       ),
     /** HS256 secret of watch tokens (at least 32 characters). @default JWT_SECRET */
     WATCH_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Queued or running jobs one user may have; more answer 429 TOO_MANY_ACTIVE_JOBS. @default 100 */
+    MAX_ACTIVE_JOBS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /** Most attempts a submit may ask for (`attempts`); more answer 400 VALIDATION_FAILED. @default 10 */
+    MAX_ATTEMPTS: z.coerce.number().int().min(1).max(25).default(10),
     /** Event appends (`POST /jobs/:id/events`) one external job takes per second, across gateways. @default 50 */
     APPEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(50),
     /** Interval of SSE keep-alive comments. @default 15s */

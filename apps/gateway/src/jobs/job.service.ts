@@ -19,6 +19,8 @@ import { mayCancel, mayPublish, mayRead, readerKey } from '../auth/job-access';
 import { ownerOf, Scope, type Principal } from '../auth/principal';
 import { WatchTokens } from '../auth/watch-tokens';
 import { ApiException } from '../http/api-exception';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { ActiveJobQuota } from './active-job-quota';
 import { JobQueue } from './job-queue';
 import { JobTypeCatalog, type CheckedSubmit } from './job-type-catalog';
 import { LeaseReaper } from './lease-reaper';
@@ -49,6 +51,8 @@ export class JobService {
     private readonly rateLimits: RateLimits,
     private readonly leases: LeaseReaper,
     private readonly watchTokens: WatchTokens,
+    private readonly activeJobs: ActiveJobQuota,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
@@ -59,6 +63,13 @@ export class JobService {
       throw new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.BAD_REQUEST, '`leaseMs` is for external jobs');
     }
     const check = external ? externalType(request) : await this.catalog.check(request.type, request.payload);
+    if (request.attempts !== undefined && request.attempts > this.config.MAX_ATTEMPTS) {
+      throw new ApiException(
+        ErrorCode.VALIDATION_FAILED,
+        HttpStatus.BAD_REQUEST,
+        `attempts: at most ${this.config.MAX_ATTEMPTS} (MAX_ATTEMPTS)`,
+      );
+    }
     await this.rateLimits.consumeSubmit(owner);
     const publisher = principal.kind === 'service' ? ownerOf(principal) : '';
     const outcome = await this.createOrFind(request, owner, publisher, check);
@@ -166,9 +177,11 @@ export class JobService {
     check: CheckedSubmit | undefined,
   ): Promise<Omit<SubmitOutcome, 'watchToken'>> {
     const jobId = randomUUID();
+    await this.activeJobs.reserve(owner, jobId);
     if (request.idempotencyKey) {
       const existingId = await this.index.claimIdempotencyKey(owner, request.idempotencyKey, jobId);
       if (existingId) {
+        await this.activeJobs.release(owner, jobId);
         const job = await this.existingJob(owner, existingId);
         // A gateway that died between creating the job and queueing it left it queued but unknown to
         // BullMQ; the retried submit queues it (adding an existing BullMQ job id is a no-op).

@@ -1,0 +1,81 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, TERMINAL_STATUSES, type JobStatus } from '@jobcast/contracts';
+import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
+import { ApiException } from '../http/api-exception';
+
+/** How long a refused submitter is told to wait: jobs end on their own, there is no exact time to give. */
+const RETRY_AFTER_SECONDS = 5;
+
+// KEYS: the owner's active jobs. ARGV: job id, created at, cap, key TTL ms. Takes a place when one is free.
+const RESERVE_LUA = `
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+interface QuotaCommands {
+  jobcastReserveActive(active: string, jobId: string, at: string, cap: string, ttlMs: string): Promise<number>;
+}
+
+/**
+ * At most MAX_ACTIVE_JOBS_PER_USER queued or running jobs per owner, so that one user cannot fill every
+ * worker's queue. Each submit takes a place in the owner's set of active jobs; jobs that have ended are
+ * counted out only when the set is full (one status read per member then), which keeps a submit to one
+ * round trip in the common case.
+ */
+@Injectable()
+export class ActiveJobQuota {
+  private readonly redis: RedisClient & QuotaCommands;
+
+  constructor(
+    @Inject(REDIS) redis: RedisClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly keys: RedisKeys,
+  ) {
+    redis.defineCommand('jobcastReserveActive', { numberOfKeys: 1, lua: RESERVE_LUA });
+    this.redis = redis as RedisClient & QuotaCommands;
+  }
+
+  /** Takes a place for the job, or answers 429 TOO_MANY_ACTIVE_JOBS with Retry-After. */
+  async reserve(owner: string, jobId: string, now = Date.now()): Promise<void> {
+    if (await this.tryReserve(owner, jobId, now)) return;
+    await this.countOutEnded(owner);
+    if (await this.tryReserve(owner, jobId, now)) return;
+    throw new ApiException(
+      ErrorCode.TOO_MANY_ACTIVE_JOBS,
+      HttpStatus.TOO_MANY_REQUESTS,
+      `At most ${this.config.MAX_ACTIVE_JOBS_PER_USER} queued or running jobs per user; wait for one to end`,
+      { retryAfterSeconds: RETRY_AFTER_SECONDS },
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
+  }
+
+  /** Gives the place back: the job was not created after all (an idempotent resubmit, a failure). */
+  async release(owner: string, jobId: string): Promise<void> {
+    await this.redis.zrem(this.keys.ownerActiveJobs(owner), jobId);
+  }
+
+  private async tryReserve(owner: string, jobId: string, now: number): Promise<boolean> {
+    const reserved = await this.redis.jobcastReserveActive(
+      this.keys.ownerActiveJobs(owner),
+      jobId,
+      String(now),
+      String(this.config.MAX_ACTIVE_JOBS_PER_USER),
+      String(this.config.JOB_MAX_AGE),
+    );
+    return reserved === 1;
+  }
+
+  private async countOutEnded(owner: string): Promise<void> {
+    const key = this.keys.ownerActiveJobs(owner);
+    const jobIds = await this.redis.zrange(key, '0', '-1');
+    const statuses = await Promise.all(jobIds.map((jobId) => this.redis.hget(this.keys.jobSnapshot(jobId), 'status')));
+    const ended = jobIds.filter((_, i) => {
+      const status = statuses[i];
+      return status === null || status === undefined || TERMINAL_STATUSES.includes(status as JobStatus);
+    });
+    if (ended.length > 0) await this.redis.zrem(key, ...ended);
+  }
+}
