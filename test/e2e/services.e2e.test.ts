@@ -10,6 +10,7 @@ import { launchChromium } from '../support/chromium';
 import { E2eStack, TEST_JWT_SECRET, signToken } from '../support/e2e-stack';
 import { eventually, sleep } from '../support/eventually';
 import { parseSse, request } from '../support/http-api';
+import { openPlain } from '../support/plain-websocket';
 import { connected, emitWithAck, openSocket } from '../support/raw-socket';
 import { expectCompleteSequence, watchWithClient } from '../support/watchers';
 
@@ -95,7 +96,7 @@ describe('services', () => {
     expect(await get(`/jobs/${own.body.job.id}`, nothing)).toMatchObject({ status: 404 });
   });
 
-  it('a watch token reads and watches its job on every transport, and nothing else, until it expires', async () => {
+  it('a watch token reads and watches its job on every transport (HTTP, Socket.IO, SSE, plain WebSocket), and nothing else', async () => {
     const { body } = await post<SubmitJobResponse>('/jobs', alice, {
       ...steps,
       payload: { steps: 20, intervalMs: 50 },
@@ -126,6 +127,11 @@ describe('services', () => {
       ok: false,
       error: { code: 'JOB_NOT_FOUND' },
     });
+    const plain = await openPlain(stack.url(1), watch);
+    plain.send({ type: 'subscribe', id: 'other', jobId: other });
+    expect(await plain.answer('other')).toMatchObject({ type: 'error', error: { code: 'JOB_NOT_FOUND' } });
+    plain.send({ type: 'subscribe', id: 'mine', jobId });
+    expect(await plain.answer('mine')).toMatchObject({ type: 'subscribed', jobId });
     const watcher = watchWithClient([stack.url(1)], watch, jobId);
     const sse = await fetch(`${stack.url(1)}/jobs/${jobId}/events?access_token=${watch}`);
     expect(sse.status).toBe(200);
@@ -135,6 +141,8 @@ describe('services', () => {
     socket.close();
     expectCompleteSequence(watcher.events);
     expectCompleteSequence(streamed);
+    expectCompleteSequence(await plain.eventsUntil(jobId, (event) => event.type === 'completed'));
+    plain.close();
 
     // WATCH_TOKEN_TTL is 4 s here (and the allowed clock skew 30 s): past both, it is refused everywhere.
     const expired = await new SignJWT({ job: jobId })
