@@ -7,7 +7,7 @@ type Setting = Exclude<keyof WorkerOptions, 'jobTypes' | 'logger' | 'handleSigna
  * Each option of createWorker and the environment variable that sets it in the worker app. One schema
  * (WorkerEnvSchema) checks both and holds every default.
  */
-export const ENV_OF: Record<Setting, keyof WorkerEnv> = {
+export const ENV_OF: Readonly<Record<Setting, keyof WorkerEnv>> = {
   redisUrl: 'REDIS_URL',
   redisClusterNodes: 'REDIS_CLUSTER_NODES',
   keyPrefix: 'REDIS_KEY_PREFIX',
