@@ -20,7 +20,8 @@ export interface E2eStackOptions {
 
 /**
  * A real stack for one test file: its own redis-server (AOF, fsync always, so a restart loses nothing),
- * gateways and workers as built processes, on free ports. Logs stay in a temp dir, printed on failure.
+ * gateways and workers as built processes, on free ports. Logs go to a temp dir, removed at the end
+ * unless KEEP_E2E_STATE is set (then its path is printed, to read the logs of a failed run).
  */
 export class E2eStack {
   readonly stack: LocalStack;
@@ -74,7 +75,8 @@ export class E2eStack {
 
   async stop(): Promise<void> {
     await this.stack.stop();
-    rmSync(this.stateDir, { recursive: true, force: true });
+    if (process.env.KEEP_E2E_STATE) process.stderr.write(`e2e state and logs kept in ${this.stateDir}\n`);
+    else rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
 

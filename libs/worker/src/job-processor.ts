@@ -79,7 +79,11 @@ export class JobProcessor {
   private async run(attempt: Attempt, payload: unknown, workerSignal: AbortSignal): Promise<unknown> {
     const { type, writer } = attempt;
     const timeoutMs = Math.min(timeoutFor(type, payload), this.options.maxTimeoutMs);
-    const signal = AbortSignal.any([workerSignal, AbortSignal.timeout(timeoutMs)]);
+    // A timer of our own, not AbortSignal.timeout(): Node may collect a timeout signal that only
+    // AbortSignal.any() refers to, and then the attempt never times out (nodejs/node#57736).
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = AbortSignal.any([workerSignal, deadline.signal]);
     const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
       await writer.append({ type: 'progress', data: progress });
     });
@@ -105,6 +109,8 @@ export class JobProcessor {
       await throttle.flush();
       if (error instanceof JobFinishedElsewhere) throw new UnrecoverableError(error.message);
       return this.fail(attempt, timeoutMs, signal, workerSignal, error);
+    } finally {
+      clearTimeout(deadlineTimer);
     }
   }
 
