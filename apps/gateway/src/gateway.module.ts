@@ -25,6 +25,7 @@ import { GatewayMetrics } from './metrics/gateway-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { ConnectionGate } from './realtime/connection-gate';
 import { JobSubscriptions } from './realtime/job-subscriptions';
+import { TokenExpiry } from './realtime/token-expiry';
 import { JobWatchFactory } from './realtime/job-watch.factory';
 import { LiveJobEvents } from './realtime/live-job-events';
 import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
@@ -91,6 +92,7 @@ export class GatewayModule {
         LiveJobEvents,
         JobWatchFactory,
         JobSubscriptions,
+        TokenExpiry,
         ConnectionGate,
         JobsGateway,
         PlainWebSocketServer,

@@ -130,7 +130,8 @@ export class JobSubscription implements CursorOwner {
     this.host.tokenAccepted();
     const held = this.held ?? [];
     this.held = undefined;
-    for (const cursor of [...this.cursors]) cursor.start(ack.snapshot, ack.events, ack.reset === true);
+    for (const cursor of [...this.cursors])
+      cursor.start(ack.snapshot, ack.events, { reset: ack.reset === true, more: ack.more === true });
     if ([...this.cursors].some((cursor) => cursor.needsTerminal)) this.subscribe();
     for (const event of held) this.receive(event);
   }

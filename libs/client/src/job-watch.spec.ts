@@ -48,11 +48,22 @@ describe('JobCursor', () => {
     expect(watch.lastSeq).toBe(5);
   });
 
+  it('takes the rest of a long backlog as live events when the ack says more follows, even of a finished job', () => {
+    const { cursor: watch, seen } = cursor();
+    watch.start(snapshot(5, 'completed'), [event(1), event(2)], { more: true });
+    expect(watch.needsTerminal).toBe(false);
+    expect(watch.offer(event(3))).toBe('next');
+    expect(watch.offer(event(4))).toBe('next');
+    expect(watch.offer(completed(5))).toBe('next');
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(watch.snapshot?.status).toBe('completed');
+  });
+
   it('reports a reset when the log was trimmed past its last seq, and delivers what the log still holds', () => {
     const { cursor: watch, seen } = cursor(2);
     const resets: number[] = [];
     watch.onReset((truth) => resets.push(truth.lastSeq));
-    watch.start(snapshot(9), [event(7), event(8), event(9)], true);
+    watch.start(snapshot(9), [event(7), event(8), event(9)], { reset: true });
     expect(resets).toEqual([9]);
     expect(seen).toEqual([7, 8, 9]);
     expect(watch.offer(event(10))).toBe('next');
@@ -62,7 +73,7 @@ describe('JobCursor', () => {
     const { cursor: watch, seen } = cursor(12);
     const resets: number[] = [];
     watch.onReset((truth) => resets.push(truth.lastSeq));
-    watch.start(snapshot(9), [event(1), event(9)], true);
+    watch.start(snapshot(9), [event(1), event(9)], { reset: true });
     expect(resets).toEqual([9]);
     expect(watch.snapshot?.lastSeq).toBe(9);
     expect(watch.lastSeq).toBe(9);
@@ -75,7 +86,7 @@ describe('JobCursor', () => {
     const resets: number[] = [];
     watch.onReset((truth) => resets.push(truth.lastSeq));
     // The subscription asked from seq 2 for another watch of the same job; this one needs 8 on.
-    watch.start(snapshot(9), [event(7), event(8), event(9)], true);
+    watch.start(snapshot(9), [event(7), event(8), event(9)], { reset: true });
     expect(resets).toEqual([]);
     expect(seen).toEqual([8, 9]);
   });

@@ -151,9 +151,10 @@ export class JobCursor implements JobWatch {
 
   /**
    * A subscribe ack: the job's current snapshot and the logged events after the requested seq; `reset` when
-   * the gateway says the log could not give all of them (for the lowest seq any watch of the job needed).
+   * the gateway says the log could not give all of them (for the lowest seq any watch of the job needed),
+   * `more` when the backlog goes on past these events and follows as live events.
    */
-  start(snapshot: JobSnapshot, backlog: readonly JobEvent[], reset = false): void {
+  start(snapshot: JobSnapshot, backlog: readonly JobEvent[], { reset = false, more = false } = {}): void {
     if (this.ended) return;
     const resetHere = reset && isResetFor(this.seq, snapshot, backlog);
     if (resetHere) for (const listener of [...this.resetListeners]) callListener(listener, snapshot);
@@ -163,12 +164,14 @@ export class JobCursor implements JobWatch {
     // Taking the ack as is, and moving past what it skipped, keeps a gap check from re-reading forever.
     for (const event of backlog)
       this.accept(event, classifyEvent(this.seq, event) === 'duplicate' ? 'duplicate' : 'next');
-    // Behind what this watch saw, the log is the truth from now on: its next seq is the next event.
-    this.seq = resetHere ? snapshot.lastSeq : Math.max(this.seq, snapshot.lastSeq);
+    // Behind what this watch saw, the log is the truth from now on: its next seq is the next event, the one
+    // after the backlog when more of it follows.
+    const backlogEnd = more ? (backlog.at(-1)?.seq ?? snapshot.lastSeq) : snapshot.lastSeq;
+    this.seq = resetHere ? backlogEnd : Math.max(this.seq, backlogEnd);
     // Asked once: the terminal event is the log's newest entry, so one re-read brings it, and if the
     // log were broken, asking again would only loop.
     const refetched = this.terminalMissing;
-    this.terminalMissing = !this.ended && !refetched && isTerminalStatus(snapshot);
+    this.terminalMissing = !this.ended && !refetched && !more && isTerminalStatus(snapshot);
   }
 
   /** A live event; answers 'gap' when events before it are missing and must be re-read. */

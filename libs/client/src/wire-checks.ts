@@ -69,6 +69,7 @@ export function checkSubscribeAck(value: unknown): SubscribeAck | undefined {
     isJobSnapshot(value.snapshot) &&
     Array.isArray(value.events) &&
     value.events.every(isJobEvent) &&
-    (value.reset === undefined || value.reset === true);
+    (value.reset === undefined || value.reset === true) &&
+    (value.more === undefined || value.more === true);
   return valid ? (value as SubscribeAck) : undefined;
 }

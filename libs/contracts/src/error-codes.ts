@@ -11,6 +11,8 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** A user has SSE_MAX_STREAMS_PER_USER event streams open on the gateway already. */
+  TOO_MANY_STREAMS: 'TOO_MANY_STREAMS',
   /** A user has MAX_ACTIVE_JOBS_PER_USER jobs queued or running already. */
   TOO_MANY_ACTIVE_JOBS: 'TOO_MANY_ACTIVE_JOBS',
   /** A subscribe was overtaken by a newer subscribe or an unsubscribe of the same job before it completed. */

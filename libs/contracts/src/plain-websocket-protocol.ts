@@ -17,6 +17,8 @@ export const PlainCloseCode = {
   SHUTTING_DOWN: 4000,
   SLOW_CONSUMER: 4001,
   UNAUTHORIZED: 4401,
+  /** The token has expired: reconnect with a fresh one, and resume. */
+  TOKEN_EXPIRED: 4401,
   AUTH_TIMEOUT: 4408,
   /** RFC 6455's "message too big": a frame over SOCKET_MAX_MESSAGE (sent by the WebSocket layer itself). */
   MESSAGE_TOO_BIG: 1009,
@@ -33,6 +35,7 @@ export const PlainDisconnectReason = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   UNAUTHORIZED: 'UNAUTHORIZED',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   AUTH_TIMEOUT: 'AUTH_TIMEOUT',
 } as const satisfies Record<string, keyof typeof PlainCloseCode>;
 export type PlainDisconnectReason = (typeof PlainDisconnectReason)[keyof typeof PlainDisconnectReason];
@@ -40,7 +43,16 @@ export type PlainDisconnectReason = (typeof PlainDisconnectReason)[keyof typeof 
 /** What the gateway sends. */
 export type PlainServerMessage =
   | { type: 'welcome'; gateway: string; heartbeatMs: number }
-  | { type: 'subscribed'; id?: string; jobId: string; snapshot: JobSnapshot; events: JobEvent[]; reset?: true }
+  | {
+      type: 'subscribed';
+      id?: string;
+      jobId: string;
+      snapshot: JobSnapshot;
+      events: JobEvent[];
+      reset?: true;
+      /** The backlog goes on past `events`: the rest follows as `events` messages. */
+      more?: true;
+    }
   | { type: 'unsubscribed'; id?: string; jobId: string }
   | { type: 'pong'; id?: string }
   | { type: 'events'; jobId: string; events: JobEvent[] }

@@ -20,10 +20,15 @@ export interface SocketAuth {
   batch?: boolean;
 }
 
-/** Why the gateway is about to drop a socket on purpose; the client should reconnect and resume. */
+/**
+ * Why the gateway is about to drop a socket on purpose; the client should reconnect and resume, after
+ * TOKEN_EXPIRED with a fresh token.
+ */
 export const DisconnectReason = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** The connection's token has expired (plus the allowed clock skew): live access ends with it. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 

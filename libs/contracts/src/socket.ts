@@ -24,6 +24,11 @@ export const SubscribeAckSchema = z.discriminatedUnion('ok', [
     events: z.array(JobEventSchema),
     /** The log could not give every event after `afterSeq`: `events` is what it holds, the snapshot the truth. */
     reset: z.literal(true).optional(),
+    /**
+     * The backlog goes on past `events` (an answer carries one page of the log): the rest follows as events,
+     * in seq order, before any later event. `snapshot` is the job as it is now, ahead of `events`.
+     */
+    more: z.literal(true).optional(),
   }),
   ErrorAckSchema,
 ]);

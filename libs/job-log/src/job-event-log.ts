@@ -57,7 +57,7 @@ interface LogCommands {
     ...args: string[]
   ): Promise<string>;
   jobcastExpireLease(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
-  jobcastReadSince(snapshot: string, log: string, fromSeq: string): Promise<[string[], Entry[]]>;
+  jobcastReadSince(snapshot: string, log: string, fromSeq: string, count: string): Promise<[string[], Entry[]]>;
   jobcastRequestCancel(snapshot: string): Promise<number>;
 }
 
@@ -160,12 +160,20 @@ export class JobEventLog {
     return decodeJobRecord(Object.entries(flat).flat());
   }
 
-  /** The record and every logged event with seq > afterSeq, read atomically so they agree. */
-  async readSince(jobId: string, afterSeq = 0): Promise<{ record: JobRecord; events: JobEvent[] } | null> {
+  /**
+   * The record and the first `limit` logged events with seq > afterSeq, read atomically so they agree: a page
+   * of the log, so that no read costs more than a page however long the job's log is.
+   */
+  async readSince(
+    jobId: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<{ record: JobRecord; events: JobEvent[] } | null> {
     const [flat, entries] = await this.redis.jobcastReadSince(
       this.keys.jobSnapshot(jobId),
       this.keys.jobLog(jobId),
       String(afterSeq + 1),
+      String(limit),
     );
     const record = decodeJobRecord(flat);
     if (!record) return null;

@@ -107,11 +107,12 @@ return event
 `;
 
 // KEYS: snapshot, log. ARGV: the first seq wanted (afterSeq + 1, computed by the caller: Lua's numbers print
-// as 1e+14 from there on, which is no stream id). Answers { snapshot hash as a flat list, the entries from it }.
+// as 1e+14 from there on, which is no stream id), the most entries to answer. Answers { snapshot hash as a
+// flat list, at most that many entries from the first seq on }.
 export const READ_SINCE_LUA = `
 local snapshot = redis.call('HGETALL', KEYS[1])
 if #snapshot == 0 then return { snapshot, {} } end
-return { snapshot, redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+') }
+return { snapshot, redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+', 'COUNT', ARGV[2]) }
 `;
 
 // KEYS: snapshot. Marks a live job for cancellation, so a worker that picks it up later does not run it.

@@ -61,7 +61,7 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     SUBMIT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
     /** Subscribes one socket may send per second; more are answered RATE_LIMITED. @default 20 */
     SOCKET_SUBSCRIBE_RATE: z.coerce.number().min(1).max(100_000).default(20),
-    /** Open Socket.IO and plain WebSocket connections per client IP on one gateway, together. @default 200 */
+    /** Open Socket.IO, plain WebSocket and SSE connections per client IP on one gateway, together. @default 200 */
     MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
     /** Take the client IP from X-Forwarded-For (set it behind a load balancer you run). @default 0 */
     TRUST_PROXY: booleanFlag.default(false),
@@ -82,6 +82,10 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     MAX_ATTEMPTS: z.coerce.number().int().min(1).max(25).default(10),
     /** Event appends (`POST /jobs/:id/events`) one external job takes per second, across gateways. @default 50 */
     APPEND_RATE_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** SSE streams (`GET /jobs/:id/events`) one user may have open on one gateway. @default 100 */
+    SSE_MAX_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /** SSE streams one user may start per second on one gateway; more answer 429 RATE_LIMITED. @default 10 */
+    SSE_START_RATE: z.coerce.number().min(1).max(100_000).default(10),
     /** Interval of SSE keep-alive comments. @default 15s */
     SSE_HEARTBEAT: durationMs('ms').default(15_000),
     /** Interval of ping frames on plain WebSockets (`heartbeatMs`); a peer that misses two is closed. @default 25s */

@@ -12,6 +12,7 @@ import { JobWatchFactory } from './job-watch.factory';
 import type { Outbox } from './outbox';
 import { allWatches, countWatches, watchOf, withWatch, withoutWatch, type SocketWatches } from './socket-watches';
 import { SubscribeRate } from './subscribe-rate';
+import { TokenExpiry } from './token-expiry';
 
 /**
  * What the gateway keeps on each long-lived connection, whatever its transport: four fields, which V8 stores
@@ -56,6 +57,10 @@ class OutboxSink<Peer extends object> implements WatchSink {
   finish(): void {
     forgetClosedWatch(this.state, this.jobId);
   }
+
+  whenWritable(): Promise<void> | undefined {
+    return this.outbox.whenWritable(this.peer);
+  }
 }
 
 /** Drops the connection's watch of the job once it has ended; a newer, open one stays. */
@@ -77,6 +82,7 @@ export class JobSubscriptions {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
+    private readonly tokenExpiry: TokenExpiry,
   ) {
     this.subscribeRate = new SubscribeRate(config.SOCKET_SUBSCRIBE_RATE);
   }
@@ -97,8 +103,10 @@ export class JobSubscriptions {
   }
 
   /**
-   * Watches the job for the connection. `answer` is called once, before any live event goes to the outbox:
-   * with the snapshot and the backlog (and `reset` when the log could not give all of it), or an error.
+   * Watches the job for the connection. `answer` is called once, through the connection's outbox (in line
+   * with its events, and counted toward its bound): with the snapshot and the first page of the backlog
+   * (`reset` when the log could not give all of it, `more` when the backlog goes on), or an error. The rest of the backlog and the live
+   * events follow it.
    */
   async subscribe<Peer extends object>(
     state: WatcherState,
@@ -107,8 +115,9 @@ export class JobSubscriptions {
     request: SubscribeRequest,
     answer: (ack: SubscribeAck) => void,
   ): Promise<void> {
+    const reply = (ack: SubscribeAck): void => outbox.answer(peer, () => answer(ack), ack.ok ? ack.events.length : 0);
     const denied = this.checkAllowed(state, request.jobId);
-    if (denied) return answer(denied);
+    if (denied) return reply(denied);
     // The job id every watch of the job shares, rather than one copy per subscribe request.
     const jobId = this.watches.sharedJobId(request.jobId);
     watchOf(state.watches, jobId)?.close();
@@ -118,20 +127,20 @@ export class JobSubscriptions {
     try {
       const outcome = await watch.start(
         (record) => mayRead(reader, record),
-        (snapshot, events, reset) => {
-          answer(reset ? { ok: true, snapshot, events, reset } : { ok: true, snapshot, events });
+        (snapshot, events, reset, more) => {
+          reply({ ok: true, snapshot, events, ...(reset && { reset }), ...(more && { more }) });
           this.metrics.recordDelivered(events.length, outbox.transportName);
         },
       );
       if (outcome !== 'started') forgetClosedWatch(state, jobId);
-      if (outcome === 'not-found') answer(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
+      if (outcome === 'not-found') reply(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
       if (outcome === 'closed') {
-        answer(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
+        reply(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
       }
     } catch (error) {
       forgetClosedWatch(state, jobId);
       this.logger.warn({ err: error, jobId }, 'subscribe failed');
-      answer(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
+      reply(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
     }
   }
 
@@ -146,12 +155,9 @@ export class JobSubscriptions {
     state.watches = undefined;
   }
 
-  isExpired(state: WatcherState): boolean {
-    return state.expiresAtS * 1000 <= Date.now() - this.config.JWT_CLOCK_SKEW;
-  }
-
   private checkAllowed(state: WatcherState, jobId: string): ErrorAck | undefined {
-    if (this.isExpired(state)) return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
+    if (this.tokenExpiry.hasExpired(state.expiresAtS))
+      return errorAck(ErrorCode.UNAUTHORIZED, 'Token expired; reconnect with a fresh one');
     const subscribeAt = this.subscribeRate.take(state.subscribeAt);
     if (subscribeAt === undefined) {
       return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);

@@ -5,8 +5,6 @@ import type { Gauge } from 'prom-client';
 import type { LiveEventListener, LiveJobEvents } from './live-job-events';
 
 const RETRY_READ_MS = 1000;
-/** Where every idle watch's task chain starts: one shared promise rather than one per watch. */
-const NOTHING_PENDING = Promise.resolve();
 
 /** Where a watch delivers, for as long as it lives: a socket, an SSE response. */
 export interface WatchSink {
@@ -14,27 +12,37 @@ export interface WatchSink {
   deliver(events: readonly JobEvent[]): void;
   /** The terminal event went out; nothing more will come. */
   finish(): void;
+  /**
+   * Undefined while the connection takes writes at once; else resolves once what was delivered has gone
+   * out. The next page of the log is read only then.
+   */
+  whenWritable(): Promise<void> | undefined;
 }
 
-/**
- * One watcher of one job: delivers every event with seq > afterSeq exactly once, in seq order. It joins
- * the live feed before it reads the log, holds live events back until the backlog is out, drops what it
- * already sent and re-reads the log for any gap, so neither a race nor a dropped Redis message can
- * cost a watcher an event.
- */
 /** What every watch of a gateway uses, held once by the factory rather than by each watch. */
 export interface WatchServices {
   eventLog: JobEventLog;
   live: LiveJobEvents;
   logger: Logger;
   openWatches: Gauge;
+  /** Events read from the log at a time: what a subscribe's answer carries at most. */
+  pageSize: number;
 }
 
+/**
+ * One watcher of one job: delivers every event with seq > afterSeq exactly once, in seq order. It joins the
+ * live feed before it reads the log, and while it reads the log (the backlog, or a gap) live events only
+ * say that there is more to read: the log has them too, since they were logged before they were published.
+ * So neither a race nor a dropped Redis message can cost a watcher an event. The log is read a page at a
+ * time, the next page once the connection has taken the last, so a long backlog costs the gateway one page
+ * per watch, however slowly its connection reads. Live events that follow on are passed on as they come.
+ */
 export class JobWatch implements LiveEventListener {
   private lastSeq: number;
-  private tail: Promise<void> = NOTHING_PENDING;
-  /** Tasks in `tail` not yet done; while none are, the next event in order goes out at once. */
-  private pending = 0;
+  /** A read of the log is under way (or waits for the connection, or to retry): live events wait for it. */
+  private reading = true;
+  /** Something may have been logged after the current read began: read again when it is done. */
+  private behind = false;
   private closed = false;
 
   constructor(
@@ -48,32 +56,34 @@ export class JobWatch implements LiveEventListener {
   }
 
   /**
-   * Joins the feed, reads the snapshot and backlog, and hands them to `begin` (the subscribe answer, the SSE
-   * head: sent before any live event) if `authorize` accepts the record. `begin` is not kept afterwards, so
-   * whatever it holds (a request, its ack) is not held for the watch's whole life. `reset` says the log
-   * could not give every event after `afterSeq` (see `readBacklog`). Otherwise closes: 'not-found' when the
-   * job does not exist or is refused, 'closed' when the watch was closed meanwhile.
+   * Joins the feed, reads the snapshot and the first page of the backlog, and hands them to `begin` (the
+   * subscribe answer, the SSE head: sent before any further event) if `authorize` accepts the record; `more`
+   * says the backlog goes on past that page, and the rest follows as events. `begin` is not kept afterwards, so whatever it holds (a request,
+   * its ack) is not held for the watch's whole life. `reset` says the log could not give every event after
+   * `afterSeq` (see `readFirstPage`). Otherwise closes: 'not-found' when the job does not exist or is
+   * refused, 'closed' when the watch was closed meanwhile.
    */
   async start(
     authorize: (record: JobRecord) => boolean,
-    begin: (snapshot: JobSnapshot, backlog: JobEvent[], reset: boolean) => void,
+    begin: (snapshot: JobSnapshot, backlog: JobEvent[], reset: boolean, more: boolean) => void,
   ): Promise<'started' | 'not-found' | 'closed'> {
-    let backlogSent!: () => void;
-    this.pending += 1;
-    this.tail = new Promise((resolve) => (backlogSent = resolve));
+    let more = false;
     try {
       await this.services.live.watch(this.jobId, this);
-      const read = await this.readBacklog();
+      const read = await this.readFirstPage();
       if (this.closed) return 'closed';
       if (!read || !authorize(read.record)) {
         this.close();
         return 'not-found';
       }
       const { snapshot } = read.record;
-      begin(snapshot, read.events, read.reset);
-      // After a reset the snapshot is the truth: the watch goes on from the log's newest event.
-      if (read.reset) this.lastSeq = snapshot.lastSeq;
-      if (read.events.length > 0) this.advance(read.events);
+      const { events, reset } = read;
+      // The page and the snapshot were read together, so the page ends at the snapshot's seq unless it is cut.
+      more = events.length > 0 && (events.at(-1) as JobEvent).seq < snapshot.lastSeq;
+      begin(snapshot, events, reset, more);
+      // After a reset the watch goes on from what the log holds.
+      if (reset) this.lastSeq = events.length > 0 ? (events[0] as JobEvent).seq - 1 : snapshot.lastSeq;
+      if (events.length > 0) this.advance(events);
       // Resumed at or past the end of a finished job: nothing more will come.
       if (!this.closed && TERMINAL_STATUSES.includes(snapshot.status) && this.lastSeq >= snapshot.lastSeq) {
         this.close();
@@ -84,26 +94,24 @@ export class JobWatch implements LiveEventListener {
       this.close();
       throw error;
     } finally {
-      this.taskDone();
-      backlogSent();
+      if (!this.closed && (more || this.behind)) this.readOn();
+      else this.reading = false;
     }
   }
 
   onEvents(events: readonly JobEvent[]): void {
-    // The hot path, once per burst per watcher: in order and nothing queued, so no promise is needed, and the
-    // burst is passed on as is, so every socket that gets it shares one encoded frame.
-    if (this.pending === 0 && !this.closed && followsOn(events, this.lastSeq)) {
-      this.emit(events);
-      return;
-    }
-    this.enqueue(async () => {
+    if (this.closed) return;
+    if (!this.reading) {
+      // The hot path, once per burst per watcher: the burst is passed on as is, so every socket that gets it
+      // shares one encoded frame.
+      if (followsOn(events, this.lastSeq)) return this.emit(events);
       const fresh = events.filter((event) => event.seq > this.lastSeq);
       if (fresh.length === 0) return;
-      // A gap before the burst: the log has the missing events, and the burst too, since it was published
-      // before this read.
-      if (followsOn(fresh, this.lastSeq)) this.emit(fresh);
-      else await this.fillGap();
-    });
+      if (followsOn(fresh, this.lastSeq)) return this.emit(fresh);
+    }
+    // A gap before the burst, or a read under way: the log has the burst and whatever came before it.
+    this.behind = true;
+    if (!this.reading) this.readOn();
   }
 
   get isOpen(): boolean {
@@ -111,7 +119,8 @@ export class JobWatch implements LiveEventListener {
   }
 
   onResync(): void {
-    this.enqueue(() => this.fillGap());
+    this.behind = true;
+    if (!this.reading) this.readOn();
   }
 
   close(): void {
@@ -122,27 +131,58 @@ export class JobWatch implements LiveEventListener {
   }
 
   /**
-   * The record and the events after `afterSeq`, and whether that is a reset: the log no longer holds the
-   * event right after `afterSeq` (trimmed by JOB_LOG_MAX_EVENTS), or `afterSeq` is past the job's last seq
-   * (Redis lost its last writes), in which case the backlog is the whole log.
+   * The record and the first page of events after `afterSeq`, and whether that is a reset: the log no longer
+   * holds the event right after `afterSeq` (trimmed by JOB_LOG_MAX_EVENTS), or `afterSeq` is past the job's
+   * last seq (Redis lost its last writes), in which case the backlog is the whole log.
    */
-  private async readBacklog(): Promise<{ record: JobRecord; events: JobEvent[]; reset: boolean } | null> {
-    const { eventLog } = this.services;
-    const read = await eventLog.readSince(this.jobId, this.lastSeq);
+  private async readFirstPage(): Promise<{ record: JobRecord; events: JobEvent[]; reset: boolean } | null> {
+    const { eventLog, pageSize } = this.services;
+    const read = await eventLog.readSince(this.jobId, this.lastSeq, pageSize);
     if (!read) return null;
     const { lastSeq } = read.record.snapshot;
     if (this.lastSeq > lastSeq) {
-      const whole = await eventLog.readSince(this.jobId, 0);
+      const whole = await eventLog.readSince(this.jobId, 0, pageSize);
       return whole && { ...whole, reset: true };
     }
     const first = read.events[0];
     return { ...read, reset: this.lastSeq < lastSeq && (first === undefined || first.seq > this.lastSeq + 1) };
   }
 
-  private async fillGap(): Promise<void> {
-    const read = await this.services.eventLog.readSince(this.jobId, this.lastSeq);
-    const fresh = read?.events.filter((event) => event.seq > this.lastSeq) ?? [];
-    if (fresh.length > 0) this.emit(fresh);
+  /**
+   * Reads the log on from the last seq delivered, a page at a time, each once the connection has taken the
+   * one before, until a read comes back short with nothing logged since it began. Only one runs per watch
+   * (`reading`); a read that fails (Redis away) is tried again shortly, since the event it missed could be
+   * the last one.
+   */
+  private readOn(): void {
+    this.reading = true;
+    this.readPages().then(
+      () => {
+        this.reading = false;
+      },
+      (error: unknown) => {
+        this.services.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
+        this.behind = true;
+        setTimeout(() => {
+          if (!this.closed) this.readOn();
+        }, RETRY_READ_MS).unref();
+      },
+    );
+  }
+
+  private async readPages(): Promise<void> {
+    const { eventLog, pageSize } = this.services;
+    let more = true;
+    while (!this.closed && (more || this.behind)) {
+      await this.sink.whenWritable();
+      if (this.closed) return;
+      this.behind = false;
+      const read = await eventLog.readSince(this.jobId, this.lastSeq, pageSize);
+      if (!read) return;
+      const fresh = read.events.filter((event) => event.seq > this.lastSeq);
+      if (fresh.length > 0) this.emit(fresh);
+      more = read.events.length === pageSize;
+    }
   }
 
   private emit(events: readonly JobEvent[]): void {
@@ -159,24 +199,6 @@ export class JobWatch implements LiveEventListener {
       this.close();
       this.sink.finish();
     }
-  }
-
-  /** Once nothing is queued, the watch lets go of its finished chain of tasks. */
-  private taskDone(): void {
-    this.pending -= 1;
-    if (this.pending === 0) this.tail = NOTHING_PENDING;
-  }
-
-  private enqueue(task: () => Promise<void>): void {
-    this.pending += 1;
-    this.tail = this.tail
-      .then(() => (this.closed ? undefined : task()))
-      .finally(() => this.taskDone())
-      .catch((error: unknown) => {
-        // Redis is away; try again shortly, since the event we may have missed could be the last one.
-        this.services.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
-        setTimeout(() => this.onResync(), RETRY_READ_MS).unref();
-      });
   }
 }
 

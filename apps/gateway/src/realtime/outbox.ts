@@ -15,24 +15,48 @@ export interface OutboxTransport<Peer> {
   dropSlow(peer: Peer): void;
 }
 
-/** Events held for a peer that does not keep up. */
+/**
+ * An answer to one of the peer's requests (a subscribe's snapshot and first page of the log, an error, a
+ * pong): it waits in line with events, and counts toward the bound as the events it carries, plus one.
+ */
+interface HeldAnswer {
+  send: () => void;
+  weight: number;
+}
+
+type Held = JobEvent | HeldAnswer;
+
+function isAnswer(held: Held): held is HeldAnswer {
+  return 'send' in held;
+}
+
+/** What waits for a peer that does not keep up. */
 interface Backlog<Peer> {
   peer: Peer;
-  events: Array<JobEvent | undefined>;
+  held: Array<Held | undefined>;
   head: number;
-  /** Where each job's newest waiting event sits in `events`, to find a progress event to replace. */
+  /** The weight of what waits: an event counts one, an answer its `weight`. */
+  waiting: number;
+  /** Where each job's newest waiting event sits in `held`, to find a progress event to replace. */
   newestByJob: Map<string, number>;
+  /** Called once nothing waits here any more and the transport takes writes again. */
+  whenEmpty: Array<() => void>;
   /** Dropped for SLOW_CONSUMER: nothing more goes out. */
   overflowed: boolean;
 }
 
+/** What `whenWritable` answers for a peer already dropped: it never takes another write. */
+const NEVER: Promise<void> = new Promise(() => undefined);
+
 /**
- * One transport's outbound events, bounded per connection; every transport has one, with the same policy.
- * While a peer keeps up, events go straight out. When its transport has a backlog, events wait here, and a
- * waiting progress event is replaced by a newer progress of the same job (the newer one carries `fromSeq`,
- * so the client knows the skipped seqs were superseded progress). Lifecycle and log events are never
- * dropped; if more than SOCKET_MAX_PENDING_EVENTS of them wait, the peer is dropped as a slow consumer and
- * resumes from its last seq. Only peers with waiting events have any state here.
+ * Everything a transport sends its peers, bounded per connection; every transport has one, with the same
+ * policy. While a peer keeps up, events and answers go straight out. When its transport holds a backlog of
+ * its own, they wait here in order, and a waiting progress event is replaced by a newer progress of the same
+ * job (the newer one carries `fromSeq`, so the client knows the skipped seqs were superseded progress).
+ * Nothing else is dropped: once more than SOCKET_MAX_PENDING_EVENTS wait (lifecycle and log events, and
+ * answers by the events they carry), the peer is dropped as a slow consumer and resumes from its last seq.
+ * So what a connection that stops reading costs the gateway is bounded, whatever it asks for. Only peers
+ * with something waiting have any state here.
  */
 export class Outbox<Peer extends object> {
   private readonly backlogs = new Map<Peer, Backlog<Peer>>();
@@ -56,8 +80,43 @@ export class Outbox<Peer extends object> {
     }
     if (backlog?.overflowed) return;
     const held = backlog ?? this.openBacklog(peer);
-    for (const event of events) this.hold(held, event);
-    if (held.events.length - held.head > this.maxPendingEvents) this.overflow(held);
+    for (const event of events) this.holdEvent(held, event);
+    this.checkBound(held);
+  }
+
+  /**
+   * Sends an answer to the peer now, or in its turn once what waits before it has gone out. `eventCount` is
+   * how many events it carries, so that a peer asking for large answers it never reads is dropped as soon
+   * as one asking for events would be.
+   */
+  answer(peer: Peer, send: () => void, eventCount = 0): void {
+    const backlog = this.backlogs.get(peer);
+    if (!backlog && !this.transport.isBusy(peer)) {
+      send();
+      return;
+    }
+    if (backlog?.overflowed) return;
+    const held = backlog ?? this.openBacklog(peer);
+    const weight = 1 + eventCount;
+    held.held.push({ send, weight });
+    held.waiting += weight;
+    this.checkBound(held);
+  }
+
+  /**
+   * Undefined while the peer takes writes at once; otherwise resolves when everything waiting for it has
+   * gone out. A watch reads its next page of the log only then, so a backlog is read as fast as the peer
+   * takes it, never faster, and never held here in full.
+   */
+  whenWritable(peer: Peer): Promise<void> | undefined {
+    let backlog = this.backlogs.get(peer);
+    if (!backlog) {
+      if (!this.transport.isBusy(peer)) return undefined;
+      backlog = this.openBacklog(peer);
+    }
+    if (backlog.overflowed) return NEVER;
+    const { whenEmpty } = backlog;
+    return new Promise((resolve) => whenEmpty.push(resolve));
   }
 
   forget(peer: Peer): void {
@@ -68,42 +127,69 @@ export class Outbox<Peer extends object> {
   private drained(backlog: Backlog<Peer>): void {
     const { peer } = backlog;
     if (backlog.overflowed || this.backlogs.get(peer) !== backlog) return;
-    while (backlog.head < backlog.events.length && !this.transport.isBusy(peer)) {
+    while (backlog.head < backlog.held.length && !this.transport.isBusy(peer)) {
       const index = backlog.head;
-      const event = backlog.events[index] as JobEvent;
-      backlog.events[index] = undefined;
+      const next = backlog.held[index] as Held;
+      backlog.held[index] = undefined;
       backlog.head += 1;
-      if (backlog.newestByJob.get(event.jobId) === index) backlog.newestByJob.delete(event.jobId);
-      this.send(peer, [event]);
+      if (isAnswer(next)) {
+        backlog.waiting -= next.weight;
+        next.send();
+        continue;
+      }
+      backlog.waiting -= 1;
+      if (backlog.newestByJob.get(next.jobId) === index) backlog.newestByJob.delete(next.jobId);
+      this.send(peer, [next]);
     }
-    if (backlog.head === backlog.events.length) this.backlogs.delete(peer);
-    else this.transport.onceDrained(peer, () => this.drained(backlog));
+    if (backlog.head < backlog.held.length || this.transport.isBusy(peer)) {
+      this.transport.onceDrained(peer, () => this.drained(backlog));
+      return;
+    }
+    this.backlogs.delete(peer);
+    for (const resolve of backlog.whenEmpty) resolve();
   }
 
   private openBacklog(peer: Peer): Backlog<Peer> {
-    const backlog: Backlog<Peer> = { peer, events: [], head: 0, newestByJob: new Map(), overflowed: false };
+    const backlog: Backlog<Peer> = {
+      peer,
+      held: [],
+      head: 0,
+      waiting: 0,
+      newestByJob: new Map(),
+      whenEmpty: [],
+      overflowed: false,
+    };
     this.backlogs.set(peer, backlog);
     this.transport.onceDrained(peer, () => this.drained(backlog));
     return backlog;
   }
 
-  private hold(backlog: Backlog<Peer>, event: JobEvent): void {
+  private holdEvent(backlog: Backlog<Peer>, event: JobEvent): void {
     const newest = backlog.newestByJob.get(event.jobId);
-    const previous = newest === undefined ? undefined : backlog.events[newest];
-    if (newest !== undefined && previous?.type === 'progress' && event.type === 'progress') {
-      backlog.events[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
+    const previous = newest === undefined ? undefined : backlog.held[newest];
+    if (
+      newest !== undefined &&
+      previous &&
+      !isAnswer(previous) &&
+      previous.type === 'progress' &&
+      event.type === 'progress'
+    ) {
+      backlog.held[newest] = { ...event, fromSeq: previous.fromSeq ?? previous.seq };
       this.metrics.eventsConflated.inc();
       return;
     }
-    backlog.newestByJob.set(event.jobId, backlog.events.length);
-    backlog.events.push(event);
+    backlog.newestByJob.set(event.jobId, backlog.held.length);
+    backlog.held.push(event);
+    backlog.waiting += 1;
   }
 
-  private overflow(backlog: Backlog<Peer>): void {
+  private checkBound(backlog: Backlog<Peer>): void {
+    if (backlog.waiting <= this.maxPendingEvents) return;
     backlog.overflowed = true;
-    // Its events are of no further use: the peer resumes from its last seq elsewhere.
-    backlog.events = [];
+    // What waits is of no further use: the peer resumes from its last seq elsewhere.
+    backlog.held = [];
     backlog.newestByJob.clear();
+    backlog.whenEmpty = [];
     this.metrics.slowConsumerDisconnects.inc();
     this.logger.warn({ transport: this.transport.name }, 'slow consumer disconnected');
     this.transport.dropSlow(backlog.peer);

@@ -1,6 +1,6 @@
 /**
- * Subscribes per second allowed to one socket, on average, with bursts of up to `burst`, kept as one
- * number per socket (GCRA: the theoretical arrival time of its next subscribe) rather than an object. The
+ * Requests per second allowed to one socket (subscribes) or one user (SSE streams started), on average,
+ * with bursts of up to `burst`, kept as one number per socket (GCRA: the theoretical arrival time of its next subscribe) rather than an object. The
  * number is whole milliseconds since this limiter was made, so that it stays a small integer, which V8
  * keeps in the socket's own fields.
  */
@@ -21,6 +21,11 @@ export class SubscribeRate {
 
   /** A socket's state before its first subscribe. */
   readonly initial = 0;
+
+  /** True when a state allows a full burst again: it is no different from `initial`. */
+  isIdle(arrivalAt: number): boolean {
+    return arrivalAt <= this.now() - this.since;
+  }
 
   /** The socket's next state, or undefined when this subscribe is over the limit. */
   take(arrivalAt: number): number | undefined {

@@ -6,19 +6,13 @@ import type { PlainSocket } from './plain-socket';
 
 /** Bytes a plain WebSocket may hold unsent before the outbox starts holding (and conflating) events itself. */
 const SOCKET_HIGH_WATER = 64 * 1024;
-/**
- * Bytes of answers (to subscribes, pings, malformed frames) a client may leave unread before it counts as a
- * slow consumer: it could otherwise make the gateway buffer without bound by sending requests it never reads
- * the answers to.
- */
-const UNREAD_ANSWERS_LIMIT = 4 * 1024 * 1024;
-
 const TEXT = { binary: false, compress: false } as const;
 
 const NOTICES: Record<PlainDisconnectReason, string> = {
   SHUTTING_DOWN: 'this gateway is restarting; reconnect (to another one) and resume from your last seq',
   SLOW_CONSUMER: 'too many events waiting for this connection; reconnect and resume from your last seq',
   UNAUTHORIZED: 'the token is not valid; do not reconnect without a new one',
+  TOKEN_EXPIRED: 'the token has expired; reconnect with a fresh one and resume from your last seq',
   AUTH_TIMEOUT: 'no auth message in time; send {"type":"auth","token"} first',
 };
 
@@ -35,14 +29,9 @@ function eventsFrame(events: readonly JobEvent[]): Buffer {
   return frame;
 }
 
-/** Sends one message; a client that leaves too many answers unread is dropped instead. */
+/** Sends one message, while the socket is open. */
 export function sendMessage(socket: PlainSocket, message: PlainServerMessage): void {
-  if (socket.readyState !== socket.OPEN) return;
-  if (socket.bufferedAmount > UNREAD_ANSWERS_LIMIT) {
-    closeWithNotice(socket, PlainDisconnectReason.SLOW_CONSUMER);
-    return;
-  }
-  socket.send(JSON.stringify(message), TEXT);
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message), TEXT);
 }
 
 /** A deliberate close: the `disconnect` message saying why, then the reason's close code. */

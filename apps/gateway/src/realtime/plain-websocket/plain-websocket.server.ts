@@ -7,6 +7,7 @@ import {
   PlainDisconnectReason,
   type ApiErrorBody,
   type PlainClientMessage,
+  type PlainServerMessage,
   type SubscribeAck,
 } from '@jobcast/contracts';
 import type { IncomingMessage, Server } from 'node:http';
@@ -22,6 +23,7 @@ import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { ConnectionGate, HANDSHAKE_REFUSALS } from '../connection-gate';
 import { JobSubscriptions } from '../job-subscriptions';
 import { Outbox } from '../outbox';
+import { TokenExpiry } from '../token-expiry';
 import { parsePlainMessage } from './plain-messages';
 import { PlainSocket } from './plain-socket';
 import { closeWithNotice, plainTransport, sendMessage } from './plain-transport';
@@ -70,13 +72,13 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
   private readonly onMessage = socketListener((socket, data: RawData, isBinary: boolean) => {
     socket.missedPings = 0;
     const parsed = parsePlainMessage(data, isBinary);
-    if ('rejected' in parsed) return sendMessage(socket, { type: 'error', ...parsed.rejected });
+    if ('rejected' in parsed) return this.reply(socket, { type: 'error', ...parsed.rejected });
     const { authenticating } = socket;
     if (!authenticating) return this.handle(socket, parsed.message);
     // Requests sent right behind `auth` are answered once it is checked, in order, as if it had been at once.
     if (socket.heldDuringAuth >= MAX_HELD_DURING_AUTH) {
       const error = { code: ErrorCode.RATE_LIMITED, message: 'Wait for welcome before sending more' };
-      return sendMessage(socket, { type: 'error', error });
+      return this.reply(socket, { type: 'error', error });
     }
     socket.heldDuringAuth += 1;
     const handled: Promise<void> = authenticating.then(() => {
@@ -108,6 +110,7 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly logger: Logger,
     lifecycle: GatewayLifecycle,
     private readonly metrics: GatewayMetrics,
+    tokenExpiry: TokenExpiry,
   ) {
     this.outbox = new Outbox(plainTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
     this.sockets = new WebSocketServer({
@@ -125,6 +128,11 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
     });
     lifecycle.onDrain(() => {
       for (const socket of clients) closeWithNotice(socket, PlainDisconnectReason.SHUTTING_DOWN);
+    });
+    tokenExpiry.track<PlainSocket>({
+      connections: () => clients,
+      expiresAtS: (socket) => socket.expiresAtS,
+      end: (socket) => closeWithNotice(socket, PlainDisconnectReason.TOKEN_EXPIRED),
     });
   }
 
@@ -200,7 +208,7 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
       socket.authTimer = undefined;
       this.subscriptions.admit(socket, principal);
     }
-    sendMessage(socket, { type: 'welcome', gateway: this.config.GATEWAY_ID, heartbeatMs: this.config.WS_HEARTBEAT });
+    this.reply(socket, { type: 'welcome', gateway: this.config.GATEWAY_ID, heartbeatMs: this.config.WS_HEARTBEAT });
   }
 
   private refuseToken(socket: PlainSocket): void {
@@ -224,14 +232,14 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
     const echo = id === undefined ? {} : { id };
     if (!socket.authenticated) {
       const error = { code: ErrorCode.UNAUTHORIZED, message: 'Send {"type":"auth","token"} first' };
-      return sendMessage(socket, { type: 'error', ...echo, error });
+      return this.reply(socket, { type: 'error', ...echo, error });
     }
     switch (message.type) {
       case 'ping':
-        return sendMessage(socket, { type: 'pong', ...echo });
+        return this.reply(socket, { type: 'pong', ...echo });
       case 'unsubscribe':
         this.subscriptions.unsubscribe(socket, message.jobId);
-        return sendMessage(socket, { type: 'unsubscribed', ...echo, jobId: message.jobId });
+        return this.reply(socket, { type: 'unsubscribed', ...echo, jobId: message.jobId });
       case 'subscribe': {
         const { jobId } = message;
         const answer = (ack: SubscribeAck): void =>
@@ -246,6 +254,11 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
           .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
       }
     }
+  }
+
+  /** Answers a request through the socket's outbox: in line with its events, and counted toward its bound. */
+  private reply(socket: PlainSocket, message: PlainServerMessage): void {
+    this.outbox.answer(socket, () => sendMessage(socket, message));
   }
 
   /** Every socket gets a ping frame; one that has not answered the last two is gone. */

@@ -19,6 +19,8 @@ import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { JobSubscriptions, validationError } from '../job-subscriptions';
 import { Outbox } from '../outbox';
+import { TokenExpiry } from '../token-expiry';
+import { disconnectWithNotice } from './disconnect-with-notice';
 import { forgetToken, type JobsNamespace, type JobsSocket } from './jobs-socket';
 import { socketIoTransport } from './socket-io-transport';
 
@@ -30,11 +32,6 @@ function splitRequest<T>(args: unknown[]): { body: unknown; ack: AckFn<T> } {
   if (typeof last !== 'function') return { body: args[0], ack: undefined };
   return { body: args.length > 1 ? args[0] : undefined, ack: last as (answer: T) => void };
 }
-
-const SHUTTING_DOWN_NOTICE = {
-  reason: DisconnectReason.SHUTTING_DOWN,
-  message: 'this gateway is restarting; reconnect (to another one) and resume from your last seq',
-} as const;
 
 /**
  * One listener function for every socket, which Socket.IO calls with the socket as `this`: a closure per
@@ -63,7 +60,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
       if (typeof ack === 'function') ack(answer);
     };
     const request = SubscribeRequestSchema.safeParse(body);
-    if (!request.success) return reply(validationError(request.error));
+    if (!request.success) return this.outbox.answer(socket, () => reply(validationError(request.error)));
     this.subscriptions
       .subscribe(socket.data, socket, this.outbox, request.data, reply)
       .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
@@ -72,7 +69,9 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     const { body, ack } = splitRequest<UnsubscribeAck>(args);
     const request = UnsubscribeRequestSchema.safeParse(body);
     if (request.success) this.subscriptions.unsubscribe(socket.data, request.data.jobId);
-    if (typeof ack === 'function') ack(request.success ? { ok: true } : validationError(request.error));
+    if (typeof ack !== 'function') return;
+    const answer: UnsubscribeAck = request.success ? { ok: true } : validationError(request.error);
+    this.outbox.answer(socket, () => ack(answer));
   });
   /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
   private readonly onDisconnect = socketListener((socket) => {
@@ -88,16 +87,20 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
     private readonly metrics: GatewayMetrics,
+    private readonly tokenExpiry: TokenExpiry,
   ) {
     this.outbox = new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
   }
 
   afterInit(namespace: JobsNamespace): void {
     this.lifecycle.onDrain(() => {
-      for (const socket of namespace.sockets.values()) {
-        socket.emit(SocketEvent.DISCONNECT_NOTICE, SHUTTING_DOWN_NOTICE);
-        socket.disconnect(true);
-      }
+      for (const socket of namespace.sockets.values()) disconnectWithNotice(socket, DisconnectReason.SHUTTING_DOWN);
+    });
+    this.tokenExpiry.track<JobsSocket>({
+      connections: () => namespace.sockets.values(),
+      // Undefined until the handshake's token is verified.
+      expiresAtS: (socket) => socket.data.expiresAtS ?? 0,
+      end: (socket) => disconnectWithNotice(socket, DisconnectReason.TOKEN_EXPIRED),
     });
     namespace.use((socket, next) => {
       const auth = socket.handshake.auth as Partial<Record<keyof SocketAuth, unknown>> | undefined;

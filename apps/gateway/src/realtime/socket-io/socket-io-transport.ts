@@ -1,23 +1,31 @@
-import { DisconnectReason, SocketEvent, type JobEvent } from '@jobcast/contracts';
+import { DisconnectReason, type JobEvent } from '@jobcast/contracts';
 import type { OutboxTransport } from '../outbox';
+import { disconnectWithNotice } from './disconnect-with-notice';
 import { wantsBatches, type JobsSocket } from './jobs-socket';
 import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './socket-io-frames';
 
-/** Packets Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself. */
-const TRANSPORT_HIGH_WATER = 32;
-
-const SLOW_CONSUMER_NOTICE = {
-  reason: DisconnectReason.SLOW_CONSUMER,
-  message: 'too many events waiting for this connection; reconnect and resume from your last seq',
-} as const;
+/**
+ * What Socket.IO may hold for a socket before the outbox starts holding (and conflating) events itself:
+ * packets, and bytes, since one subscribe answer can carry a page of the log.
+ */
+const TRANSPORT_HIGH_WATER = { packets: 32, bytes: 64 * 1024 };
 
 /**
  * Packets Engine.IO holds for a connection that its transport has not taken yet. Read from the engine
  * rather than counted with listeners on every connection: at tens of thousands of idle sockets, three
  * listeners each are a noticeable share of a socket's memory.
  */
-function transportBacklog(socket: JobsSocket): number {
-  return (socket.conn as unknown as { writeBuffer: readonly unknown[] }).writeBuffer.length;
+function transportBacklog(socket: JobsSocket): ReadonlyArray<{ data?: unknown }> {
+  return (socket.conn as unknown as { writeBuffer: ReadonlyArray<{ data?: unknown }> }).writeBuffer;
+}
+
+function isBusy(socket: JobsSocket): boolean {
+  const backlog = transportBacklog(socket);
+  if (backlog.length === 0) return false;
+  if (backlog.length >= TRANSPORT_HIGH_WATER.packets) return true;
+  let bytes = 0;
+  for (const packet of backlog) bytes += typeof packet.data === 'string' ? packet.data.length : 0;
+  return bytes >= TRANSPORT_HIGH_WATER.bytes;
 }
 
 function write(socket: JobsSocket, frame: EncodedFrame): void {
@@ -31,7 +39,7 @@ function write(socket: JobsSocket, frame: EncodedFrame): void {
  */
 export const socketIoTransport: OutboxTransport<JobsSocket> = {
   name: 'socket',
-  isBusy: (socket) => transportBacklog(socket) >= TRANSPORT_HIGH_WATER,
+  isBusy,
   write(socket, events: readonly JobEvent[]) {
     if (events.length > 1 && wantsBatches(socket)) {
       write(socket, jobEventsFrame(events));
@@ -40,8 +48,5 @@ export const socketIoTransport: OutboxTransport<JobsSocket> = {
     }
   },
   onceDrained: (socket, onDrain) => socket.conn.once('drain', onDrain),
-  dropSlow(socket) {
-    socket.emit(SocketEvent.DISCONNECT_NOTICE, SLOW_CONSUMER_NOTICE);
-    socket.disconnect(true);
-  },
+  dropSlow: (socket) => disconnectWithNotice(socket, DisconnectReason.SLOW_CONSUMER),
 };

@@ -6,13 +6,16 @@ import type { OutboxTransport } from '../outbox';
 /** Bytes an SSE response may hold unsent before the outbox starts holding (and conflating) events itself. */
 const RESPONSE_HIGH_WATER = 64 * 1024;
 
+/** How long an ended stream's client has to read what is left before its connection is cut. */
+const END_GRACE_MS = 5000;
+
 export function sseEventFrame(event: JobEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${eventJson(event)}\n\n`;
 }
 
 /**
- * The outbox's way to an SSE stream. A stream that falls too far behind is cut: SSE has no way to say why,
- * and EventSource reconnects by itself with Last-Event-ID, the last event it read whole.
+ * The outbox's way to an SSE stream. A stream that falls too far behind is ended with a comment saying why;
+ * EventSource reconnects by itself with Last-Event-ID, the last event it read whole.
  */
 export const sseTransport: OutboxTransport<Response> = {
   name: 'sse',
@@ -21,5 +24,15 @@ export const sseTransport: OutboxTransport<Response> = {
     response.write(events.map(sseEventFrame).join(''));
   },
   onceDrained: (response, onDrain) => response.once('drain', onDrain),
-  dropSlow: (response) => response.destroy(),
+  dropSlow: (response) => endStream(response, 'too far behind; reconnect with Last-Event-ID'),
 };
+
+/**
+ * Ends a stream on purpose with a comment saying why (SSE has no other way to), and cuts the connection of
+ * a client that does not read the end in time.
+ */
+export function endStream(response: Response, why: string): void {
+  if (response.writableEnded) return;
+  response.end(`: ${why}\n\n`);
+  setTimeout(() => response.destroy(), END_GRACE_MS).unref();
+}

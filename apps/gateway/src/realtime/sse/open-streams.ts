@@ -1,0 +1,78 @@
+import type { Response } from 'express';
+import type { OpenConnections } from '../connection-limiter';
+import { SubscribeRate } from '../subscribe-rate';
+
+/** One open SSE stream, as the limits and the token's expiry see it. */
+export interface OpenStream {
+  response: Response;
+  /** The client's IP as the connection limit counts it. */
+  clientIp: string;
+  /** Whose stream it is: its token's `readerKey`. */
+  reader: string;
+  /** The token's `exp`, in whole seconds since epoch. */
+  expiresAtS: number;
+}
+
+/** Why a stream may not start, beyond the handshake checks every transport shares. */
+export type StreamRefusal = 'TOO_MANY_STREAMS' | 'RATE_LIMITED';
+
+/** Readers whose start rate is tracked, past which the ones that could start at once again are forgotten. */
+const TRACKED_READERS = 10_000;
+
+/**
+ * The SSE streams open on this gateway: counted with the sockets against MAX_CONNECTIONS_PER_IP (this is
+ * the limiter's view of them), at most SSE_MAX_STREAMS_PER_USER per user, and at most SSE_START_RATE
+ * started per second per user, so that one account cannot hold a gateway's streams or churn them.
+ */
+export class OpenStreams implements OpenConnections {
+  private readonly streams = new Set<OpenStream>();
+  private readonly perReader = new Map<string, number>();
+  private readonly startRate: SubscribeRate;
+  /** Each reader's start-rate state (SubscribeRate's). */
+  private readonly startedAt = new Map<string, number>();
+
+  constructor(
+    private readonly maxPerReader: number,
+    startsPerSecond: number,
+  ) {
+    this.startRate = new SubscribeRate(startsPerSecond);
+  }
+
+  /** Why the reader may not start another stream now, or null; a stream that may start counts as started. */
+  refusal(reader: string): StreamRefusal | null {
+    if ((this.perReader.get(reader) ?? 0) >= this.maxPerReader) return 'TOO_MANY_STREAMS';
+    const next = this.startRate.take(this.startedAt.get(reader) ?? this.startRate.initial);
+    if (next === undefined) return 'RATE_LIMITED';
+    if (this.startedAt.size >= TRACKED_READERS) this.forgetIdleReaders();
+    this.startedAt.set(reader, next);
+    return null;
+  }
+
+  add(stream: OpenStream): void {
+    this.streams.add(stream);
+    this.perReader.set(stream.reader, (this.perReader.get(stream.reader) ?? 0) + 1);
+  }
+
+  delete(stream: OpenStream): void {
+    if (!this.streams.delete(stream)) return;
+    const left = (this.perReader.get(stream.reader) ?? 1) - 1;
+    if (left > 0) this.perReader.set(stream.reader, left);
+    else this.perReader.delete(stream.reader);
+  }
+
+  values(): IterableIterator<OpenStream> {
+    return this.streams.values();
+  }
+
+  count(): number {
+    return this.streams.size;
+  }
+
+  *clientIps(): Iterable<string> {
+    for (const stream of this.streams) yield stream.clientIp;
+  }
+
+  private forgetIdleReaders(): void {
+    for (const [reader, state] of this.startedAt) if (this.startRate.isIdle(state)) this.startedAt.delete(reader);
+  }
+}
