@@ -1,5 +1,5 @@
 """Watches a Jobcast job over the plain WebSocket with Debian's python3-websockets, and resumes on the next
-gateway after a drop, from the last seq it printed. No Jobcast library: only the protocol in the README."""
+gateway after a drop, from the last seq it printed. No Jobcast library: only docs/protocol.md."""
 
 import asyncio
 import itertools

@@ -26,7 +26,8 @@ async function seen(watcher: { events: readonly unknown[] }, count: number): Pro
 /**
  * Socket.IO's guarantees, over plain WebSockets, under the same faults: a gateway killed or drained, Redis
  * restarted or its pub/sub connections cut, a reader that stops reading. The watchers are bare sockets
- * that resume by DESIGN.md's rule, so what they end with is what the gateways sent: every seq once.
+ * that resume by the rule of docs/protocol.md ("Plain WebSocket"), so what they end with is what the
+ * gateways sent: every seq once.
  */
 describe('plain WebSocket under faults', () => {
   const stack = new E2eStack({

@@ -9,7 +9,7 @@ import { expectCompleteSequence } from '../support/watchers';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `GET /ws` as DESIGN.md ("Plain WebSocket") describes it, driven by a bare `ws` client that knows only the
+ * `GET /ws` as docs/protocol.md ("Plain WebSocket") describes it, driven by a bare `ws` client that knows only the
  * protocol: the handshake and its refusals, both ways to authenticate, every message and its answer, errors
  * that leave the socket usable, close codes, and the guarantees Socket.IO watchers have.
  */

@@ -7,7 +7,7 @@ import { openPlain, type PlainClient } from '../support/plain-websocket';
 import { EventCollector, connected, openSocket, seqs, type RawSocket } from '../support/raw-socket';
 
 /**
- * DESIGN.md "Resets": when the log cannot give every event after `afterSeq` — trimmed by
+ * docs/protocol.md, "Resets": when the log cannot give every event after `afterSeq` — trimmed by
  * JOB_LOG_MAX_EVENTS, or behind a client that saw more (Redis lost its last writes) — every transport
  * says so instead of silently skipping: `reset: true` in the Socket.IO ack and the plain WebSocket
  * `subscribed`, `event: reset` first on SSE, `onReset` in the typed client.

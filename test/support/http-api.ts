@@ -6,7 +6,7 @@ export interface HttpAnswer<T = unknown> {
   body: T;
 }
 
-/** Plain HTTP against a gateway, as any client written from DESIGN.md would do it. */
+/** Plain HTTP against a gateway, as any client written from docs/protocol.md would do it. */
 export async function request<T = unknown>(
   url: string,
   init: { method?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},

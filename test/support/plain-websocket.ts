@@ -1,7 +1,7 @@
 import type { JobEvent } from '@jobcast/contracts';
 import WebSocket from 'ws';
 
-/** A server message of the plain WebSocket protocol, as a client written from DESIGN.md reads it. */
+/** A server message of the plain WebSocket protocol, as a client written from docs/protocol.md reads it. */
 export type PlainMessage = { type: string } & Record<string, unknown>;
 
 export interface PlainSocketOptions {
@@ -143,9 +143,10 @@ export async function openPlain(
 }
 
 /**
- * A watcher over bare plain WebSockets, written from DESIGN.md's rule: on a close code of 4000–4399 or a
- * network drop, reconnect to the next gateway and subscribe with `afterSeq` = the last seq received. It
- * keeps no other state and drops nothing, so what it ends with is exactly what the gateways sent.
+ * A watcher over bare plain WebSockets, written from the rule of docs/protocol.md: on a close code of
+ * 4000–4399 or a network drop, reconnect to the next gateway and subscribe with `afterSeq` = the last seq
+ * received. It keeps no other state and drops nothing, so what it ends with is exactly what the gateways
+ * sent.
  */
 export class ResumingPlainWatcher {
   readonly events: JobEvent[] = [];

@@ -3,7 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** A bare socket.io-client socket, as a user written from DESIGN.md alone would open it. */
+/** A bare socket.io-client socket, as a user written from docs/protocol.md alone would open it. */
 export function openSocket(
   baseUrl: string,
   token: unknown,

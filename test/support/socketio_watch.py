@@ -1,6 +1,6 @@
 """Watches one job over Socket.IO with Debian's python3-socketio, websocket transport only: an independent
-client, as a service written in Python from DESIGN.md would be. Its WebSocket library sends the Origin a
-browser page on that URL would send (`Origin: http://host:port`).
+client, as a service written in Python from docs/protocol.md would be. Its WebSocket library sends the
+Origin a browser page on that URL would send (`Origin: http://host:port`).
 
 Usage: JOBCAST_TOKEN=... python3 socketio_watch.py BASE_URL JOB_ID
 Prints each event as one JSON line, then exits 0 after the terminal one; a refused handshake prints

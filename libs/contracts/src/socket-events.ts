@@ -34,7 +34,7 @@ export type DisconnectReason = (typeof DisconnectReason)[keyof typeof Disconnect
 
 /**
  * Sent just before the gateway disconnects a socket, because Socket.IO's own disconnect carries no reason.
- * An addition to DESIGN.md's protocol: clients that ignore it lose nothing, they see a plain disconnect.
+ * Clients that ignore it lose nothing, they see a plain disconnect.
  */
 export interface DisconnectNotice {
   reason: DisconnectReason;
