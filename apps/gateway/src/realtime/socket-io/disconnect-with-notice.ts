@@ -1,4 +1,4 @@
-import { DisconnectReason, SocketEvent } from '@jobcast/contracts';
+import { SocketEvent, type DisconnectReason } from '@jobcast/contracts';
 import type { JobsSocket } from './jobs-socket';
 
 const NOTICES: Record<DisconnectReason, string> = {
