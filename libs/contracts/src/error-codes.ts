@@ -18,6 +18,8 @@ export const ErrorCode = {
   /** A subscribe was overtaken by a newer subscribe or an unsubscribe of the same job before it completed. */
   SUBSCRIPTION_CLOSED: 'SUBSCRIPTION_CLOSED',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** A disconnect reason: the connection's token expired (past JWT_CLOCK_SKEW). */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** Handshake refusals of a socket (Socket.IO's engine-level message, the plain WebSocket's HTTP answer). */
   FORBIDDEN_ORIGIN: 'FORBIDDEN_ORIGIN',
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',

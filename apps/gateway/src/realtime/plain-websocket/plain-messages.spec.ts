@@ -66,6 +66,7 @@ describe('close codes', () => {
       ['SHUTTING_DOWN', 4000],
       ['SLOW_CONSUMER', 4001],
       ['UNAUTHORIZED', 4401],
+      ['TOKEN_EXPIRED', 4401],
       ['AUTH_TIMEOUT', 4408],
     ]);
   });

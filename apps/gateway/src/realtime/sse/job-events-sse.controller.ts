@@ -1,6 +1,6 @@
 import { LOGGER } from '@jobcast/observability';
 import { Controller, Get, Headers, HttpStatus, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ErrorCode, EventStreamQuerySchema } from '@jobcast/contracts';
+import { ErrorCode, EventStreamQuerySchema, TERMINAL_STATUSES } from '@jobcast/contracts';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { mayRead, readerKey } from '../../auth/job-access';
@@ -110,6 +110,11 @@ export class JobEventsSseController {
     const outcome = await watch.start(
       (record) => mayRead(reader, record),
       (snapshot, backlog, reset) => {
+        if (backlog.length === 0 && !reset && TERMINAL_STATUSES.includes(snapshot.status)) {
+          // Resumed at the end of a finished job: 204 is what tells EventSource to stop reconnecting.
+          response.writeHead(204).end();
+          return;
+        }
         response.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',

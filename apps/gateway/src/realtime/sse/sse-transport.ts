@@ -21,7 +21,8 @@ export const sseTransport: OutboxTransport<Response> = {
   name: 'sse',
   isBusy: (response) => response.writableLength > RESPONSE_HIGH_WATER,
   write(response, events: readonly JobEvent[]) {
-    response.write(events.map(sseEventFrame).join(''));
+    // A stream ended on purpose (token expiry, drain) may still have a watch finishing its last read.
+    if (!response.writableEnded) response.write(events.map(sseEventFrame).join(''));
   },
   onceDrained: (response, onDrain) => response.once('drain', onDrain),
   dropSlow: (response) => endStream(response, 'too far behind; reconnect with Last-Event-ID'),

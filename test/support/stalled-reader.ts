@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import type { RawSocket } from './raw-socket';
+
+interface TcpSocket {
+  pause(): void;
+  resume(): void;
+}
+
+/** The TCP socket under a Socket.IO client's websocket transport (ws's own, in Node). */
+function tcpSocketOf(socket: RawSocket): TcpSocket {
+  const transport = socket.io.engine.transport as unknown as { ws?: { _socket?: TcpSocket } };
+  const tcp = transport.ws?._socket;
+  if (!tcp) throw new Error('not on the websocket transport');
+  return tcp;
+}
+
+/**
+ * Makes a Socket.IO client stop reading, while it can still send: its TCP socket is paused, so what the
+ * gateway writes fills the kernel's buffers and then the gateway's own — the slowest consumer there is.
+ * Answers how to make it read again.
+ */
+export function stopReading(socket: RawSocket): () => void {
+  const tcp = tcpSocketOf(socket);
+  tcp.pause();
+  return () => tcp.resume();
+}
+
+/** A process's resident memory, from /proc, in KiB. */
+export function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
