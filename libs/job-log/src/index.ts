@@ -1,2 +1,3 @@
 export * from './job-event-log';
+export * from './job-log-append-error';
 export * from './snapshot-codec';

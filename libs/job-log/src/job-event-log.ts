@@ -9,6 +9,7 @@ import {
   READ_SINCE_LUA,
   REQUEST_CANCEL_LUA,
 } from './lua-scripts';
+import { JobLogAppendError } from './job-log-append-error';
 import { decodeJobRecord, snapshotPatchFor, type JobRecord } from './snapshot-codec';
 
 export interface JobRetention {
@@ -26,14 +27,6 @@ export interface NewJob {
   owner: string;
   /** For an external job: the service that reports its events, and its lease. */
   external?: { publisher: string; leaseMs: number };
-}
-
-/** Why an append was refused. */
-export class JobLogAppendError extends Error {
-  constructor(readonly reason: 'JOB_NOT_FOUND' | 'JOB_FINISHED' | 'JOB_EXISTS') {
-    super(reason);
-    this.name = 'JobLogAppendError';
-  }
 }
 
 export interface AppendBatchOptions {

@@ -1,6 +1,7 @@
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { JobTypeRegistrationSchema, MAX_REGISTERED_JOB_TYPES, type JobTypeRegistration } from './job-type-registration';
 import { REGISTER_JOB_TYPE_LUA } from './job-type-directory.lua';
+import { TooManyJobTypesError } from './too-many-job-types-error';
 
 /** How a registration went; `theirSchemaHash` names the other version in a conflict. */
 export interface RegistrationOutcome {
@@ -28,14 +29,6 @@ export interface RegisteredJobType {
 export interface UnreadableRegistration {
   name: string;
   problem: string;
-}
-
-/** Registering more job types than MAX_REGISTERED_JOB_TYPES. */
-export class TooManyJobTypesError extends Error {
-  constructor() {
-    super(`at most ${MAX_REGISTERED_JOB_TYPES} job types can be registered in one deployment`);
-    this.name = 'TooManyJobTypesError';
-  }
 }
 
 interface DirectoryCommands {

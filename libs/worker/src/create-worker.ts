@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { JobQueueConsumers } from './job-queue-consumers';
 import type { JobType } from './job-type';
-import { JobTypeDefinitionError, JobTypeRegistrar, registrationFor } from './job-type-registrar';
+import { JobTypeDefinitionError } from './job-type-definition-error';
+import { JobTypeRegistrar, registrationFor } from './job-type-registrar';
 import { WorkerMetrics } from './worker-metrics';
 import { resolveSettings } from './worker-settings';
 
