@@ -4,6 +4,7 @@ export * from './http';
 export * from './job-event';
 export * from './job-id';
 export * from './job-snapshot';
+export * from './job-status';
 export * from './json-limits';
 export * from './plain-websocket';
 export * from './plain-websocket-protocol';

@@ -1,3 +1,5 @@
+import { TERMINAL_STATUSES } from '@jobcast/contracts';
+
 /**
  * Lua run inside Redis so that a job's seq, log entry, snapshot and live publish change together:
  * a watcher can never see an event that is not in the log, nor a log entry that was never published.
@@ -33,12 +35,12 @@ local function append(head, tail, terminal, maxLen, ttl, from, to)
 end
 `;
 
+// Refuses a job that does not exist or has ended; which statuses end a job is the contracts' TERMINAL_STATUSES.
 const REFUSE_FINISHED = `
+local terminal = { ${TERMINAL_STATUSES.map((status) => `['${status}'] = true`).join(', ')} }
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return redis.error_reply('JOB_NOT_FOUND') end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then
-  return redis.error_reply('JOB_FINISHED')
-end
+if terminal[status] then return redis.error_reply('JOB_FINISHED') end
 `;
 
 /**

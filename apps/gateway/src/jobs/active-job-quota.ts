@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, TERMINAL_STATUSES, type JobStatus } from '@jobcast/contracts';
+import { ErrorCode, isTerminalStatus } from '@jobcast/contracts';
 import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
@@ -74,7 +74,7 @@ export class ActiveJobQuota {
     const statuses = await Promise.all(jobIds.map((jobId) => this.redis.hget(this.keys.jobSnapshot(jobId), 'status')));
     const ended = jobIds.filter((_, i) => {
       const status = statuses[i];
-      return status === null || status === undefined || TERMINAL_STATUSES.includes(status as JobStatus);
+      return status === null || status === undefined || isTerminalStatus(status);
     });
     if (ended.length > 0) await this.redis.zrem(key, ...ended);
   }

@@ -1,8 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
-  TERMINAL_STATUSES,
   isTerminalEvent,
+  isTerminalStatus,
   type AppendEventsRequest,
   type JobSnapshot,
   type ListJobsQuery,
@@ -108,7 +108,7 @@ export class JobService {
     if (!mayCancel(principal, record)) throw forbidden('This token may not cancel the job');
     const { snapshot } = record;
     if (snapshot.status === 'cancelled') return snapshot;
-    if (TERMINAL_STATUSES.includes(snapshot.status)) {
+    if (isTerminalStatus(snapshot.status)) {
       throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} already ${snapshot.status}`);
     }
     await this.eventLog.requestCancel(jobId);
