@@ -8,6 +8,7 @@ export * from './job-status';
 export * from './json-limits';
 export * from './plain-websocket';
 export * from './plain-websocket-protocol';
+export * from './snapshot-change';
 export * from './socket';
 export * from './socket-events';
 export * from './terminal-events';

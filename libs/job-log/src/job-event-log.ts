@@ -10,7 +10,7 @@ import {
   REQUEST_CANCEL_LUA,
 } from './lua-scripts';
 import { JobLogAppendError } from './job-log-append-error';
-import { decodeJobRecord, snapshotPatchFor, type JobRecord } from './snapshot-codec';
+import { decodeJobRecord, snapshotPatchFor, type JobRecord, type SnapshotPatch } from './snapshot-codec';
 
 export interface JobRetention {
   /** How long a job's log and snapshot live after its terminal event. */
@@ -108,8 +108,7 @@ export class JobEventLog {
   ): Promise<number> {
     const perEvent = bodies.flatMap((body) => {
       const [head, tail] = eventJsonAround(jobId, body, at);
-      const patch = Object.entries(snapshotPatchFor(body, at)).flat();
-      return [head, tail, isTerminalEvent(body) ? '1' : '0', String(patch.length), ...patch];
+      return [head, tail, isTerminalEvent(body) ? '1' : '0', ...patchArgs(snapshotPatchFor(body, at))];
     });
     const keyHash = createHash('sha256')
       .update(options.idempotencyKey ?? '')
@@ -179,7 +178,7 @@ export class JobEventLog {
     extraFields: Record<string, string> = {},
   ): Promise<string> {
     const [head, tail] = eventJsonAround(jobId, body, at);
-    const patch = { ...extraFields, ...snapshotPatchFor(body, at) };
+    const patch = snapshotPatchFor(body, at);
     return this.guarded(() =>
       this.redis[command](
         this.keys.jobSnapshot(jobId),
@@ -191,7 +190,7 @@ export class JobEventLog {
         isTerminalEvent(body) ? '1' : '0',
         String(this.retention.maxEvents),
         String(this.retention.ttlSeconds),
-        ...Object.entries(patch).flat(),
+        ...patchArgs({ set: { ...extraFields, ...patch.set }, remove: patch.remove }),
       ),
     );
   }
@@ -206,6 +205,12 @@ export class JobEventLog {
       throw error;
     }
   }
+}
+
+/** A snapshot patch as the scripts take it: how many fields it sets, their names and values, then the removed. */
+function patchArgs({ set, remove }: SnapshotPatch): string[] {
+  const pairs = Object.entries(set).flat();
+  return [String(pairs.length / 2), ...pairs, String(remove.length), ...remove];
 }
 
 /** The event's JSON before and after its seq, which the script allocates and splices in. */

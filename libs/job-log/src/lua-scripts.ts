@@ -7,31 +7,25 @@ import { TERMINAL_STATUSES } from '@jobcast/contracts';
  */
 
 // Appends one event: KEYS snapshot, log, channel. The event JSON is spliced around the seq the script
-// allocates, so Redis never parses JSON. `patch` is a flat list of snapshot fields and values from
-// ARGV[from..to]; a value of '' removes the field. A terminal event starts the job's retention (`ttl` s).
+// allocates, so Redis never parses JSON. Its snapshot patch starts at ARGV[at]: how many fields it sets,
+// their names and values, then how many it removes, and their names. A terminal event starts the job's
+// retention (`ttl` s). Answers the seq, the event, and the index of the ARGV after the patch.
 const APPEND_ONE = `
-local function append(head, tail, terminal, maxLen, ttl, from, to)
+local function append(head, tail, terminal, maxLen, ttl, at)
   local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
   local event = head .. seq .. tail
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '0-' .. seq, 'e', event)
-  local set, unset = {}, {}
-  for i = from, to, 2 do
-    if ARGV[i + 1] == '' then
-      unset[#unset + 1] = ARGV[i]
-    else
-      set[#set + 1] = ARGV[i]
-      set[#set + 1] = ARGV[i + 1]
-    end
-  end
+  local setEnd = at + 2 * tonumber(ARGV[at])
   -- One HSET for the whole patch: this runs for every progress event.
-  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-  if #unset > 0 then redis.call('HDEL', KEYS[1], unpack(unset)) end
+  if setEnd > at then redis.call('HSET', KEYS[1], unpack(ARGV, at + 1, setEnd)) end
+  local removeEnd = setEnd + 1 + tonumber(ARGV[setEnd + 1])
+  if removeEnd > setEnd + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, setEnd + 2, removeEnd)) end
   if terminal == '1' then
     redis.call('EXPIRE', KEYS[1], ttl)
     redis.call('EXPIRE', KEYS[2], ttl)
   end
   redis.call('SPUBLISH', KEYS[3], event)
-  return seq, event
+  return seq, event, removeEnd + 1
 end
 `;
 
@@ -45,10 +39,10 @@ if terminal[status] then return redis.error_reply('JOB_FINISHED') end
 
 /**
  * Appends an event; answers the event JSON, or an error reply when the job is unknown or already finished.
- * ARGV: eventHead, eventTail, terminal ('1'|'0'), maxLen, ttlSeconds, patch pairs...
+ * ARGV: eventHead, eventTail, terminal ('1'|'0'), maxLen, ttlSeconds, snapshot patch.
  */
 export const APPEND_EVENT_LUA = `${APPEND_ONE}${REFUSE_FINISHED}
-local _, event = append(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6, #ARGV)
+local _, event = append(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6)
 return event
 `;
 
@@ -60,7 +54,7 @@ return event
 export const CREATE_JOB_LUA = `${APPEND_ONE}
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('JOB_EXISTS') end
 redis.call('HSET', KEYS[1], 'lastSeq', 0)
-local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7, #ARGV)
+local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7)
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return event
@@ -70,7 +64,7 @@ return event
  * Appends a batch of events in order, all or none, once per idempotency key.
  * KEYS: snapshot, log, channel, the request's idempotency key (in the job's slot; unused when ARGV[1] is '0').
  * ARGV: use the key ('1'|'0'), maxLen, ttlSeconds, lease deadline in ms ('' for none), event count, then per
- * event: head, tail, terminal, patch length (fields and values), patch pairs...
+ * event: head, tail, terminal, snapshot patch.
  * Answers the last seq; a request whose key was already applied appends nothing and answers the seq it did.
  * The caller checks that only the last event may be terminal, so nothing can fail half-way.
  */
@@ -80,12 +74,10 @@ if ARGV[1] == '1' then
   if done then return done end
 end
 ${REFUSE_FINISHED}
-local seq = 0
-local at = 6
+local seq, at = 0, 6
 for _ = 1, tonumber(ARGV[5]) do
-  local patchLength = tonumber(ARGV[at + 3])
-  seq = append(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[2], ARGV[3], at + 4, at + 3 + patchLength)
-  at = at + 4 + patchLength
+  local appended, _, nextAt = append(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[2], ARGV[3], at + 3)
+  seq, at = appended, nextAt
 end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[4]) end
 if ARGV[1] == '1' then
@@ -104,7 +96,7 @@ return tostring(seq)
 export const EXPIRE_LEASE_LUA = `${APPEND_ONE}${REFUSE_FINISHED}
 local leaseUntil = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
 if leaseUntil > tonumber(ARGV[1]) then return tostring(leaseUntil) end
-local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7, #ARGV)
+local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7)
 return event
 `;
 
