@@ -5,4 +5,5 @@ export * from './payload-schema';
 export * from './payload-schema-error';
 export * from './payload-validator';
 export * from './queued-job';
+export * from './retry-backoff';
 export * from './too-many-job-types-error';

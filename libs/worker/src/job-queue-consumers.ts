@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { AbortReason } from './abort-reason';
 import { JobProcessor } from './job-processor';
 import type { JobType } from './job-type';
+import { queuedJobRetryDelayMs } from './queued-job-retry-delay';
 import type { WorkerMetrics } from './worker-metrics';
 
 export interface ConsumerOptions {
@@ -60,6 +61,11 @@ export class JobQueueConsumers {
           concurrency: options.concurrency,
           lockDuration: options.lockMs,
           stalledInterval: options.stalledIntervalMs,
+          // The gateway queues every job with retryBackoff, whose delays BullMQ asks of this strategy.
+          settings: {
+            backoffStrategy: (failedAttempts, _type, _error, job) =>
+              queuedJobRetryDelayMs(job?.opts.backoff, failedAttempts),
+          },
           autorun: false,
         },
       );
