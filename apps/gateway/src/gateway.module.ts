@@ -1,6 +1,6 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { JobEventLog } from '@jobcast/job-log';
+import { JobCancellation, JobEventLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
@@ -55,6 +55,14 @@ export class GatewayModule {
             maxEvents: config.JOB_LOG_MAX_EVENTS,
             maxAgeMs: config.JOB_MAX_AGE,
           }),
+      },
+      {
+        provide: JobCancellation,
+        inject: [REDIS, RedisKeys],
+        useFactory: (redis: RedisClient, keys: RedisKeys) =>
+          new JobCancellation(redis, keys, () =>
+            createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway-cancel' }),
+          ),
       },
       {
         provide: JobTypeDirectory,

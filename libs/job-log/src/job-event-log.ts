@@ -1,14 +1,7 @@
 import { isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { createHash } from 'node:crypto';
-import {
-  APPEND_EVENTS_LUA,
-  APPEND_EVENT_LUA,
-  CREATE_JOB_LUA,
-  EXPIRE_LEASE_LUA,
-  READ_SINCE_LUA,
-  REQUEST_CANCEL_LUA,
-} from './lua-scripts';
+import { APPEND_EVENTS_LUA, APPEND_EVENT_LUA, CREATE_JOB_LUA, EXPIRE_LEASE_LUA, READ_SINCE_LUA } from './lua-scripts';
 import { JobLogAppendError } from './job-log-append-error';
 import { decodeJobRecord, snapshotPatchFor, type JobRecord, type SnapshotPatch } from './snapshot-codec';
 
@@ -51,7 +44,6 @@ interface LogCommands {
   ): Promise<string>;
   jobcastExpireLease(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
   jobcastReadSince(snapshot: string, log: string, fromSeq: string): Promise<[string[], Entry[]]>;
-  jobcastRequestCancel(snapshot: string): Promise<number>;
 }
 
 /**
@@ -71,7 +63,6 @@ export class JobEventLog {
     redis.defineCommand('jobcastAppendEvents', { numberOfKeys: 4, lua: APPEND_EVENTS_LUA });
     redis.defineCommand('jobcastExpireLease', { numberOfKeys: 3, lua: EXPIRE_LEASE_LUA });
     redis.defineCommand('jobcastReadSince', { numberOfKeys: 2, lua: READ_SINCE_LUA });
-    redis.defineCommand('jobcastRequestCancel', { numberOfKeys: 1, lua: REQUEST_CANCEL_LUA });
     this.redis = redis as RedisClient & LogCommands;
   }
 
@@ -162,11 +153,6 @@ export class JobEventLog {
     const record = decodeJobRecord(flat);
     if (!record) return null;
     return { record, events: entries.map(([, fields]) => JSON.parse(fields[1] as string) as JobEvent) };
-  }
-
-  /** Marks the job for cancellation; false when it does not exist. */
-  async requestCancel(jobId: string): Promise<boolean> {
-    return (await this.redis.jobcastRequestCancel(this.keys.jobSnapshot(jobId))) === 1;
   }
 
   private run(

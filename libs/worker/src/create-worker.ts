@@ -1,5 +1,5 @@
 import { createLogger } from '@jobcast/observability';
-import { JobEventLog } from '@jobcast/job-log';
+import { JobCancellation, JobEventLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, createRedisConnection, toRedisConfig, type RedisConfig } from '@jobcast/redis';
 import { hostname } from 'node:os';
@@ -93,6 +93,9 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     maxEvents: settings.JOB_LOG_MAX_EVENTS,
     maxAgeMs: settings.JOB_MAX_AGE,
   });
+  const cancellation = new JobCancellation(redis, keys, () =>
+    createRedisConnection(redisConfig, { name: 'jobcast-worker-cancel' }),
+  );
   const registrar = new JobTypeRegistrar(
     new JobTypeDirectory(redis, keys),
     registrations,
@@ -105,6 +108,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     keys,
     jobTypes,
     eventLog,
+    cancellation,
     {
       concurrency: settings.WORKER_CONCURRENCY,
       lockMs: settings.WORKER_LOCK_MS,
