@@ -1,6 +1,6 @@
-import type { JobCancellation, JobEventLog } from '@jobcast/job-log';
+import type { JobLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
-import { JOBS_QUEUE_NAME, bullmqConnection, type RedisClient, type RedisConfig, type RedisKeys } from '@jobcast/redis';
+import { JOBS_QUEUE_NAME, bullmqConnection, type RedisClient } from '@jobcast/redis';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { AbortReason } from './abort-reason';
@@ -30,28 +30,25 @@ export class JobQueueConsumers {
   private stopHearingCancels: (() => void) | undefined;
 
   constructor(
-    redisConfig: RedisConfig,
-    keys: RedisKeys,
+    private readonly jobLog: JobLog,
     jobTypes: readonly JobType[],
-    private readonly eventLog: JobEventLog,
-    private readonly cancellation: JobCancellation,
     private readonly options: ConsumerOptions,
     private readonly logger: Logger,
     metrics: WorkerMetrics,
   ) {
     this.workers = jobTypes.map((type) => {
-      const processor = new JobProcessor(type, eventLog, logger, metrics, {
+      const processor = new JobProcessor(type, jobLog.events, logger, metrics, {
         progressMaxHz: options.progressMaxHz,
         maxTimeoutMs: options.maxTimeoutMs,
       });
-      const connection = bullmqConnection(redisConfig, `jobcast-worker-queue:${type.name}`);
+      const connection = bullmqConnection(jobLog.redisConfig, `jobcast-worker-queue:${type.name}`);
       this.connections.push(connection);
       const worker = new Worker<QueuedJobData>(
         JOBS_QUEUE_NAME,
         (job, token, signal) => processor.process(job, token, signal),
         {
           connection,
-          prefix: keys.queuePrefix(type.name),
+          prefix: jobLog.keys.queuePrefix(type.name),
           concurrency: options.concurrency,
           lockDuration: options.lockMs,
           stalledInterval: options.stalledIntervalMs,
@@ -81,7 +78,7 @@ export class JobQueueConsumers {
    */
   private async logGivenUp(job: Job<QueuedJobData>): Promise<void> {
     try {
-      await this.eventLog.append(job.data.jobId, {
+      await this.jobLog.events.append(job.data.jobId, {
         type: 'failed',
         data: { error: { code: 'STALLED', message: job.deferredFailure ?? '' }, attempts: job.attemptsStarted - 1 },
       });
@@ -93,7 +90,7 @@ export class JobQueueConsumers {
   }
 
   async start(): Promise<void> {
-    this.stopHearingCancels = await this.cancellation.onRequested((jobId) => {
+    this.stopHearingCancels = await this.jobLog.cancellation.onRequested((jobId) => {
       // Only the worker holding the job has it; the others answer false.
       if (this.workers.some((worker) => worker.cancelJob(jobId, AbortReason.CANCELLED))) {
         this.logger.info({ jobId }, 'job cancelled');
