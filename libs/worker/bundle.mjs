@@ -18,5 +18,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   external: Object.keys(dependencies),
+  // The job log's and the job-type directory's Lua, as the text their modules import.
+  loader: { '.lua': 'text' },
   logLevel: 'warning',
 });

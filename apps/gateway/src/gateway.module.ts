@@ -1,8 +1,8 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { JobEventLog } from '@jobcast/job-log';
+import { JobCancellation, JobEventLog, createJobLog, type JobLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
-import { RedisKeys, createRedisConnection, toRedisConfig, type RedisClient, REDIS } from '@jobcast/redis';
+import { RedisKeys, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
 import { DevTokenController } from './auth/dev-token.controller';
 import { HttpAuthGuard } from './auth/http-auth.guard';
@@ -32,35 +32,29 @@ import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket
 import { JobsGateway } from './realtime/socket-io/jobs.gateway';
 import { JobEventsSseController } from './realtime/sse/job-events-sse.controller';
 
+/** The gateway's connection to the job log (createJobLog), from which its parts below are provided. */
+const JOB_LOG = Symbol('JOB_LOG');
+
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig, logger: Logger): DynamicModule {
     const infrastructure: Provider[] = [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: LOGGER, useValue: logger },
-      { provide: RedisKeys, useValue: new RedisKeys(config.REDIS_KEY_PREFIX) },
       {
-        provide: REDIS,
+        provide: JOB_LOG,
         inject: [GatewayMetrics],
         useFactory: (metrics: GatewayMetrics) =>
-          createRedisConnection(toRedisConfig(config), { name: 'jobcast-gateway' }).on('reconnecting', () =>
-            metrics.redisReconnects.inc({ connection: 'commands' }),
-          ),
+          createJobLog(config, { connectionName: 'jobcast-gateway', reconnects: metrics.redisReconnects }),
       },
-      {
-        provide: JobEventLog,
-        inject: [REDIS, RedisKeys],
-        useFactory: (redis: RedisClient, keys: RedisKeys) =>
-          new JobEventLog(redis, keys, {
-            ttlSeconds: Math.ceil(config.JOB_TTL / 1000),
-            maxEvents: config.JOB_LOG_MAX_EVENTS,
-            maxAgeMs: config.JOB_MAX_AGE,
-          }),
-      },
+      { provide: REDIS, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.redis },
+      { provide: RedisKeys, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.keys },
+      { provide: JobEventLog, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.events },
+      { provide: JobCancellation, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.cancellation },
       {
         provide: JobTypeDirectory,
-        inject: [REDIS, RedisKeys],
-        useFactory: (redis: RedisClient, keys: RedisKeys) => new JobTypeDirectory(redis, keys),
+        inject: [JOB_LOG],
+        useFactory: (jobLog: JobLog) => new JobTypeDirectory(jobLog.redis, jobLog.keys),
       },
     ];
     return {

@@ -1,4 +1,4 @@
-import { isTerminalEvent, type JobEvent, type JobSnapshot } from '@jobcast/contracts/protocol';
+import { isTerminalEvent, isTerminalStatus, type JobEvent, type JobSnapshot } from '@jobcast/contracts/protocol';
 import { applyEvent } from './apply-event';
 import { classifyEvent, type EventOrder } from './event-order';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
@@ -171,7 +171,7 @@ export class JobCursor implements JobWatch {
     // Asked once: the terminal event is the log's newest entry, so one re-read brings it, and if the
     // log were broken, asking again would only loop.
     const refetched = this.terminalMissing;
-    this.terminalMissing = !this.ended && !refetched && !more && isTerminalStatus(snapshot);
+    this.terminalMissing = !this.ended && !refetched && !more && isTerminalStatus(snapshot.status);
   }
 
   /** A live event; answers 'gap' when events before it are missing and must be re-read. */
@@ -246,8 +246,4 @@ function isResetFor(lastSeq: number, snapshot: JobSnapshot, backlog: readonly Jo
 
 function isClosed(error: Error): boolean {
   return error instanceof JobcastError && error.code === ClientErrorCode.CLOSED;
-}
-
-function isTerminalStatus(snapshot: JobSnapshot): boolean {
-  return snapshot.status === 'completed' || snapshot.status === 'failed' || snapshot.status === 'cancelled';
 }

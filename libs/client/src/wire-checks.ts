@@ -1,4 +1,11 @@
-import type { ApiError, ApiErrorBody, JobEvent, JobSnapshot, SubscribeAck } from '@jobcast/contracts/protocol';
+import {
+  JOB_STATUSES,
+  type ApiError,
+  type ApiErrorBody,
+  type JobEvent,
+  type JobSnapshot,
+  type SubscribeAck,
+} from '@jobcast/contracts/protocol';
 
 /**
  * Checks of what a gateway sends, written out rather than with the contracts' zod schemas: the client runs
@@ -16,7 +23,7 @@ const EVENT_TYPES: ReadonlySet<unknown> = new Set([
   'failed',
   'cancelled',
 ]);
-const STATUSES: ReadonlySet<unknown> = new Set(['queued', 'active', 'retrying', 'completed', 'failed', 'cancelled']);
+const STATUSES: ReadonlySet<unknown> = new Set(JOB_STATUSES);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

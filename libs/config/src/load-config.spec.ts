@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { durationMs } from './duration';
-import { ConfigError, loadConfig } from './load-config';
+import { ConfigError } from './config-error';
+import { loadConfig } from './load-config';
 
 describe('loadConfig', () => {
   const schema = z.object({ PORT: z.coerce.number().int(), TTL: durationMs('s').default(60_000) });

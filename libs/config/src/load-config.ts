@@ -1,19 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { ConfigError } from './config-error';
 
 /**
  * Variables that may hold a secret, and so may instead name a file that holds it: `<NAME>_FILE`, the
  * Docker secrets convention (docker-compose.yml's gateways read JWT_SECRET_FILE).
  */
 export const SECRET_VARIABLES = ['JWT_SECRET', 'JWT_PUBLIC_KEY', 'WATCH_TOKEN_SECRET', 'REDIS_URL'] as const;
-
-/** Why a process refused to start; the message names every bad variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Validates the environment once, at boot, into a typed config. */
 export function loadConfig<Schema extends z.ZodType>(

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { JobIdSchema } from './job-id';
+import { JOB_STATUSES } from './job-status';
 
-export const JobStatusSchema = z.enum(['queued', 'active', 'retrying', 'completed', 'failed', 'cancelled']);
-export type JobStatus = z.infer<typeof JobStatusSchema>;
-
-export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+export const JobStatusSchema = z.enum(JOB_STATUSES);
 
 export const JobSnapshotSchema = z.object({
   id: JobIdSchema,

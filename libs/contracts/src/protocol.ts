@@ -5,8 +5,10 @@
 export * from './error-codes';
 export * from './plain-websocket-protocol';
 export * from './socket-events';
+export * from './job-status';
+export * from './snapshot-change';
 export * from './terminal-events';
 export type { ApiError, ApiErrorBody } from './api-error';
 export type { JobEvent, JobEventType } from './job-event';
-export type { JobSnapshot, JobStatus } from './job-snapshot';
+export type { JobSnapshot } from './job-snapshot';
 export type { SubscribeAck, SubscribeRequest, UnsubscribeAck } from './socket';

@@ -1,8 +1,7 @@
-import type { JobEvent, JobEventType } from './job-event';
+import type { JobEvent } from './job-event';
+import { isTerminalStatus } from './job-status';
 
-export const TERMINAL_EVENT_TYPES = ['completed', 'failed', 'cancelled'] as const satisfies readonly JobEventType[];
-export type TerminalEventType = (typeof TERMINAL_EVENT_TYPES)[number];
-
+/** Whether the event ends its job: a terminal event is named for the terminal status it sets. */
 export function isTerminalEvent(event: Pick<JobEvent, 'type'>): boolean {
-  return (TERMINAL_EVENT_TYPES as readonly string[]).includes(event.type);
+  return isTerminalStatus(event.type);
 }

@@ -1,15 +1,9 @@
 import { isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { createHash } from 'node:crypto';
-import {
-  APPEND_EVENTS_LUA,
-  APPEND_EVENT_LUA,
-  CREATE_JOB_LUA,
-  EXPIRE_LEASE_LUA,
-  READ_SINCE_LUA,
-  REQUEST_CANCEL_LUA,
-} from './lua-scripts';
-import { decodeJobRecord, snapshotPatchFor, type JobRecord } from './snapshot-codec';
+import { APPEND_EVENTS_LUA, APPEND_EVENT_LUA, CREATE_JOB_LUA, EXPIRE_LEASE_LUA, READ_SINCE_LUA } from './lua-scripts';
+import { JobLogAppendError } from './job-log-append-error';
+import { decodeJobRecord, snapshotPatchFor, type JobRecord, type SnapshotPatch } from './snapshot-codec';
 
 export interface JobRetention {
   /** How long a job's log and snapshot live after its terminal event. */
@@ -26,14 +20,6 @@ export interface NewJob {
   owner: string;
   /** For an external job: the service that reports its events, and its lease. */
   external?: { publisher: string; leaseMs: number };
-}
-
-/** Why an append was refused. */
-export class JobLogAppendError extends Error {
-  constructor(readonly reason: 'JOB_NOT_FOUND' | 'JOB_FINISHED' | 'JOB_EXISTS') {
-    super(reason);
-    this.name = 'JobLogAppendError';
-  }
 }
 
 export interface AppendBatchOptions {
@@ -58,7 +44,6 @@ interface LogCommands {
   ): Promise<string>;
   jobcastExpireLease(snapshot: string, log: string, channel: string, ...args: string[]): Promise<string>;
   jobcastReadSince(snapshot: string, log: string, fromSeq: string, count: string): Promise<[string[], Entry[]]>;
-  jobcastRequestCancel(snapshot: string): Promise<number>;
 }
 
 /**
@@ -78,7 +63,6 @@ export class JobEventLog {
     redis.defineCommand('jobcastAppendEvents', { numberOfKeys: 4, lua: APPEND_EVENTS_LUA });
     redis.defineCommand('jobcastExpireLease', { numberOfKeys: 3, lua: EXPIRE_LEASE_LUA });
     redis.defineCommand('jobcastReadSince', { numberOfKeys: 2, lua: READ_SINCE_LUA });
-    redis.defineCommand('jobcastRequestCancel', { numberOfKeys: 1, lua: REQUEST_CANCEL_LUA });
     this.redis = redis as RedisClient & LogCommands;
   }
 
@@ -115,8 +99,7 @@ export class JobEventLog {
   ): Promise<number> {
     const perEvent = bodies.flatMap((body) => {
       const [head, tail] = eventJsonAround(jobId, body, at);
-      const patch = Object.entries(snapshotPatchFor(body, at)).flat();
-      return [head, tail, isTerminalEvent(body) ? '1' : '0', String(patch.length), ...patch];
+      return [head, tail, isTerminalEvent(body) ? '1' : '0', ...patchArgs(snapshotPatchFor(body, at))];
     });
     const keyHash = createHash('sha256')
       .update(options.idempotencyKey ?? '')
@@ -180,11 +163,6 @@ export class JobEventLog {
     return { record, events: entries.map(([, fields]) => JSON.parse(fields[1] as string) as JobEvent) };
   }
 
-  /** Marks the job for cancellation; false when it does not exist. */
-  async requestCancel(jobId: string): Promise<boolean> {
-    return (await this.redis.jobcastRequestCancel(this.keys.jobSnapshot(jobId))) === 1;
-  }
-
   private run(
     command: AppendCommand,
     jobId: string,
@@ -194,7 +172,7 @@ export class JobEventLog {
     extraFields: Record<string, string> = {},
   ): Promise<string> {
     const [head, tail] = eventJsonAround(jobId, body, at);
-    const patch = { ...extraFields, ...snapshotPatchFor(body, at) };
+    const patch = snapshotPatchFor(body, at);
     return this.guarded(() =>
       this.redis[command](
         this.keys.jobSnapshot(jobId),
@@ -206,7 +184,7 @@ export class JobEventLog {
         isTerminalEvent(body) ? '1' : '0',
         String(this.retention.maxEvents),
         String(this.retention.ttlSeconds),
-        ...Object.entries(patch).flat(),
+        ...patchArgs({ set: { ...extraFields, ...patch.set }, remove: patch.remove }),
       ),
     );
   }
@@ -221,6 +199,12 @@ export class JobEventLog {
       throw error;
     }
   }
+}
+
+/** A snapshot patch as the scripts take it: how many fields it sets, their names and values, then the removed. */
+function patchArgs({ set, remove }: SnapshotPatch): string[] {
+  const pairs = Object.entries(set).flat();
+  return [String(pairs.length / 2), ...pairs, String(remove.length), ...remove];
 }
 
 /** The event's JSON before and after its seq, which the script allocates and splices in. */

@@ -1,123 +1,31 @@
-/**
- * Lua run inside Redis so that a job's seq, log entry, snapshot and live publish change together:
- * a watcher can never see an event that is not in the log, nor a log entry that was never published.
- * All keys of one call share the job's hash tag, so this holds on a Redis Cluster too.
- */
-
-// Appends one event: KEYS snapshot, log, channel. The event JSON is spliced around the seq the script
-// allocates, so Redis never parses JSON. `patch` is a flat list of snapshot fields and values from
-// ARGV[from..to]; a value of '' removes the field. A terminal event starts the job's retention (`ttl` s).
-const APPEND_ONE = `
-local function append(head, tail, terminal, maxLen, ttl, from, to)
-  local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
-  local event = head .. seq .. tail
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '0-' .. seq, 'e', event)
-  local set, unset = {}, {}
-  for i = from, to, 2 do
-    if ARGV[i + 1] == '' then
-      unset[#unset + 1] = ARGV[i]
-    else
-      set[#set + 1] = ARGV[i]
-      set[#set + 1] = ARGV[i + 1]
-    end
-  end
-  -- One HSET for the whole patch: this runs for every progress event.
-  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
-  if #unset > 0 then redis.call('HDEL', KEYS[1], unpack(unset)) end
-  if terminal == '1' then
-    redis.call('EXPIRE', KEYS[1], ttl)
-    redis.call('EXPIRE', KEYS[2], ttl)
-  end
-  redis.call('SPUBLISH', KEYS[3], event)
-  return seq, event
-end
-`;
-
-const REFUSE_FINISHED = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return redis.error_reply('JOB_NOT_FOUND') end
-if status == 'completed' or status == 'failed' or status == 'cancelled' then
-  return redis.error_reply('JOB_FINISHED')
-end
-`;
+import { TERMINAL_STATUSES } from '@jobcast/contracts';
+import appendEvent from './lua/append-event.lua';
+import appendEvents from './lua/append-events.lua';
+import appendToLog from './lua/append-to-log.lua';
+import createJob from './lua/create-job.lua';
+import expireLease from './lua/expire-lease.lua';
+import readSince from './lua/read-since.lua';
+import refuseEndedJob from './lua/refuse-ended-job.lua';
+import requestCancel from './lua/request-cancel.lua';
 
 /**
- * Appends an event; answers the event JSON, or an error reply when the job is unknown or already finished.
- * ARGV: eventHead, eventTail, terminal ('1'|'0'), maxLen, ttlSeconds, patch pairs...
+ * The job log's scripts, from the Lua files in ./lua. They run inside Redis so that a job's seq, log entry,
+ * snapshot and live publish change together: a watcher can never see an event that is not in the log, nor
+ * a log entry that was never published. All keys of one call share the job's hash tag, so this holds on a
+ * Redis Cluster too.
  */
-export const APPEND_EVENT_LUA = `${APPEND_ONE}${REFUSE_FINISHED}
-local _, event = append(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], 6, #ARGV)
-return event
-`;
 
-/**
- * Creates the snapshot from the patch and appends the first event; errors when the job already exists.
- * ARGV as APPEND_EVENT_LUA's, after one more first: the job's longest life in ms (JOB_MAX_AGE), which its
- * keys get from creation, finished or not.
- */
-export const CREATE_JOB_LUA = `${APPEND_ONE}
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('JOB_EXISTS') end
-redis.call('HSET', KEYS[1], 'lastSeq', 0)
-local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7, #ARGV)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[1])
-return event
-`;
+/** The statuses that end a job, as the Lua set refuse-ended-job.lua looks a status up in. */
+const TERMINAL_STATUSES_LUA = `local TERMINAL_STATUSES = { ${TERMINAL_STATUSES.map((status) => `['${status}'] = true`).join(', ')} }`;
 
-/**
- * Appends a batch of events in order, all or none, once per idempotency key.
- * KEYS: snapshot, log, channel, the request's idempotency key (in the job's slot; unused when ARGV[1] is '0').
- * ARGV: use the key ('1'|'0'), maxLen, ttlSeconds, lease deadline in ms ('' for none), event count, then per
- * event: head, tail, terminal, patch length (fields and values), patch pairs...
- * Answers the last seq; a request whose key was already applied appends nothing and answers the seq it did.
- * The caller checks that only the last event may be terminal, so nothing can fail half-way.
- */
-export const APPEND_EVENTS_LUA = `${APPEND_ONE}
-if ARGV[1] == '1' then
-  local done = redis.call('GET', KEYS[4])
-  if done then return done end
-end
-${REFUSE_FINISHED}
-local seq = 0
-local at = 6
-for _ = 1, tonumber(ARGV[5]) do
-  local patchLength = tonumber(ARGV[at + 3])
-  seq = append(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[2], ARGV[3], at + 4, at + 3 + patchLength)
-  at = at + 4 + patchLength
-end
-if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[4]) end
-if ARGV[1] == '1' then
-  -- Kept as long as the job itself, so a retry is answered the same for the job's whole life.
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('SET', KEYS[4], seq, 'PX', ttl) else redis.call('SET', KEYS[4], seq) end
-end
-return tostring(seq)
-`;
+/** A script that writes events, after the functions it calls. */
+function writingEvents(script: string): string {
+  return [TERMINAL_STATUSES_LUA, refuseEndedJob, appendToLog, script].join('\n');
+}
 
-/**
- * Fails a job whose lease ran out, if it still has: its lease deadline is in the snapshot, so an append
- * that renewed it in the meantime wins. KEYS: snapshot, log, channel. ARGV: now in ms, then as
- * APPEND_EVENT_LUA's. Answers the event JSON, or the renewed deadline when the lease is not over.
- */
-export const EXPIRE_LEASE_LUA = `${APPEND_ONE}${REFUSE_FINISHED}
-local leaseUntil = tonumber(redis.call('HGET', KEYS[1], 'leaseUntil') or '0')
-if leaseUntil > tonumber(ARGV[1]) then return tostring(leaseUntil) end
-local _, event = append(ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], 7, #ARGV)
-return event
-`;
-
-// KEYS: snapshot, log. ARGV: the first seq wanted (afterSeq + 1, computed by the caller: Lua's numbers print
-// as 1e+14 from there on, which is no stream id), the most entries to answer. Answers { snapshot hash as a
-// flat list, at most that many entries from the first seq on }.
-export const READ_SINCE_LUA = `
-local snapshot = redis.call('HGETALL', KEYS[1])
-if #snapshot == 0 then return { snapshot, {} } end
-return { snapshot, redis.call('XRANGE', KEYS[2], '0-' .. ARGV[1], '+', 'COUNT', ARGV[2]) }
-`;
-
-// KEYS: snapshot. Marks a live job for cancellation, so a worker that picks it up later does not run it.
-export const REQUEST_CANCEL_LUA = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'cancelRequested', '1')
-return 1
-`;
+export const APPEND_EVENT_LUA = writingEvents(appendEvent);
+export const APPEND_EVENTS_LUA = writingEvents(appendEvents);
+export const CREATE_JOB_LUA = writingEvents(createJob);
+export const EXPIRE_LEASE_LUA = writingEvents(expireLease);
+export const READ_SINCE_LUA = readSince;
+export const REQUEST_CANCEL_LUA = requestCancel;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJobRecord, snapshotPatchFor } from './snapshot-codec';
+import { decodeJobRecord, snapshotPatchFor, type SnapshotPatch } from './snapshot-codec';
 
 function flat(fields: Record<string, string>): string[] {
   return Object.entries(fields).flat();
@@ -12,7 +12,7 @@ describe('snapshot codec', () => {
     owner: ':alice',
     createdAt: '100',
     lastSeq: '1',
-    ...snapshotPatchFor({ type: 'queued', data: {} }, 100),
+    ...snapshotPatchFor({ type: 'queued', data: {} }, 100).set,
   };
 
   it('decodes a new job', () => {
@@ -33,12 +33,9 @@ describe('snapshot codec', () => {
   });
 
   it('moves status, progress, result and error as events arrive', () => {
-    const apply = (fields: Record<string, string>, patch: Record<string, string>): Record<string, string> => {
-      const next = { ...fields };
-      for (const [name, value] of Object.entries(patch)) {
-        if (value === '') delete next[name];
-        else next[name] = value;
-      }
+    const apply = (fields: Record<string, string>, patch: SnapshotPatch): Record<string, string> => {
+      const next = { ...fields, ...patch.set };
+      for (const name of patch.remove) delete next[name];
       return next;
     };
     let fields = apply(created, snapshotPatchFor({ type: 'started', data: { attempt: 1 } }, 110));

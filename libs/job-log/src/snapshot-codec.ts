@@ -1,4 +1,4 @@
-import { JobSnapshotSchema, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
+import { JobSnapshotSchema, snapshotChangeFor, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 
 /** A job's snapshot as stored, with the owner that only the gateway's access checks see. */
 export interface JobRecord {
@@ -10,46 +10,28 @@ export interface JobRecord {
   external?: { publisher: string; leaseMs: number };
 }
 
-/** The hash fields an event changes in the snapshot; '' removes a field. */
-export type SnapshotPatch = Record<string, string>;
+/** The snapshot hash's fields an event sets, with their stored values, and those it removes. */
+export interface SnapshotPatch {
+  set: Record<string, string>;
+  remove: string[];
+}
 
 const JSON_FIELDS = new Set(['result', 'error']);
 const NUMBER_FIELDS = new Set(['percent', 'attempt', 'lastSeq', 'createdAt', 'updatedAt']);
 
-/** How each event type moves the snapshot; one place, so the HTTP answer and the socket ack always agree. */
+/** The event's snapshot change (snapshotChangeFor) as the hash stores it. */
 export function snapshotPatchFor(body: JobEventBody, at: number): SnapshotPatch {
-  const patch: SnapshotPatch = { updatedAt: String(at) };
-  switch (body.type) {
-    case 'queued':
-      return { ...patch, status: 'queued', percent: '0', attempt: '0' };
-    case 'started':
-      return { ...patch, status: 'active', attempt: String(body.data.attempt) };
-    case 'progress': {
-      const { percent, stage, message } = body.data;
-      return {
-        ...patch,
-        percent: String(percent),
-        ...(stage !== undefined && { stage }),
-        ...(message !== undefined && { message }),
-      };
-    }
-    case 'log':
-      return patch;
-    case 'retrying':
-      return { ...patch, status: 'retrying', error: JSON.stringify(body.data.error) };
-    case 'completed':
-      return {
-        ...patch,
-        status: 'completed',
-        percent: '100',
-        error: '',
-        result: JSON.stringify(body.data.result ?? null),
-      };
-    case 'failed':
-      return { ...patch, status: 'failed', error: JSON.stringify(body.data.error) };
-    case 'cancelled':
-      return { ...patch, status: 'cancelled', ...(body.data.reason !== undefined && { message: body.data.reason }) };
+  const patch: SnapshotPatch = { set: {}, remove: [] };
+  for (const [field, value] of Object.entries(snapshotChangeFor(body, at))) {
+    if (value === undefined) patch.remove.push(field);
+    else patch.set[field] = encodeField(field, value);
   }
+  return patch;
+}
+
+/** A field's value as the hash stores it: JSON for the result and the error, plain text for the rest. */
+function encodeField(field: string, value: unknown): string {
+  return JSON_FIELDS.has(field) ? JSON.stringify(value) : String(value);
 }
 
 /** Reads the flat `HGETALL` answer back into a validated record. */

@@ -1,6 +1,7 @@
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { JobTypeRegistrationSchema, MAX_REGISTERED_JOB_TYPES, type JobTypeRegistration } from './job-type-registration';
-import { REGISTER_JOB_TYPE_LUA } from './job-type-directory.lua';
+import registerJobType from './lua/register-job-type.lua';
+import { TooManyJobTypesError } from './too-many-job-types-error';
 
 /** How a registration went; `theirSchemaHash` names the other version in a conflict. */
 export interface RegistrationOutcome {
@@ -30,14 +31,6 @@ export interface UnreadableRegistration {
   problem: string;
 }
 
-/** Registering more job types than MAX_REGISTERED_JOB_TYPES. */
-export class TooManyJobTypesError extends Error {
-  constructor() {
-    super(`at most ${MAX_REGISTERED_JOB_TYPES} job types can be registered in one deployment`);
-    this.name = 'TooManyJobTypesError';
-  }
-}
-
 interface DirectoryCommands {
   jobcastRegisterJobType(registrations: string, expiry: string, workers: string, ...args: string[]): Promise<string[]>;
 }
@@ -53,7 +46,7 @@ export class JobTypeDirectory {
     redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
-    redis.defineCommand('jobcastRegisterJobType', { numberOfKeys: 3, lua: REGISTER_JOB_TYPE_LUA });
+    redis.defineCommand('jobcastRegisterJobType', { numberOfKeys: 3, lua: registerJobType });
     this.redis = redis as RedisClient & DirectoryCommands;
   }
 

@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import safeRegex from 'safe-regex2';
 import { z } from 'zod';
+import { PayloadSchemaError } from './payload-schema-error';
 import { compilePayloadValidator, KNOWN_FORMATS } from './payload-validator';
 
 /** Bounds on a registered payload schema, so that no registration can make a gateway's submits slow. */
 export const MAX_PAYLOAD_SCHEMA_BYTES = 64 * 1024;
 export const MAX_PAYLOAD_SCHEMA_DEPTH = 32;
-
-/** A payload schema that cannot be registered: too large, too deep, remote, or slow to validate. */
-export class PayloadSchemaError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PayloadSchemaError';
-  }
-}
 
 export type JsonSchema = Record<string, unknown>;
 

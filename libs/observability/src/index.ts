@@ -1,3 +1,2 @@
 export * from './logger';
-export * from './metrics-registry';
-export * from './redis-reconnect-counter';
+export * from './process-metrics';

@@ -7,27 +7,27 @@ export class RedisKeys {
 
   /** The job's event log, a Stream whose entry ids are `0-<seq>`. */
   jobLog(jobId: string): string {
-    return `${this.prefix}:job:{${jobId}}:log`;
+    return this.ofJob(jobId, 'log');
   }
 
   /** The job's snapshot, a Hash. */
   jobSnapshot(jobId: string): string {
-    return `${this.prefix}:job:{${jobId}}:snapshot`;
+    return this.ofJob(jobId, 'snapshot');
   }
 
   /** The sharded Pub/Sub channel each appended event is published on. */
   jobChannel(jobId: string): string {
-    return `${this.prefix}:job:{${jobId}}:live`;
+    return this.ofJob(jobId, 'live');
   }
 
   /** Marks an append request (by its Idempotency-Key, hashed) as applied, with the seq it answered. */
   jobAppendRequest(jobId: string, keyHash: string): string {
-    return `${this.prefix}:job:{${jobId}}:appended:${keyHash}`;
+    return this.ofJob(jobId, `appended:${keyHash}`);
   }
 
   /** Counts appends to one job in one rate-limit window. */
   jobAppendRate(jobId: string, window: number): string {
-    return `${this.prefix}:job:{${jobId}}:appends:${window}`;
+    return this.ofJob(jobId, `appends:${window}`);
   }
 
   /** Lease deadlines of external jobs: job id -> ms since epoch, for the gateways' reaper. */
@@ -37,22 +37,22 @@ export class RedisKeys {
 
   /** A sorted set of an owner's job ids, scored by creation time. */
   ownerJobs(owner: string): string {
-    return `${this.prefix}:owner:{${owner}}:jobs`;
+    return this.ofOwner(owner, 'jobs');
   }
 
   /** An owner's queued or running jobs, scored by creation time: what MAX_ACTIVE_JOBS_PER_USER counts. */
   ownerActiveJobs(owner: string): string {
-    return `${this.prefix}:owner:{${owner}}:active`;
+    return this.ofOwner(owner, 'active');
   }
 
   /** Maps an owner's idempotency key to the job it created. */
   idempotency(owner: string, key: string): string {
-    return `${this.prefix}:owner:{${owner}}:idempotency:${key}`;
+    return this.ofOwner(owner, `idempotency:${key}`);
   }
 
   /** Counts an owner's submissions in one rate-limit window. */
   submitRate(owner: string, window: number): string {
-    return `${this.prefix}:owner:{${owner}}:submits:${window}`;
+    return this.ofOwner(owner, `submits:${window}`);
   }
 
   /** Workers listen here for cancellation of jobs they may be running. */
@@ -60,19 +60,19 @@ export class RedisKeys {
     return `${this.prefix}:cancel`;
   }
 
-  /** Registered job types, name -> registration JSON. The job-type keys share one hash tag. */
+  /** Registered job types, name -> registration JSON. */
   jobTypeRegistrations(): string {
-    return `{${this.prefix}:job-types}:registrations`;
+    return this.ofJobTypes('registrations');
   }
 
   /** When each registered job type ages out unless a worker refreshes it, name -> ms since epoch. */
   jobTypeExpiry(): string {
-    return `{${this.prefix}:job-types}:expiry`;
+    return this.ofJobTypes('expiry');
   }
 
   /** Live workers of each job type: members `<type> <workerId>`, scored by when their liveness ends. */
   jobTypeWorkers(): string {
-    return `{${this.prefix}:job-types}:workers`;
+    return this.ofJobTypes('workers');
   }
 
   /**
@@ -83,6 +83,21 @@ export class RedisKeys {
    */
   queuePrefix(jobType: string): string {
     return `{${this.prefix}:queue:${jobType}}`;
+  }
+
+  /** A key of one job; the hash tag `{jobId}` keeps all of them in one Cluster slot. */
+  private ofJob(jobId: string, name: string): string {
+    return `${this.prefix}:job:{${jobId}}:${name}`;
+  }
+
+  /** A key of one owner; the hash tag `{owner}` keeps all of them in one Cluster slot. */
+  private ofOwner(owner: string, name: string): string {
+    return `${this.prefix}:owner:{${owner}}:${name}`;
+  }
+
+  /** A key of the job-type directory; they share one hash tag, so its script can update them together. */
+  private ofJobTypes(name: string): string {
+    return `{${this.prefix}:job-types}:${name}`;
   }
 }
 

@@ -1,14 +1,14 @@
 import { createLogger } from '@jobcast/observability';
-import { JobEventLog } from '@jobcast/job-log';
+import { createJobLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
-import { RedisKeys, createRedisConnection, toRedisConfig, type RedisConfig } from '@jobcast/redis';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { JobQueueConsumers } from './job-queue-consumers';
 import type { JobType } from './job-type';
-import { JobTypeDefinitionError, JobTypeRegistrar, registrationFor } from './job-type-registrar';
+import { JobTypeDefinitionError } from './job-type-definition-error';
+import { JobTypeRegistrar, registrationFor } from './job-type-registrar';
 import { WorkerMetrics } from './worker-metrics';
 import { resolveSettings } from './worker-settings';
 
@@ -81,29 +81,18 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   if (duplicate) throw new JobTypeDefinitionError(duplicate.name, 'listed twice');
   const registrations = jobTypes.map((type) => registrationFor(type, id, registeredAt));
 
-  const redisConfig: RedisConfig = toRedisConfig(settings);
-  const keys = new RedisKeys(redisConfig.keyPrefix);
   const metrics = new WorkerMetrics();
-  const redis = createRedisConnection(redisConfig, { name: 'jobcast-worker' }).on('reconnecting', () =>
-    metrics.redisReconnects.inc({ connection: 'commands' }),
-  );
-  const eventLog = new JobEventLog(redis, keys, {
-    ttlSeconds: Math.ceil(settings.JOB_TTL / 1000),
-    maxEvents: settings.JOB_LOG_MAX_EVENTS,
-    maxAgeMs: settings.JOB_MAX_AGE,
-  });
+  const jobLog = createJobLog(settings, { connectionName: 'jobcast-worker', reconnects: metrics.redisReconnects });
   const registrar = new JobTypeRegistrar(
-    new JobTypeDirectory(redis, keys),
+    new JobTypeDirectory(jobLog.redis, jobLog.keys),
     registrations,
     { workerId: id, heartbeatMs: settings.WORKER_HEARTBEAT, typeTtlMs: settings.JOB_TYPE_TTL },
     logger,
     metrics,
   );
   const consumers = new JobQueueConsumers(
-    redisConfig,
-    keys,
+    jobLog,
     jobTypes,
-    eventLog,
     {
       concurrency: settings.WORKER_CONCURRENCY,
       lockMs: settings.WORKER_LOCK_MS,
@@ -121,7 +110,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   } catch (error) {
     await registrar.stop();
     await consumers.close();
-    redis.disconnect();
+    jobLog.redis.disconnect();
     throw error;
   }
 
@@ -131,7 +120,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
       logger.info({ graceMs: settings.SHUTDOWN_GRACE_MS }, 'shutting down: finishing running jobs');
       // The grace period starts now, whatever Redis answers to the withdrawal.
       await Promise.all([registrar.stop(), consumers.close()]);
-      redis.disconnect();
+      jobLog.redis.disconnect();
       logger.info('worker stopped');
     })();
     return closing;
@@ -143,5 +132,5 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     { workerId: id, jobTypes: jobTypes.map((type) => type.name), concurrency: settings.WORKER_CONCURRENCY },
     'worker ready',
   );
-  return { id, metrics: metrics.registry, isReady: () => redis.status === 'ready', close };
+  return { id, metrics: metrics.registry, isReady: () => jobLog.redis.status === 'ready', close };
 }

@@ -1,15 +1,8 @@
 import { isTerminalEvent, type JobEventBody } from '@jobcast/contracts';
 import { type JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import type { Logger } from 'pino';
+import { JobFinishedElsewhere } from './job-finished-elsewhere';
 import type { WorkerMetrics } from './worker-metrics';
-
-/** The job finished elsewhere (cancelled, say) while this worker was still running it. */
-export class JobFinishedElsewhere extends Error {
-  constructor(jobId: string) {
-    super(`job ${jobId} already finished`);
-    this.name = 'JobFinishedElsewhere';
-  }
-}
 
 /**
  * Appends one running job's events strictly in the order they were made, however the handler interleaves

@@ -3,9 +3,11 @@ import { type JobEventLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { JobEventWriter, JobFinishedElsewhere } from './job-event-writer';
-import { DEFAULT_BACKOFF_MS, DEFAULT_TIMEOUT_MS, type JobContext, type JobType } from './job-type';
+import { JobEventWriter } from './job-event-writer';
+import { JobFinishedElsewhere } from './job-finished-elsewhere';
+import { DEFAULT_TIMEOUT_MS, type JobContext, type JobType } from './job-type';
 import { ProgressThrottle, toPercent } from './progress-throttle';
+import { queuedJobRetryDelayMs } from './queued-job-retry-delay';
 import { AbortReason } from './abort-reason';
 import type { WorkerMetrics } from './worker-metrics';
 
@@ -121,7 +123,7 @@ export class JobProcessor {
     workerSignal: AbortSignal,
     error: unknown,
   ): Promise<never> {
-    const { job, type, writer } = attempt;
+    const { job, writer } = attempt;
     if (workerSignal.aborted && workerSignal.reason === AbortReason.CANCELLED) {
       await writer.append({ type: 'cancelled', data: { reason: 'cancelled by its owner' } });
       throw new UnrecoverableError('cancelled');
@@ -141,7 +143,7 @@ export class JobProcessor {
       : describeError(error);
     const maxAttempts = job.opts.attempts ?? 1;
     if (job.attemptsMade + 1 < maxAttempts) {
-      const delayMs = (type.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** job.attemptsMade;
+      const delayMs = queuedJobRetryDelayMs(job.opts.backoff, job.attemptsMade + 1);
       await writer.appendOrStop({
         type: 'retrying',
         data: { attempt: attempt.number + 1, error: { message: jobError.message }, delayMs },

@@ -1,18 +1,12 @@
-import type { JobEventLog } from '@jobcast/job-log';
+import type { JobLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
-import {
-  JOBS_QUEUE_NAME,
-  bullmqConnection,
-  createRedisConnection,
-  type RedisClient,
-  type RedisConfig,
-  type RedisKeys,
-} from '@jobcast/redis';
+import { JOBS_QUEUE_NAME, bullmqConnection, type RedisClient } from '@jobcast/redis';
 import { Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { AbortReason } from './abort-reason';
 import { JobProcessor } from './job-processor';
 import type { JobType } from './job-type';
+import { queuedJobRetryDelayMs } from './queued-job-retry-delay';
 import type { WorkerMetrics } from './worker-metrics';
 
 export interface ConsumerOptions {
@@ -26,40 +20,43 @@ export interface ConsumerOptions {
 
 /**
  * One BullMQ worker per job type this process runs, each on that type's own queue, so it never receives a
- * job it does not know. Also the two ways a running job is stopped: a cancel request published by a gateway,
- * and shutdown, after which running jobs get `shutdownGraceMs` to finish before they go back to their queue.
+ * job it does not know. Also the two ways a running job is stopped: a gateway's cancel request, and
+ * shutdown, after which running jobs get `shutdownGraceMs` to finish before they go back to their queue.
  */
 export class JobQueueConsumers {
   private readonly workers: Worker<QueuedJobData>[];
   /** BullMQ leaves a connection it was given open on close; these are closed here, after it. */
   private readonly connections: RedisClient[] = [];
-  private cancelSubscriber: RedisClient | undefined;
+  private stopHearingCancels: (() => void) | undefined;
 
   constructor(
-    private readonly redisConfig: RedisConfig,
-    private readonly keys: RedisKeys,
+    private readonly jobLog: JobLog,
     jobTypes: readonly JobType[],
-    eventLog: JobEventLog,
     private readonly options: ConsumerOptions,
     private readonly logger: Logger,
     metrics: WorkerMetrics,
   ) {
     this.workers = jobTypes.map((type) => {
-      const processor = new JobProcessor(type, eventLog, logger, metrics, {
+      const processor = new JobProcessor(type, jobLog.events, logger, metrics, {
         progressMaxHz: options.progressMaxHz,
         maxTimeoutMs: options.maxTimeoutMs,
       });
-      const connection = bullmqConnection(redisConfig, `jobcast-worker-queue:${type.name}`);
+      const connection = bullmqConnection(jobLog.redisConfig, `jobcast-worker-queue:${type.name}`);
       this.connections.push(connection);
       const worker = new Worker<QueuedJobData>(
         JOBS_QUEUE_NAME,
         (job, token, signal) => processor.process(job, token, signal),
         {
           connection,
-          prefix: keys.queuePrefix(type.name),
+          prefix: jobLog.keys.queuePrefix(type.name),
           concurrency: options.concurrency,
           lockDuration: options.lockMs,
           stalledInterval: options.stalledIntervalMs,
+          // The gateway queues every job with retryBackoff, whose delays BullMQ asks of this strategy.
+          settings: {
+            backoffStrategy: (failedAttempts, _type, _error, job) =>
+              queuedJobRetryDelayMs(job?.opts.backoff, failedAttempts),
+          },
           autorun: false,
         },
       );
@@ -67,7 +64,7 @@ export class JobQueueConsumers {
       worker.on('failed', (job, error) => {
         logger.info({ jobId: job?.data.jobId, jobType: type.name, err: error.message }, 'attempt failed');
         if (job?.deferredFailure !== undefined && error.message === job.deferredFailure) {
-          void this.logGivenUp(job, eventLog);
+          void this.logGivenUp(job);
         }
       });
       return worker;
@@ -79,9 +76,9 @@ export class JobQueueConsumers {
    * next takes it, without the handler running to log it; that worker logs `failed` for its watchers, who
    * would otherwise wait for ever.
    */
-  private async logGivenUp(job: Job<QueuedJobData>, eventLog: JobEventLog): Promise<void> {
+  private async logGivenUp(job: Job<QueuedJobData>): Promise<void> {
     try {
-      await eventLog.append(job.data.jobId, {
+      await this.jobLog.events.append(job.data.jobId, {
         type: 'failed',
         data: { error: { code: 'STALLED', message: job.deferredFailure ?? '' }, attempts: job.attemptsStarted - 1 },
       });
@@ -93,15 +90,12 @@ export class JobQueueConsumers {
   }
 
   async start(): Promise<void> {
-    const cancelSubscriber = createRedisConnection(this.redisConfig, { name: 'jobcast-worker-cancel' });
-    this.cancelSubscriber = cancelSubscriber;
-    cancelSubscriber.on('message', (_channel: string, jobId: string) => {
+    this.stopHearingCancels = await this.jobLog.cancellation.onRequested((jobId) => {
       // Only the worker holding the job has it; the others answer false.
       if (this.workers.some((worker) => worker.cancelJob(jobId, AbortReason.CANCELLED))) {
         this.logger.info({ jobId }, 'job cancelled');
       }
     });
-    await cancelSubscriber.subscribe(this.keys.cancelChannel());
     for (const worker of this.workers) void worker.run();
   }
 
@@ -113,6 +107,6 @@ export class JobQueueConsumers {
     await Promise.all(this.workers.map((worker) => worker.close()));
     clearTimeout(handBack);
     for (const connection of this.connections) connection.disconnect();
-    this.cancelSubscriber?.disconnect();
+    this.stopHearingCancels?.();
   }
 }

@@ -7,16 +7,9 @@ import {
   type JobTypeRegistration,
 } from '@jobcast/job-types';
 import type { Logger } from 'pino';
+import { JobTypeDefinitionError } from './job-type-definition-error';
 import { DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type JobType } from './job-type';
 import type { WorkerMetrics } from './worker-metrics';
-
-/** A job type this worker cannot register: a bad name, a schema over the bounds, bad attempts. */
-export class JobTypeDefinitionError extends Error {
-  constructor(typeName: string, problem: string) {
-    super(`job type ${JSON.stringify(typeName)}: ${problem}`);
-    this.name = 'JobTypeDefinitionError';
-  }
-}
 
 /**
  * What this worker stores for a job type: its JSON Schema (from zod), attempts and backoff with their

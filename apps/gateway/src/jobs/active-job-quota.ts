@@ -1,19 +1,12 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, TERMINAL_STATUSES, type JobStatus } from '@jobcast/contracts';
+import { ErrorCode, isTerminalStatus } from '@jobcast/contracts';
 import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { ApiException } from '../http/api-exception';
+import reserveActiveJob from './lua/reserve-active-job.lua';
 
 /** How long a refused submitter is told to wait: jobs end on their own, there is no exact time to give. */
 const RETRY_AFTER_SECONDS = 5;
-
-// KEYS: the owner's active jobs. ARGV: job id, created at, cap, key TTL ms. Takes a place when one is free.
-const RESERVE_LUA = `
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
-`;
 
 interface QuotaCommands {
   jobcastReserveActive(active: string, jobId: string, at: string, cap: string, ttlMs: string): Promise<number>;
@@ -34,7 +27,7 @@ export class ActiveJobQuota {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly keys: RedisKeys,
   ) {
-    redis.defineCommand('jobcastReserveActive', { numberOfKeys: 1, lua: RESERVE_LUA });
+    redis.defineCommand('jobcastReserveActive', { numberOfKeys: 1, lua: reserveActiveJob });
     this.redis = redis as RedisClient & QuotaCommands;
   }
 
@@ -74,7 +67,7 @@ export class ActiveJobQuota {
     const statuses = await Promise.all(jobIds.map((jobId) => this.redis.hget(this.keys.jobSnapshot(jobId), 'status')));
     const ended = jobIds.filter((_, i) => {
       const status = statuses[i];
-      return status === null || status === undefined || TERMINAL_STATUSES.includes(status as JobStatus);
+      return status === null || status === undefined || isTerminalStatus(status);
     });
     if (ended.length > 0) await this.redis.zrem(key, ...ended);
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { JobTypeRegistration, QueuedJobData } from '@jobcast/job-types';
+import { retryBackoff, type JobTypeRegistration, type QueuedJobData } from '@jobcast/job-types';
 import { JOBS_QUEUE_NAME, RedisKeys, bullmqConnection, toRedisConfig, type RedisClient } from '@jobcast/redis';
 import { Queue } from 'bullmq';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
@@ -36,7 +36,7 @@ export class JobQueue implements OnApplicationShutdown {
       {
         jobId,
         attempts: attempts ?? type.attempts,
-        backoff: { type: 'exponential', delay: type.backoffMs },
+        backoff: retryBackoff(type.backoffMs),
         removeOnComplete: { age: retentionSeconds },
         removeOnFail: { age: retentionSeconds },
       },

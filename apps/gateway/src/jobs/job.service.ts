@@ -1,8 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
-  TERMINAL_STATUSES,
   isTerminalEvent,
+  isTerminalStatus,
   type AppendEventsRequest,
   type JobSnapshot,
   type ListJobsQuery,
@@ -10,9 +10,8 @@ import {
   type SubmitJobRequest,
   type WatchToken,
 } from '@jobcast/contracts';
-import { JobEventLog, JobLogAppendError, type JobRecord } from '@jobcast/job-log';
+import { JobCancellation, JobEventLog, JobLogAppendError, type JobRecord } from '@jobcast/job-log';
 import { JobTypeNameSchema } from '@jobcast/job-types';
-import { RedisKeys, type RedisClient, REDIS } from '@jobcast/redis';
 import { Inject } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { mayCancel, mayPublish, mayRead, readerKey } from '../auth/job-access';
@@ -44,16 +43,15 @@ const DEFAULT_LEASE_MS = 60_000;
 export class JobService {
   constructor(
     private readonly eventLog: JobEventLog,
+    private readonly cancellation: JobCancellation,
     private readonly catalog: JobTypeCatalog,
     private readonly queue: JobQueue,
     private readonly index: OwnerJobIndex,
-    private readonly keys: RedisKeys,
     private readonly rateLimits: RateLimits,
     private readonly leases: LeaseReaper,
     private readonly watchTokens: WatchTokens,
     private readonly activeJobs: ActiveJobQuota,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-    @Inject(REDIS) private readonly redis: RedisClient,
   ) {}
 
   async submit(principal: Principal, request: SubmitJobRequest): Promise<SubmitOutcome> {
@@ -99,26 +97,24 @@ export class JobService {
   }
 
   /**
-   * Cancels a queued or running job. A job no worker holds (queued, or external) is taken off the queue and
-   * logged `cancelled` here; a running one is flagged and its worker told, and that worker logs `cancelled`
-   * once its handler stops. Cancelling a cancelled job answers it as it is.
+   * Cancels a queued or running job: its cancellation is requested (JobCancellation), then a job no worker
+   * holds (queued, or external) is taken off the queue and logged `cancelled` here; a running one's worker
+   * logs `cancelled` once its handler stops. Cancelling a cancelled job answers it as it is.
    */
   async cancel(principal: Principal, jobId: string): Promise<JobSnapshot> {
     const record = await this.getReadable(principal, jobId);
     if (!mayCancel(principal, record)) throw forbidden('This token may not cancel the job');
     const { snapshot } = record;
     if (snapshot.status === 'cancelled') return snapshot;
-    if (TERMINAL_STATUSES.includes(snapshot.status)) {
+    if (isTerminalStatus(snapshot.status)) {
       throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} already ${snapshot.status}`);
     }
-    await this.eventLog.requestCancel(jobId);
+    await this.cancellation.request(jobId);
     if (record.external || (await this.queue.removeUnstarted(jobId, snapshot.type))) {
       await this.eventLog
         .append(jobId, { type: 'cancelled', data: { reason: 'cancelled by its owner' } })
         .catch(() => undefined);
       if (record.external) await this.leases.forget(jobId);
-    } else {
-      await this.redis.publish(this.keys.cancelChannel(), jobId);
     }
     return (await this.getReadable(principal, jobId)).snapshot;
   }

@@ -3,6 +3,7 @@ import { LOGGER } from '@jobcast/observability';
 import { RedisKeys, REDIS, type RedisClient } from '@jobcast/redis';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
+import claimExpiredLease from './lua/claim-expired-lease.lua';
 
 /** How often every gateway looks for external jobs whose lease is over. */
 const REAP_INTERVAL_MS = 1000;
@@ -10,15 +11,6 @@ const REAP_INTERVAL_MS = 1000;
 const REAP_BATCH = 100;
 /** A gateway that claimed a job and died before failing it leaves it to another after this. */
 const CLAIM_MS = 10_000;
-
-// KEYS: the deadlines. ARGV: job id, now, the claim's own deadline. Pushes an expired deadline forward so
-// that one gateway, the one answered 1, acts on it; a renewed one is left alone.
-const CLAIM_LUA = `
-local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not deadline or tonumber(deadline) > tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return 1
-`;
 
 interface ReaperCommands {
   jobcastClaimLease(deadlines: string, jobId: string, now: string, claimUntil: string): Promise<number>;
@@ -42,7 +34,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnApplicationShutdow
     private readonly eventLog: JobEventLog,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    redis.defineCommand('jobcastClaimLease', { numberOfKeys: 1, lua: CLAIM_LUA });
+    redis.defineCommand('jobcastClaimLease', { numberOfKeys: 1, lua: claimExpiredLease });
     this.redis = redis as RedisClient & ReaperCommands;
   }
 

@@ -1,66 +1,46 @@
 import { Injectable } from '@nestjs/common';
 import type { JobEvent } from '@jobcast/contracts';
-import { createMetricsRegistry, redisReconnectCounter } from '@jobcast/observability';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ProcessMetrics } from '@jobcast/observability';
 
 /** The `transport` label of delivered events: Socket.IO, SSE, plain WebSocket. */
 export type DeliveryTransport = 'socket' | 'sse' | 'websocket';
 
 /** What the gateway measures: counters bumped on the delivery path, gauges read at scrape time. */
 @Injectable()
-export class GatewayMetrics {
-  readonly registry: Registry = createMetricsRegistry('gateway');
+export class GatewayMetrics extends ProcessMetrics {
+  readonly socketsConnected = this.gauge('jobcast_sockets_connected', 'Connected Socket.IO clients');
+  readonly plainSocketsConnected = this.gauge(
+    'jobcast_plain_websockets_connected',
+    'Connected plain WebSocket clients (GET /ws)',
+  );
+  readonly subscriptions = this.gauge('jobcast_subscriptions', 'Open job watches (Socket.IO, plain WebSocket and SSE)');
+  readonly eventsDelivered = this.counter('jobcast_events_delivered_total', 'Job events handed to clients', [
+    'transport',
+  ]);
+  readonly deliveryLatency = this.histogram(
+    'jobcast_event_delivery_latency_seconds',
+    "From the event's publish (its `at`) to the gateway handing it to its watchers, once per event",
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  );
+  readonly eventsConflated = this.counter(
+    'jobcast_events_conflated_total',
+    'Progress events replaced by a newer one while a slow socket could not take them',
+  );
+  readonly slowConsumerDisconnects = this.counter(
+    'jobcast_slow_consumer_disconnects_total',
+    'Connections dropped because too many events waited for them',
+  );
+  readonly queueJobs = this.gauge('jobcast_queue_jobs', "Jobs in each job type's BullMQ queue, by state", [
+    'type',
+    'state',
+  ]);
+  readonly jobTypeWorkers = this.gauge('jobcast_job_type_workers', 'Live workers of each registered job type', [
+    'type',
+  ]);
 
-  readonly socketsConnected = new Gauge({
-    name: 'jobcast_sockets_connected',
-    help: 'Connected Socket.IO clients',
-    registers: [this.registry],
-  });
-  readonly plainSocketsConnected = new Gauge({
-    name: 'jobcast_plain_websockets_connected',
-    help: 'Connected plain WebSocket clients (GET /ws)',
-    registers: [this.registry],
-  });
-  readonly subscriptions = new Gauge({
-    name: 'jobcast_subscriptions',
-    help: 'Open job watches (Socket.IO, plain WebSocket and SSE)',
-    registers: [this.registry],
-  });
-  readonly eventsDelivered = new Counter({
-    name: 'jobcast_events_delivered_total',
-    help: 'Job events handed to clients',
-    labelNames: ['transport'] as const,
-    registers: [this.registry],
-  });
-  readonly deliveryLatency = new Histogram({
-    name: 'jobcast_event_delivery_latency_seconds',
-    help: "From the event's publish (its `at`) to the gateway handing it to its watchers, once per event",
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  readonly eventsConflated = new Counter({
-    name: 'jobcast_events_conflated_total',
-    help: 'Progress events replaced by a newer one while a slow socket could not take them',
-    registers: [this.registry],
-  });
-  readonly slowConsumerDisconnects = new Counter({
-    name: 'jobcast_slow_consumer_disconnects_total',
-    help: 'Connections dropped because too many events waited for them',
-    registers: [this.registry],
-  });
-  readonly redisReconnects = redisReconnectCounter(this.registry);
-  readonly queueJobs = new Gauge({
-    name: 'jobcast_queue_jobs',
-    help: "Jobs in each job type's BullMQ queue, by state",
-    labelNames: ['type', 'state'] as const,
-    registers: [this.registry],
-  });
-  readonly jobTypeWorkers = new Gauge({
-    name: 'jobcast_job_type_workers',
-    help: 'Live workers of each registered job type',
-    labelNames: ['type'] as const,
-    registers: [this.registry],
-  });
+  constructor() {
+    super('gateway');
+  }
 
   /** Bound once: looking a label set up on every delivery costs more than the increment itself. */
   private readonly deliveredBy = {

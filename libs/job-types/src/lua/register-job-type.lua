@@ -1,14 +1,11 @@
-/**
- * Lua for the job-type directory, run inside Redis so that a registration, its expiry and its worker's
- * liveness change together. Every key shares the `{<prefix>:job-types}` hash tag, so this holds on a Cluster.
- */
-
-// KEYS: registrations (hash name -> JSON), expiry (hash name -> ms), workers (zset "<name> <workerId>" -> ms).
-// ARGV: name, registration JSON, schemaHash, registeredAt, type expiresAt, workerId, worker expiresAt, now,
-//       max types, key TTL ms.
-// Answers { outcome, their schemaHash while its writer is live, else '' }: 'registered' (new), 'refreshed' (same
-// schema), 'replaced' (ours is newer, or theirs has no live writer), 'superseded' (theirs is newer and live).
-export const REGISTER_JOB_TYPE_LUA = `
+-- Registers (or refreshes) one job type for one worker, so that a registration, its expiry and its worker's
+-- liveness change together. Every key shares the `{<prefix>:job-types}` hash tag, so this holds on a Cluster.
+-- KEYS: registrations (hash name -> JSON), expiry (hash name -> ms), workers (zset "<name> <workerId>" -> ms).
+-- ARGV: name, registration JSON, schemaHash, registeredAt, type expiresAt, workerId, worker expiresAt, now,
+--       max types, key TTL ms.
+-- Answers { outcome, their schemaHash while its writer is live, else '' }: 'registered' (new), 'refreshed'
+-- (same schema), 'replaced' (ours is newer, or theirs has no live writer), 'superseded' (theirs is newer and
+-- live); TOO_MANY_JOB_TYPES when a new type would pass the max.
 local name, now = ARGV[1], tonumber(ARGV[8])
 local expiry = redis.call('HGETALL', KEYS[2])
 for i = 1, #expiry, 2 do
@@ -48,4 +45,3 @@ for i = 1, 3 do
   if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[10]) then redis.call('PEXPIRE', KEYS[i], ARGV[10]) end
 end
 return { outcome, theirs }
-`;

@@ -1,0 +1,25 @@
+-- append(head, tail, terminal, maxLen, ttl, at): appends one event to a job, as every script that appends
+-- does. KEYS: the job's snapshot, log, channel.
+--
+-- The event's JSON comes in two halves, spliced around the seq allocated here, so Redis never parses JSON.
+-- Its snapshot patch starts at ARGV[at]: how many fields it sets, their names and values, then how many
+-- it removes, and their names. A terminal event ('1') starts the job's retention (`ttl` seconds). The log
+-- keeps about `maxLen` events.
+--
+-- Answers the seq, the event, and the index of the first ARGV after the patch.
+local function append(head, tail, terminal, maxLen, ttl, at)
+  local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
+  local event = head .. seq .. tail
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '0-' .. seq, 'e', event)
+  local setEnd = at + 2 * tonumber(ARGV[at])
+  -- One HSET for the whole patch: this runs for every progress event.
+  if setEnd > at then redis.call('HSET', KEYS[1], unpack(ARGV, at + 1, setEnd)) end
+  local removeEnd = setEnd + 1 + tonumber(ARGV[setEnd + 1])
+  if removeEnd > setEnd + 1 then redis.call('HDEL', KEYS[1], unpack(ARGV, setEnd + 2, removeEnd)) end
+  if terminal == '1' then
+    redis.call('EXPIRE', KEYS[1], ttl)
+    redis.call('EXPIRE', KEYS[2], ttl)
+  end
+  redis.call('SPUBLISH', KEYS[3], event)
+  return seq, event, removeEnd + 1
+end
