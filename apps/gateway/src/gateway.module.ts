@@ -26,7 +26,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { ConnectionGate } from './realtime/connection-gate';
 import { JobSubscriptions } from './realtime/job-subscriptions';
 import { TokenExpiry } from './realtime/token-expiry';
-import { JobWatchFactory } from './realtime/job-watch.factory';
+import { JobRelayFactory } from './realtime/job-relay.factory';
 import { LiveJobEvents } from './realtime/live-job-events';
 import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
 import { JobsGateway } from './realtime/socket-io/jobs.gateway';
@@ -84,7 +84,7 @@ export class GatewayModule {
         JobService,
         // The delivery core, then its transports.
         LiveJobEvents,
-        JobWatchFactory,
+        JobRelayFactory,
         JobSubscriptions,
         TokenExpiry,
         ConnectionGate,

@@ -7,10 +7,10 @@ import { mayRead, readerKey } from '../auth/job-access';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
-import type { WatchSink } from './job-watch';
-import { JobWatchFactory } from './job-watch.factory';
+import type { RelaySink } from './job-relay';
+import { JobRelayFactory } from './job-relay.factory';
 import type { Outbox } from './outbox';
-import { allWatches, countWatches, watchOf, withWatch, withoutWatch, type SocketWatches } from './socket-watches';
+import { allRelays, countRelays, relayOf, withRelay, withoutRelay, type ConnectionRelays } from './connection-relays';
 import { SubscribeRate } from './subscribe-rate';
 import { TokenExpiry } from './token-expiry';
 
@@ -24,7 +24,7 @@ export interface WatcherState {
   reader: string;
   /** The token's `exp`, in whole seconds since epoch. */
   expiresAtS: number;
-  watches: SocketWatches;
+  relays: ConnectionRelays;
   /** The subscribe rate limit's state (`SubscribeRate`). */
   subscribeAt: number;
 }
@@ -39,10 +39,10 @@ export function validationError(error: z.ZodError): ErrorAck {
 }
 
 /**
- * Where a connection's watch delivers: its transport's outbox. A class rather than closures: it lives as
- * long as the watch, and must hold neither the subscribe request nor its answer.
+ * Where a connection's relay delivers: its transport's outbox. A class rather than closures: it lives as
+ * long as the relay, and must hold neither the subscribe request nor its answer.
  */
-class OutboxSink<Peer extends object> implements WatchSink {
+class OutboxSink<Peer extends object> implements RelaySink {
   constructor(
     private readonly outbox: Outbox<Peer>,
     private readonly peer: Peer,
@@ -55,7 +55,7 @@ class OutboxSink<Peer extends object> implements WatchSink {
   }
 
   finish(): void {
-    forgetClosedWatch(this.state, this.jobId);
+    forgetClosedRelay(this.state, this.jobId);
   }
 
   whenWritable(): Promise<void> | undefined {
@@ -63,14 +63,14 @@ class OutboxSink<Peer extends object> implements WatchSink {
   }
 }
 
-/** Drops the connection's watch of the job once it has ended; a newer, open one stays. */
-function forgetClosedWatch(state: WatcherState, jobId: string): void {
-  if (watchOf(state.watches, jobId)?.isOpen === false) state.watches = withoutWatch(state.watches, jobId);
+/** Drops the connection's relay of the job once it has ended; a newer, open one stays. */
+function forgetClosedRelay(state: WatcherState, jobId: string): void {
+  if (relayOf(state.relays, jobId)?.isOpen === false) state.relays = withoutRelay(state.relays, jobId);
 }
 
 /**
  * The rules of subscribing, for every transport: a token still valid, the subscribe rate, the number of
- * watches per connection, read access to the job; one watch per job per connection, a newer subscribe replacing
+ * relays per connection, read access to the job; one relay per job per connection, a newer subscribe replacing
  * an older one. Transports parse their own request shapes and turn the answer into their own messages.
  */
 @Injectable()
@@ -78,7 +78,7 @@ export class JobSubscriptions {
   private readonly subscribeRate: SubscribeRate;
 
   constructor(
-    private readonly watches: JobWatchFactory,
+    private readonly relayFactory: JobRelayFactory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
@@ -91,7 +91,7 @@ export class JobSubscriptions {
   admit(state: WatcherState, principal: Principal): void {
     state.reader = readerKey(principal);
     state.expiresAtS = Math.floor(principal.expiresAt / 1000);
-    state.watches = undefined;
+    state.relays = undefined;
     state.subscribeAt = this.subscribeRate.initial;
   }
 
@@ -118,41 +118,41 @@ export class JobSubscriptions {
     const reply = (ack: SubscribeAck): void => outbox.answer(peer, () => answer(ack), ack.ok ? ack.events.length : 0);
     const denied = this.checkAllowed(state, request.jobId);
     if (denied) return reply(denied);
-    // The job id every watch of the job shares, rather than one copy per subscribe request.
-    const jobId = this.watches.sharedJobId(request.jobId);
-    watchOf(state.watches, jobId)?.close();
-    const watch = this.watches.create(jobId, request.afterSeq ?? 0, new OutboxSink(outbox, peer, state, jobId));
-    state.watches = withWatch(state.watches, watch);
+    // The job id every relay of the job shares, rather than one copy per subscribe request.
+    const jobId = this.relayFactory.sharedJobId(request.jobId);
+    relayOf(state.relays, jobId)?.close();
+    const relay = this.relayFactory.create(jobId, request.afterSeq ?? 0, new OutboxSink(outbox, peer, state, jobId));
+    state.relays = withRelay(state.relays, relay);
     const { reader } = state;
     try {
-      const outcome = await watch.start(
+      const outcome = await relay.start(
         (record) => mayRead(reader, record),
         (snapshot, events, reset, more) => {
           reply({ ok: true, snapshot, events, ...(reset && { reset }), ...(more && { more }) });
           this.metrics.recordDelivered(events.length, outbox.transportName);
         },
       );
-      if (outcome !== 'started') forgetClosedWatch(state, jobId);
+      if (outcome !== 'started') forgetClosedRelay(state, jobId);
       if (outcome === 'not-found') reply(errorAck(ErrorCode.JOB_NOT_FOUND, `Job ${jobId} not found`));
       if (outcome === 'closed') {
         reply(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
       }
     } catch (error) {
-      forgetClosedWatch(state, jobId);
+      forgetClosedRelay(state, jobId);
       this.logger.warn({ err: error, jobId }, 'subscribe failed');
       reply(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the job; retry'));
     }
   }
 
   unsubscribe(state: WatcherState, jobId: string): void {
-    watchOf(state.watches, jobId)?.close();
-    state.watches = withoutWatch(state.watches, jobId);
+    relayOf(state.relays, jobId)?.close();
+    state.relays = withoutRelay(state.relays, jobId);
   }
 
-  /** The connection is gone: every watch of it ends. */
+  /** The connection is gone: every relay of it ends. */
   closeAll(state: WatcherState): void {
-    for (const watch of allWatches(state.watches)) watch.close();
-    state.watches = undefined;
+    for (const relay of allRelays(state.relays)) relay.close();
+    state.relays = undefined;
   }
 
   private checkAllowed(state: WatcherState, jobId: string): ErrorAck | undefined {
@@ -163,8 +163,8 @@ export class JobSubscriptions {
       return errorAck(ErrorCode.RATE_LIMITED, `At most ${this.config.SOCKET_SUBSCRIBE_RATE} subscribes per second`);
     }
     state.subscribeAt = subscribeAt;
-    const { watches } = state;
-    if (!watchOf(watches, jobId) && countWatches(watches) >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
+    const { relays } = state;
+    if (!relayOf(relays, jobId) && countRelays(relays) >= this.config.SOCKET_MAX_SUBSCRIPTIONS) {
       return errorAck(
         ErrorCode.TOO_MANY_SUBSCRIPTIONS,
         `At most ${this.config.SOCKET_MAX_SUBSCRIPTIONS} subscriptions per connection`,

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { WatcherState } from '../job-subscriptions';
-import type { SocketWatches } from '../socket-watches';
+import type { ConnectionRelays } from '../connection-relays';
 
 /**
  * A plain WebSocket connection with what the gateway keeps on it, in the socket itself rather than in a map
@@ -11,7 +11,7 @@ export class PlainSocket extends WebSocket implements WatcherState {
   /** Empty until the socket has authenticated. */
   reader = '';
   expiresAtS = 0;
-  watches: SocketWatches = undefined;
+  relays: ConnectionRelays = undefined;
   subscribeAt = 0;
   /** The client's IP as the connection limit counts it. */
   clientIp = '';

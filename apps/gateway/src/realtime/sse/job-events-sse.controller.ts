@@ -12,7 +12,7 @@ import { validJobId } from '../../jobs/jobs.controller';
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { ConnectionGate, HANDSHAKE_REFUSALS } from '../connection-gate';
-import { JobWatchFactory } from '../job-watch.factory';
+import { JobRelayFactory } from '../job-relay.factory';
 import { Outbox } from '../outbox';
 import { TokenExpiry } from '../token-expiry';
 import { OpenStreams, type OpenStream, type StreamRefusal } from './open-streams';
@@ -22,7 +22,7 @@ import { endStream, sseEventFrame, sseTransport } from './sse-transport';
 const STREAM_REFUSALS = { TOO_MANY_STREAMS: HttpStatus.TOO_MANY_REQUESTS, RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS };
 
 /**
- * `GET /jobs/:id/events`, SSE's adapter to the delivery core: the same watch and outbox as a socket
+ * `GET /jobs/:id/events`, SSE's adapter to the delivery core: the same relay and outbox as a socket
  * subscription, as Server-Sent Events. Resumes after `Last-Event-ID` (what EventSource sends on reconnect)
  * or `?afterSeq=`, and ends after the terminal event. EventSource cannot set headers, so the token may also
  * come as `?access_token=`. When the log cannot give every event after the resume point, the stream starts
@@ -36,7 +36,7 @@ export class JobEventsSseController {
 
   constructor(
     private readonly verifier: TokenVerifier,
-    private readonly watches: JobWatchFactory,
+    private readonly relayFactory: JobRelayFactory,
     private readonly gate: ConnectionGate,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) logger: Logger,
@@ -90,7 +90,7 @@ export class JobEventsSseController {
     this.streams.add(stream);
     this.gate.limiter.add(stream.clientIp);
     let heartbeat: NodeJS.Timeout | undefined;
-    const watch = this.watches.create(jobId, afterSeq ?? 0, {
+    const relay = this.relayFactory.create(jobId, afterSeq ?? 0, {
       deliver: (events) => this.outbox.deliver(response, events),
       finish: () => {
         clearInterval(heartbeat);
@@ -103,11 +103,11 @@ export class JobEventsSseController {
     response.on('close', () => {
       clearInterval(heartbeat);
       stopOnDrain();
-      watch.close();
+      relay.close();
       this.outbox.forget(response);
       this.streams.delete(stream);
     });
-    const outcome = await watch.start(
+    const outcome = await relay.start(
       (record) => mayRead(reader, record),
       (snapshot, backlog, reset) => {
         if (backlog.length === 0 && !reset && TERMINAL_STATUSES.includes(snapshot.status)) {

@@ -21,7 +21,7 @@ export const sseTransport: OutboxTransport<Response> = {
   name: 'sse',
   isBusy: (response) => response.writableLength > RESPONSE_HIGH_WATER,
   write(response, events: readonly JobEvent[]) {
-    // A stream ended on purpose (token expiry, drain) may still have a watch finishing its last read.
+    // A stream ended on purpose (token expiry, drain) may still have a relay finishing its last read.
     if (!response.writableEnded) response.write(events.map(sseEventFrame).join(''));
   },
   onceDrained: (response, onDrain) => response.once('drain', onDrain),

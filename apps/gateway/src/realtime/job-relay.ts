@@ -6,8 +6,8 @@ import type { LiveEventListener, LiveJobEvents } from './live-job-events';
 
 const RETRY_READ_MS = 1000;
 
-/** Where a watch delivers, for as long as it lives: a socket, an SSE response. */
-export interface WatchSink {
+/** Where a relay delivers, for as long as it lives: a socket, an SSE response. */
+export interface RelaySink {
   /** Events in seq order, each with a higher seq than any delivered before. */
   deliver(events: readonly JobEvent[]): void;
   /** The terminal event went out; nothing more will come. */
@@ -19,25 +19,25 @@ export interface WatchSink {
   whenWritable(): Promise<void> | undefined;
 }
 
-/** What every watch of a gateway uses, held once by the factory rather than by each watch. */
-export interface WatchServices {
+/** What every relay of a gateway uses, held once by the factory rather than by each relay. */
+export interface RelayServices {
   eventLog: JobEventLog;
   live: LiveJobEvents;
   logger: Logger;
-  openWatches: Gauge;
+  openRelays: Gauge;
   /** Events read from the log at a time: what a subscribe's answer carries at most. */
   pageSize: number;
 }
 
 /**
- * One watcher of one job: delivers every event with seq > afterSeq exactly once, in seq order. It joins the
+ * One connection's relay of one job's events: delivers every event with seq > afterSeq exactly once, in seq order. It joins the
  * live feed before it reads the log, and while it reads the log (the backlog, or a gap) live events only
  * say that there is more to read: the log has them too, since they were logged before they were published.
  * So neither a race nor a dropped Redis message can cost a watcher an event. The log is read a page at a
  * time, the next page once the connection has taken the last, so a long backlog costs the gateway one page
- * per watch, however slowly its connection reads. Live events that follow on are passed on as they come.
+ * per relay, however slowly its connection reads. Live events that follow on are passed on as they come.
  */
-export class JobWatch implements LiveEventListener {
+export class JobRelay implements LiveEventListener {
   private lastSeq: number;
   /** A read of the log is under way (or waits for the connection, or to retry): live events wait for it. */
   private reading = true;
@@ -48,20 +48,20 @@ export class JobWatch implements LiveEventListener {
   constructor(
     readonly jobId: string,
     afterSeq: number,
-    private readonly services: WatchServices,
-    private readonly sink: WatchSink,
+    private readonly services: RelayServices,
+    private readonly sink: RelaySink,
   ) {
     this.lastSeq = afterSeq;
-    services.openWatches.inc();
+    services.openRelays.inc();
   }
 
   /**
    * Joins the feed, reads the snapshot and the first page of the backlog, and hands them to `begin` (the
    * subscribe answer, the SSE head: sent before any further event) if `authorize` accepts the record; `more`
    * says the backlog goes on past that page, and the rest follows as events. `begin` is not kept afterwards, so whatever it holds (a request,
-   * its ack) is not held for the watch's whole life. `reset` says the log could not give every event after
+   * its ack) is not held for the relay's whole life. `reset` says the log could not give every event after
    * `afterSeq` (see `readFirstPage`). Otherwise closes: 'not-found' when the job does not exist or is
-   * refused, 'closed' when the watch was closed meanwhile.
+   * refused, 'closed' when the relay was closed meanwhile.
    */
   async start(
     authorize: (record: JobRecord) => boolean,
@@ -81,7 +81,7 @@ export class JobWatch implements LiveEventListener {
       // The page and the snapshot were read together, so the page ends at the snapshot's seq unless it is cut.
       more = events.length > 0 && (events.at(-1) as JobEvent).seq < snapshot.lastSeq;
       begin(snapshot, events, reset, more);
-      // After a reset the watch goes on from what the log holds.
+      // After a reset the relay goes on from what the log holds.
       if (reset) this.lastSeq = events.length > 0 ? (events[0] as JobEvent).seq - 1 : snapshot.lastSeq;
       if (events.length > 0) this.advance(events);
       // Resumed at or past the end of a finished job: nothing more will come.
@@ -126,7 +126,7 @@ export class JobWatch implements LiveEventListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.services.openWatches.dec();
+    this.services.openRelays.dec();
     this.services.live.unwatch(this.jobId, this);
   }
 
@@ -150,7 +150,7 @@ export class JobWatch implements LiveEventListener {
 
   /**
    * Reads the log on from the last seq delivered, a page at a time, each once the connection has taken the
-   * one before, until a read comes back short with nothing logged since it began. Only one runs per watch
+   * one before, until a read comes back short with nothing logged since it began. Only one runs per relay
    * (`reading`); a read that fails (Redis away) is tried again shortly, since the event it missed could be
    * the last one.
    */
@@ -161,7 +161,7 @@ export class JobWatch implements LiveEventListener {
         this.reading = false;
       },
       (error: unknown) => {
-        this.services.logger.warn({ err: error, jobId: this.jobId }, 'watch could not read the log; retrying');
+        this.services.logger.warn({ err: error, jobId: this.jobId }, 'relay could not read the log; retrying');
         this.behind = true;
         setTimeout(() => {
           if (!this.closed) this.readOn();

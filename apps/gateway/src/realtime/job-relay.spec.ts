@@ -1,6 +1,6 @@
 import type { JobEvent } from '@jobcast/contracts';
 import { describe, expect, it } from 'vitest';
-import { followsOn } from './job-watch';
+import { followsOn } from './job-relay';
 
 const at = (seq: number): JobEvent => ({ jobId: 'j1', seq, at: 0, type: 'progress', data: { percent: seq } });
 
