@@ -1,6 +1,6 @@
 import { PlainCloseCode, PlainDisconnectReason, type JobEvent, type PlainServerMessage } from '@jobcast/contracts';
-import type { Socket } from 'node:net';
 import { eventsJson } from '../event-json';
+import { onceUnsentDrained, unsentBytes } from '../framework-internals';
 import type { OutboxTransport } from '../outbox';
 import type { PlainSocket } from './plain-socket';
 
@@ -42,18 +42,13 @@ export function closeWithNotice(socket: PlainSocket, reason: PlainDisconnectReas
   socket.close(PlainCloseCode[reason], reason);
 }
 
-/** ws's own TCP socket: only it says when what ws wrote has gone out. */
-function tcpSocketOf(socket: PlainSocket): Socket {
-  return (socket as unknown as { _socket: Socket })._socket;
-}
-
 /** The outbox's way to a plain WebSocket: a burst of one job's events is one `events` message. */
 export const plainTransport: OutboxTransport<PlainSocket> = {
   name: 'websocket',
-  isBusy: (socket) => socket.bufferedAmount > SOCKET_HIGH_WATER,
+  isBusy: (socket) => unsentBytes(socket) > SOCKET_HIGH_WATER,
   write(socket, events) {
     if (socket.readyState === socket.OPEN) socket.send(eventsFrame(events), TEXT);
   },
-  onceDrained: (socket, onDrain) => tcpSocketOf(socket).once('drain', onDrain),
+  onceDrained: onceUnsentDrained,
   dropSlow: (socket) => closeWithNotice(socket, PlainDisconnectReason.SLOW_CONSUMER),
 };

@@ -2,14 +2,10 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createRedisConnection, toRedisConfig } from '@jobcast/redis';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
-import type { IncomingMessage } from 'node:http';
 import type { Server, ServerOptions } from 'socket.io';
 import type { GatewayConfig } from '../../config/gateway-config';
 import type { ConnectionGate } from '../connection-gate';
-
-interface EngineConnection {
-  request: IncomingMessage;
-}
+import { onConnectionOpened, openConnectionCount, openConnectionRequests } from '../framework-internals';
 
 /**
  * Socket.IO as Jobcast runs it: the sharded Redis adapter (Redis 7 sharded Pub/Sub, works on a Cluster)
@@ -41,12 +37,9 @@ export class JobsIoAdapter extends IoAdapter {
 
   override createIOServer(port: number, options?: ServerOptions): Server {
     const { limiter } = this.gate;
-    // Engine.IO's table of open connections (`server.clients` in its documentation).
-    const engine = (): { clients: Record<string, EngineConnection>; clientsCount: number } =>
-      server.engine as unknown as { clients: Record<string, EngineConnection>; clientsCount: number };
     limiter.addTransport({
-      count: () => engine().clientsCount,
-      clientIps: () => Object.values(engine().clients).map((connection) => limiter.clientIp(connection.request)),
+      count: () => openConnectionCount(server),
+      clientIps: () => openConnectionRequests(server).map((request) => limiter.clientIp(request)),
     });
     const server = super.createIOServer(port, {
       ...(options as ServerOptions),
@@ -63,7 +56,7 @@ export class JobsIoAdapter extends IoAdapter {
         callback(refusal, refusal === null);
       },
     });
-    server.engine.on('connection', (connection: EngineConnection) => limiter.add(limiter.clientIp(connection.request)));
+    onConnectionOpened(server, (request) => limiter.add(limiter.clientIp(request)));
     const redisConfig = toRedisConfig(this.config);
     server.adapter(
       createShardedAdapter(

@@ -12,17 +12,3 @@ export type JobsNamespace = Namespace<
   Record<string, never>,
   JobsSocketData
 >;
-
-/**
- * What a socket's handshake `auth` becomes once read: the token is not kept, only whether the client opted
- * in to `job:events` batches, as one of two shared objects.
- */
-const READ_AUTH = { batching: Object.freeze({ batch: true }), plain: Object.freeze({}) };
-
-export function forgetToken(socket: JobsSocket, batch: boolean): void {
-  socket.handshake.auth = batch ? READ_AUTH.batching : READ_AUTH.plain;
-}
-
-export function wantsBatches(socket: JobsSocket): boolean {
-  return socket.handshake.auth === READ_AUTH.batching;
-}

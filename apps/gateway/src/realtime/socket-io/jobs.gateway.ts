@@ -17,11 +17,12 @@ import { TokenVerifier } from '../../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
+import { forgetToken } from '../framework-internals';
 import { JobSubscriptions, validationError } from '../job-subscriptions';
 import { Outbox } from '../outbox';
 import { TokenExpiry } from '../token-expiry';
 import { disconnectWithNotice } from './disconnect-with-notice';
-import { forgetToken, type JobsNamespace, type JobsSocket } from './jobs-socket';
+import type { JobsNamespace, JobsSocket } from './jobs-socket';
 import { socketIoTransport } from './socket-io-transport';
 
 type AckFn<T> = ((answer: T) => void) | undefined;

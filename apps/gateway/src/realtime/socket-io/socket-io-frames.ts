@@ -1,16 +1,6 @@
 import { JOBS_NAMESPACE, SocketEvent, type JobEvent } from '@jobcast/contracts';
-import * as ws from 'ws';
 import { eventJson, eventsJson } from '../event-json';
-
-interface FrameOptions {
-  fin: boolean;
-  mask: boolean;
-  opcode: number;
-  readOnly: boolean;
-  rsv1: boolean;
-}
-/** ws's frame builder: exported at runtime (Socket.IO's adapter uses it the same way), not in @types/ws. */
-const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+import { preEncodedSendOptions, type PreEncodedSendOptions } from '../framework-internals';
 
 /**
  * The Socket.IO frames (`2/jobs,["job:event",…]` and `2/jobs,["job:events",[…]]`, the parser's encoding of
@@ -22,8 +12,7 @@ const frameByContent = new WeakMap<JobEvent | readonly JobEvent[], EncodedFrame>
 /** A Socket.IO packet, and the same packet as a finished WebSocket frame for the websocket transport. */
 export interface EncodedFrame {
   packet: string;
-  /** Engine.IO's websocket transport writes this as is (`wsPreEncodedFrame`), as Socket.IO's broadcasts do. */
-  options: { compress: false; wsPreEncodedFrame: Buffer[] };
+  options: PreEncodedSendOptions;
 }
 
 /** The `job:event` packet, ready for the engine: `socket.conn.send(frame.packet, frame.options)`. */
@@ -40,15 +29,7 @@ function cachedFrame(content: JobEvent | readonly JobEvent[], encodeData: () => 
   let frame = frameByContent.get(content);
   if (frame === undefined) {
     const packet = `2${JOBS_NAMESPACE},${encodeData()}`;
-    // "4": Engine.IO's message type, which the transport would otherwise prepend for every socket.
-    const wsPreEncodedFrame = Sender.frame(Buffer.from(`4${packet}`), {
-      fin: true,
-      mask: false,
-      opcode: 1,
-      readOnly: false,
-      rsv1: false,
-    });
-    frame = { packet, options: { compress: false, wsPreEncodedFrame } };
+    frame = { packet, options: preEncodedSendOptions(packet) };
     frameByContent.set(content, frame);
   }
   return frame;

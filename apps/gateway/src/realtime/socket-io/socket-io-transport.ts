@@ -1,7 +1,8 @@
 import { DisconnectReason, type JobEvent } from '@jobcast/contracts';
+import { onceTransportDrained, transportBacklog, wantsBatches } from '../framework-internals';
 import type { OutboxTransport } from '../outbox';
 import { disconnectWithNotice } from './disconnect-with-notice';
-import { wantsBatches, type JobsSocket } from './jobs-socket';
+import type { JobsSocket } from './jobs-socket';
 import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './socket-io-frames';
 
 /**
@@ -9,15 +10,6 @@ import { jobEventFrame, jobEventsFrame, type EncodedFrame } from './socket-io-fr
  * packets, and bytes, since one subscribe answer can carry a page of the log.
  */
 const TRANSPORT_HIGH_WATER = { packets: 32, bytes: 64 * 1024 };
-
-/**
- * Packets Engine.IO holds for a connection that its transport has not taken yet. Read from the engine
- * rather than counted with listeners on every connection: at tens of thousands of idle sockets, three
- * listeners each are a noticeable share of a socket's memory.
- */
-function transportBacklog(socket: JobsSocket): ReadonlyArray<{ data?: unknown }> {
-  return (socket.conn as unknown as { writeBuffer: ReadonlyArray<{ data?: unknown }> }).writeBuffer;
-}
 
 function isBusy(socket: JobsSocket): boolean {
   const backlog = transportBacklog(socket);
@@ -47,6 +39,6 @@ export const socketIoTransport: OutboxTransport<JobsSocket> = {
       for (const event of events) write(socket, jobEventFrame(event));
     }
   },
-  onceDrained: (socket, onDrain) => socket.conn.once('drain', onDrain),
+  onceDrained: onceTransportDrained,
   dropSlow: (socket) => disconnectWithNotice(socket, DisconnectReason.SLOW_CONSUMER),
 };
