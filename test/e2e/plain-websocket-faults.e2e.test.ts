@@ -3,7 +3,7 @@ import { RedisKeys } from '@jobcast/redis';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/eventually';
-import { signToken, useE2eStack } from '../support/e2e-stack';
+import { SLOW_CONSUMER_ENV, signToken, useE2eStack } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
 import { rssBytes } from '../support/processes';
 import { ResumingPlainWatcher, openPlain } from '../support/plain-websocket';
@@ -11,20 +11,20 @@ import { range } from '../support/raw-socket';
 import { killSubscribersUntil } from '../support/redis-faults';
 import { expectCompleteSequence, received, watchWithClient, type Watcher } from '../support/watchers';
 
+/** The flood a stopped reader faces: this many steps, each with a line of this many characters. */
+const FLOOD_STEPS = 3000;
+const FLOOD_LINE_CHARS = 1900;
+
 /**
  * Socket.IO's guarantees, over plain WebSockets, under the same faults: a gateway killed or drained, Redis
  * restarted or its pub/sub connections cut, a reader that stops reading. The watchers are bare sockets
  * that resume by DESIGN.md's rule, so what they end with is what the gateways sent: every seq once.
  */
-/** The flood a stopped reader faces: this many steps, each with a line of this many characters. */
-const FLOOD_STEPS = 3000;
-const FLOOD_LINE_CHARS = 1900;
-
 describe('plain WebSocket under faults', () => {
   const stack = useE2eStack({
     gateways: 2,
     workers: 1,
-    env: { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' },
+    env: SLOW_CONSUMER_ENV,
   });
   let token: string;
   const watch = (jobId: string, order: number[]): ResumingPlainWatcher =>

@@ -2,7 +2,7 @@ import { connect } from '@jobcast/client';
 import type { DisconnectNotice, JobEvent } from '@jobcast/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../support/eventually';
-import { signToken, useE2eStack } from '../support/e2e-stack';
+import { SLOW_CONSUMER_ENV, signToken, useE2eStack } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
 import { MIB, rssBytes } from '../support/processes';
 import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
@@ -36,7 +36,7 @@ describe('slow consumers', () => {
   const stack = useE2eStack({
     gateways: 1,
     workers: 1,
-    env: { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' },
+    env: SLOW_CONSUMER_ENV,
   });
   let token: string;
 

@@ -19,6 +19,12 @@ export interface E2eStackOptions {
   clusterMasters?: number;
 }
 
+/**
+ * For slow-consumer tests: every progress call published (none coalesced by the worker), and a socket
+ * dropped once 100 events wait for it, a backlog a test reaches in a moment.
+ */
+export const SLOW_CONSUMER_ENV = { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' };
+
 /** What a test opens against a stack and leaves to the stack to close: sockets, clients, Redis connections. */
 export type Closable = { disconnect(): unknown } | { close(): unknown } | { stop(): unknown };
 
