@@ -6,7 +6,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['libs/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts', 'tools/*/src/**/*.spec.ts'],
+          include: [
+            'libs/*/src/**/*.spec.ts',
+            'apps/*/src/**/*.spec.ts',
+            'tools/*/src/**/*.spec.ts',
+            'bench/**/*.spec.ts',
+          ],
+          exclude: ['bench/dist/**'],
         },
       },
       {

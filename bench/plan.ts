@@ -18,6 +18,8 @@ export interface BenchPlan {
 
 /** Issue 7's break criteria for S3: p99 past 250 ms, or delivery falling behind. */
 const RAMP_LIMITS = { maxP99Ms: 250, minDeliveredShare: 0.95 };
+/** S2's mix in both modes: jobs at a few Hz, each with a few watchers. */
+const REALISTIC_MIX = { ratesHz: [2, 5, 10], watchersPerJob: { min: 1, max: 5 } };
 
 export const PLANS: Record<BenchMode, BenchPlan> = {
   /** Under 3 minutes on 2 cores, build included. */
@@ -25,8 +27,7 @@ export const PLANS: Record<BenchMode, BenchPlan> = {
     s1: { steps: [1000, 5000], jobs: 100 },
     s2: {
       jobs: 200,
-      ratesHz: [2, 5, 10],
-      watchersPerJob: { min: 1, max: 5 },
+      ...REALISTIC_MIX,
       // Long enough for the JIT to have compiled both systems' delivery paths: the window measures them warm.
       warmupMs: 5000,
       windowMs: 4000,
@@ -49,8 +50,7 @@ export const PLANS: Record<BenchMode, BenchPlan> = {
     s1: { steps: [1000, 5000, 10_000, 20_000], jobs: 100 },
     s2: {
       jobs: 400,
-      ratesHz: [2, 5, 10],
-      watchersPerJob: { min: 1, max: 5 },
+      ...REALISTIC_MIX,
       warmupMs: 3000,
       windowMs: 30_000,
       drainMs: 10_000,

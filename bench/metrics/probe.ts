@@ -24,19 +24,31 @@ export function probeSocketPath(dir: string, pid: number): string {
   return join(dir, `${pid}.sock`);
 }
 
-const PROBE_TIMEOUT_MS = 10_000;
+/** How long a probe may take: one that takes longer belongs to a process too busy to run a timer's callback. */
+export const PROBE_TIMEOUT_MS = 10_000;
 
-/** Asks the probe preloaded in process `pid`. */
+/** A probe that did not answer in time: its process is too busy to serve anything else either. */
+export class ProbeUnanswered extends Error {
+  constructor(
+    readonly pid: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`probe of pid ${pid} did not answer within ${timeoutMs / 1000} s`);
+  }
+}
+
+/** Asks the probe preloaded in process `pid`; rejects with ProbeUnanswered after `timeoutMs`. */
 export function queryProbe<Command extends keyof ProbeAnswers>(
   dir: string,
   pid: number,
   command: Command,
+  timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<ProbeAnswers[Command]> {
   return new Promise((resolve, reject) => {
     const socket = connect(probeSocketPath(dir, pid));
     let output = '';
     socket.setEncoding('utf8');
-    socket.setTimeout(PROBE_TIMEOUT_MS, () => socket.destroy(new Error(`probe of pid ${pid} did not answer`)));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new ProbeUnanswered(pid, timeoutMs)));
     socket.on('connect', () => socket.write(`${command}\n`));
     socket.on('data', (chunk: string) => (output += chunk));
     socket.on('error', reject);

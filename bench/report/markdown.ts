@@ -93,6 +93,7 @@ const STREAMING_HEADERS = [
 
 function streamingCells(measurement: StreamingMeasurement): Cell[] {
   const { latencyMs, integrity, cpuMsPer1kDelivered: cpu } = measurement;
+  // The servers' (listed first); a server that stopped answering its probe shows so.
   const loopDelays = Object.values(measurement.loopDelayP99Ms).filter((_, i) => i < 2);
   return [
     num(measurement.offeredPerS),
@@ -103,7 +104,7 @@ function streamingCells(measurement: StreamingMeasurement): Cell[] {
     latencyMs.max,
     `${integrity.missing} / ${integrity.duplicates} / ${integrity.outOfOrder}`,
     `${num(cpu.servers)} / ${num(cpu.serverSide)} / ${num(cpu.clients)}`,
-    loopDelays.map((delay) => num(delay, 1)).join(', ') || '—',
+    loopDelays.map((delay) => (delay === null ? 'no answer' : num(delay, 1))).join(', ') || '—',
   ];
 }
 
@@ -130,8 +131,8 @@ function renderFanOut(s3: FanOutRampResult): string {
     `## S3: one job, ${num(s3.watchers)} watchers, publish rate stepped up`,
     '',
     `Watchers alternate between two servers; a step breaks when p99 > 250 ms, fewer than 95% of offered ` +
-      `events arrive in the window (give or take the one event per watcher its edges can shift), or anything is ` +
-      `lost or disconnected.`,
+      `events arrive in the window (give or take the one event per watcher its edges can shift), anything is ` +
+      `lost or disconnected, or a server is too busy to answer the bench's probe ("no answer" under loop delay).`,
     '',
     table(
       ['system', 'rate Hz', ...STREAMING_HEADERS, 'sustained'],

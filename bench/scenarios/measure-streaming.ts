@@ -1,6 +1,6 @@
 import type { StreamIntegrity } from '../metrics/event-stream';
 import { summarize, type LatencySummary } from '../metrics/latency-histogram';
-import { queryProbe } from '../metrics/probe';
+import { PROBE_TIMEOUT_MS, ProbeUnanswered, queryProbe } from '../metrics/probe';
 import { CpuMeter, rssBytes, type MeasuredProcess } from '../metrics/proc-stats';
 import type { WatcherPool } from '../load/watcher-pool';
 import { sleepUntil } from '../pacing';
@@ -32,8 +32,11 @@ export interface StreamingMeasurement {
   cpuMs: Record<string, number>;
   /** CPU ms per 1,000 delivered events: of the servers watchers connect to, of the whole server side, of the bench's clients. */
   cpuMsPer1kDelivered: { servers: number; serverSide: number; clients: number };
-  /** Event-loop delay p99 of each probed process over the window. */
-  loopDelayP99Ms: Record<string, number>;
+  /**
+   * Event-loop delay p99 of each probed process over the window; null for one that did not answer its
+   * probe (at the window's start or end), which has broken under the load.
+   */
+  loopDelayP99Ms: Record<string, number | null>;
   /** RSS of each server at the end of the window. */
   serverRssMiB: Record<string, number>;
 }
@@ -65,10 +68,14 @@ export async function measureStreaming(
 
   await sleepUntil(startAt);
   const cpu = CpuMeter.start([...processes, ...watchers.measured]);
-  await loopDelayP99(context, probed);
+  const atStart = await loopDelayP99(context.probeDir, probed);
   await sleepUntil(endAt);
   const cpuMs = cpu.stop();
-  const loopDelay = await loopDelayP99(context, probed);
+  const atEnd = await loopDelayP99(context.probeDir, probed);
+  // A process that did not answer at the start has no period to report at the end either.
+  const loopDelay = Object.fromEntries(
+    Object.entries(atEnd).map(([name, p99Ms]) => [name, atStart[name] === null ? null : p99Ms]),
+  );
   const serverRssMiB = Object.fromEntries(
     processes.filter((process) => process.role === 'server').map(({ name, pid }) => [name, rssBytes(pid) / MIB]),
   );
@@ -104,16 +111,33 @@ export async function measureStreaming(
   };
 }
 
-/** Each probed process's event-loop delay p99 since it was last asked (asking starts a new period). */
+/**
+ * Each probed process's event-loop delay p99 since it was last asked (asking starts a new period), or null
+ * for one whose probe did not answer within `timeoutMs`: a process that busy has stopped serving, so the
+ * measurement goes on without its figure and whoever judges it counts it as broken.
+ */
 export async function loopDelayP99(
-  context: RunContext,
+  probeDir: string,
   processes: readonly MeasuredProcess[],
-): Promise<Record<string, number>> {
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<Record<string, number | null>> {
   const reports = await Promise.all(
-    processes.map(async ({ name, pid }): Promise<[string, number]> => {
-      const { p99Ms } = await queryProbe(context.probeDir, pid, 'loop-delay');
-      return [name, p99Ms];
+    processes.map(async ({ name, pid }): Promise<[string, number | null]> => {
+      try {
+        const { p99Ms } = await queryProbe(probeDir, pid, 'loop-delay', timeoutMs);
+        return [name, p99Ms];
+      } catch (error) {
+        if (error instanceof ProbeUnanswered) return [name, null];
+        throw error;
+      }
     }),
   );
   return Object.fromEntries(reports);
+}
+
+/** The processes of a measurement that stopped answering their probe. */
+export function unansweredProbes(measurement: Pick<StreamingMeasurement, 'loopDelayP99Ms'>): string[] {
+  return Object.entries(measurement.loopDelayP99Ms)
+    .filter(([, p99Ms]) => p99Ms === null)
+    .map(([name]) => name);
 }

@@ -1,7 +1,13 @@
 import { WatcherPool } from '../load/watcher-pool';
 import type { RunContext } from '../run-context';
 import type { StreamingSystem } from '../systems/streaming-system';
-import { measureStreaming, type StreamingMeasurement, type StreamingTiming } from './measure-streaming';
+import { PROBE_TIMEOUT_MS } from '../metrics/probe';
+import {
+  measureStreaming,
+  unansweredProbes,
+  type StreamingMeasurement,
+  type StreamingTiming,
+} from './measure-streaming';
 
 export interface FanOutRampPlan extends StreamingTiming {
   /** Watchers of the one job, alternating between the system's servers. */
@@ -88,7 +94,11 @@ export async function runFanOutRamp(
   return { watchers: plan.watchers, systems: results };
 }
 
-function breaksOf(measurement: StreamingMeasurement, plan: FanOutRampPlan): string[] {
+/** Why a step was not sustained (none when it was). */
+export function breaksOf(
+  measurement: StreamingMeasurement,
+  plan: Pick<FanOutRampPlan, 'maxP99Ms' | 'minDeliveredShare'>,
+): string[] {
   const { latencyMs, integrity, offeredPerS, deliveredPerS, disconnects, subscribeFailures } = measurement;
   // Each edge of the window can fall either side of one event of the job, and every watcher sees the same
   // events: at a few Hz that alone is several percent of a short window, so it is not counted as lag.
@@ -103,5 +113,9 @@ function breaksOf(measurement: StreamingMeasurement, plan: FanOutRampPlan): stri
     ...(integrity.unfinished > 0 ? [`${integrity.unfinished} watchers never got the end`] : []),
     ...(disconnected > 0 ? [`${disconnected} disconnects`] : []),
     ...(subscribeFailures > 0 ? [`${subscribeFailures} subscribes failed`] : []),
+    // Too busy to answer its probe, it is too busy to serve: the system broke at this step.
+    ...unansweredProbes(measurement).map(
+      (name) => `${name} stopped answering (no probe answer in ${PROBE_TIMEOUT_MS / 1000} s)`,
+    ),
   ];
 }

@@ -59,12 +59,17 @@ export async function runPushVsPolling(
   const redis = jobcast.processes().find((process) => process.role === 'redis');
   const [url] = jobcast.socketUrls;
   if (!gateway || !redis || !url) throw new Error('Jobcast has no gateway or no Redis');
-  const measured = [gateway, redis];
-  const traffic: JobTraffic[] = Array.from({ length: plan.jobs }, () => ({ hz: plan.jobHz }));
-  const runForMs = SUBSCRIBE_ALLOWANCE_MS + plan.warmupMs + plan.windowMs;
-  const modes = [await measurePush(context, jobcast, url, traffic, runForMs, measured, plan)];
-  for (const hz of plan.pollHz)
-    modes.push(await measurePolling(context, jobcast, url, traffic, runForMs, measured, hz, plan));
+  const setup: ModeSetup = {
+    context,
+    jobcast,
+    url,
+    traffic: Array.from({ length: plan.jobs }, () => ({ hz: plan.jobHz })),
+    runForMs: SUBSCRIBE_ALLOWANCE_MS + plan.warmupMs + plan.windowMs,
+    measured: [gateway, redis],
+    timing: plan,
+  };
+  const modes = [await measurePush(setup)];
+  for (const hz of plan.pollHz) modes.push(await measurePolling(setup, hz));
   for (const mode of modes) {
     context.log(
       `S4 ${mode.mode}: ${mode.updatesPerS.toFixed(0)} updates/s, staleness p50 ${mode.stalenessMs.p50} ms, ` +
@@ -74,15 +79,28 @@ export async function runPushVsPolling(
   return { jobs: plan.jobs, jobHz: plan.jobHz, modes };
 }
 
-async function measurePush(
-  context: RunContext,
-  jobcast: JobcastSystem,
-  url: string,
-  traffic: readonly JobTraffic[],
-  runForMs: number,
-  measured: readonly MeasuredProcess[],
-  timing: StreamingTiming,
-): Promise<WatchMode> {
+/** What every mode is measured with: the same jobs on the same gateway, and the processes to account for. */
+interface ModeSetup {
+  context: RunContext;
+  jobcast: JobcastSystem;
+  /** The gateway every client uses. */
+  url: string;
+  traffic: readonly JobTraffic[];
+  /** How long each mode's jobs publish. */
+  runForMs: number;
+  measured: readonly MeasuredProcess[];
+  timing: StreamingTiming;
+}
+
+async function measurePush({
+  context,
+  jobcast,
+  url,
+  traffic,
+  runForMs,
+  measured,
+  timing,
+}: ModeSetup): Promise<WatchMode> {
   const watchers = await WatcherPool.forSockets(traffic.length);
   try {
     await watchers.connect(
@@ -107,14 +125,8 @@ async function measurePush(
 }
 
 async function measurePolling(
-  context: RunContext,
-  jobcast: JobcastSystem,
-  url: string,
-  traffic: readonly JobTraffic[],
-  runForMs: number,
-  measured: readonly MeasuredProcess[],
+  { jobcast, url, traffic, runForMs, measured, timing }: ModeSetup,
   hz: number,
-  timing: StreamingTiming,
 ): Promise<WatchMode> {
   const pollers = await Promise.all(
     Array.from({ length: POLLER_PROCESSES }, (_, i) =>

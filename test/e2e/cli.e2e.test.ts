@@ -87,7 +87,7 @@ describe('the jobcast CLI', () => {
     // No redrawing: not a terminal.
     expect(run.stdout).not.toContain('\r');
     const completedAt = lines.indexOf('completed');
-    expect(completedAt).toBeGreaterThan(0);
+    expect(completedAt).toBeGreaterThan(lines.indexOf('started (attempt 1)'));
     expect(JSON.parse(lines.slice(completedAt + 1).join('\n'))).toEqual({ steps: 10 });
   });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually';
 import { E2eStack } from '../support/e2e-stack';
 
 const root = join(__dirname, '..', '..');
@@ -69,9 +70,7 @@ describe('README examples', () => {
     python.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     python.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => python.once('exit', resolve));
-    const deadline = Date.now() + 30_000;
-    while (stdout.split('\n').length < 6 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually('five lines from the Python watcher', () => stdout.split('\n').length >= 6, 30_000);
     const gateway = stack.stack.gateways[0];
     gateway?.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);

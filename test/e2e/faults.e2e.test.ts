@@ -1,27 +1,15 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2eStack, signToken } from '../support/e2e-stack';
-import { eventually } from '../support/eventually';
+import type { JobEvent } from '@jobcast/contracts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signToken, useE2eStack } from '../support/e2e-stack';
+import { eventually, sleep } from '../support/eventually';
 import { parseSse, request, submitJob } from '../support/http-api';
-import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
-import { watchWithClient, expectCompleteSequence, type Watcher } from '../support/watchers';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves once a watcher has seen an event of the given type (or any event, by default). */
-async function seen(watcher: Watcher, count = 1, type?: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (watcher.events.filter((e) => !type || e.type === type).length < count) {
-    if (Date.now() > deadline) throw new Error(`watcher saw only ${watcher.events.length} events`);
-    await sleep(20);
-  }
-}
+import { killSubscribersUntil } from '../support/redis-faults';
+import { subscribeRaw, type EventCollector } from '../support/raw-socket';
+import { expectCompleteSequence, received, watchWithClient, type Watcher } from '../support/watchers';
 
 describe('nothing lost under faults', () => {
-  const stack = new E2eStack({ gateways: 2, workers: 1 });
+  const stack = useE2eStack({ gateways: 2, workers: 1 });
   let token: string;
-  const watchers: Watcher[] = [];
-  const sockets: RawSocket[] = [];
 
   /**
    * A bare socket with no client-side gap repair: what it receives proves the gateway's own guarantee,
@@ -29,7 +17,7 @@ describe('nothing lost under faults', () => {
    */
   async function rawWatch(jobId: string, gateway: number): Promise<EventCollector> {
     const collector = await subscribeRaw(stack.url(gateway), token, jobId);
-    sockets.push(collector.socket);
+    stack.closeAtStop(collector.socket);
     return collector;
   }
 
@@ -39,26 +27,19 @@ describe('nothing lost under faults', () => {
       token,
       jobId,
     );
-    watchers.push(watcher);
+    stack.closeAtStop(watcher.client);
     return watcher;
   }
 
   beforeAll(async () => {
-    await stack.start();
     token = await signToken('alice');
-  });
-
-  afterAll(async () => {
-    for (const watcher of watchers) watcher.client.close();
-    for (const socket of sockets) socket.disconnect();
-    await stack.stop();
   });
 
   it('kill -9 a gateway mid-job: its watchers move to the other gateway and finish', async () => {
     const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
     const onA = [watch(job.id, [0, 1]), watch(job.id, [0, 1])];
     const onB = watch(job.id, [1, 0]);
-    await seen(onA[0] as Watcher, 5);
+    await received(onA[0] as Watcher, 5);
     stack.stack.gateways[0]?.kill('SIGKILL');
     await Promise.all([...onA, onB].map((w) => w.done));
     for (const watcher of [...onA, onB]) expectCompleteSequence(watcher.events);
@@ -69,7 +50,7 @@ describe('nothing lost under faults', () => {
   it('kill -9 the worker mid-job: BullMQ hands the job to a new worker, watchers see attempt 2 and the end', async () => {
     const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 30, intervalMs: 50 } });
     const watcher = watch(job.id, [0, 1]);
-    await seen(watcher, 8);
+    await received(watcher, 8);
     const worker = stack.stack.workers[0];
     worker?.kill('SIGKILL');
     await worker?.exited();
@@ -87,7 +68,7 @@ describe('nothing lost under faults', () => {
       await eventually(`attempt ${attempt} to run`, () =>
         watcher.events.some((e) => e.type === 'started' && e.data.attempt === attempt),
       );
-      await seen(watcher, watcher.events.length + 3);
+      await received(watcher, watcher.events.length + 3);
       worker?.kill('SIGKILL');
       await worker?.exited();
       await worker?.start();
@@ -104,7 +85,7 @@ describe('nothing lost under faults', () => {
     const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
     const group = [watch(job.id, [0, 1]), watch(job.id, [1, 0])];
     const raw = await rawWatch(job.id, 1);
-    await seen(group[0] as Watcher, 5);
+    await received(group[0] as Watcher, 5);
     await stack.stack.redis?.stop();
     const readiness = await Promise.all([0, 1].map((i) => request(`${stack.url(i)}/readyz`)));
     expect(readiness.map((answer) => answer.status)).toEqual([503, 503]);
@@ -117,24 +98,17 @@ describe('nothing lost under faults', () => {
   });
 
   it("killing the gateways' Redis subscriber connections mid-job costs no watcher an event, the last one included", async () => {
-    const admin = new Redis(stack.stack.redisUrl);
-    try {
-      const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 30, intervalMs: 30 } });
-      const group = [watch(job.id, [0, 1]), watch(job.id, [1, 0])];
-      const raw = [await rawWatch(job.id, 0), await rawWatch(job.id, 1)];
-      await seen(group[0] as Watcher, 2);
-      let kills = 0;
-      const finished = (events: readonly { type: string }[]) => events.at(-1)?.type === 'completed';
-      while (!group.every((w) => finished(w.events)) || !raw.every((r) => finished(r.events))) {
-        kills += Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'));
-        await sleep(40);
-      }
-      expect(kills).toBeGreaterThan(3);
-      for (const watcher of group) expectCompleteSequence(watcher.events);
-      for (const collector of raw) expectCompleteSequence(collector.events);
-    } finally {
-      admin.disconnect();
-    }
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 30, intervalMs: 30 } });
+    const group = [watch(job.id, [0, 1]), watch(job.id, [1, 0])];
+    const raw = [await rawWatch(job.id, 0), await rawWatch(job.id, 1)];
+    await received(group[0] as Watcher, 2);
+    const finished = (events: readonly JobEvent[]) => events.at(-1)?.type === 'completed';
+    const kills = await killSubscribersUntil([stack.stack.redisUrl], () =>
+      [...group, ...raw].every((watcher) => finished(watcher.events)),
+    );
+    expect(kills).toBeGreaterThan(3);
+    for (const watcher of group) expectCompleteSequence(watcher.events);
+    for (const collector of raw) expectCompleteSequence(collector.events);
   });
 
   it('SSE: drop the stream, reconnect with Last-Event-ID on the other gateway, get exactly the rest', async () => {
@@ -169,14 +143,12 @@ describe('nothing lost under faults', () => {
 });
 
 describe('retention', () => {
-  const stack = new E2eStack({ gateways: 1, workers: 1, env: { JOB_TTL: '2s', JOB_LOG_MAX_EVENTS: '50' } });
+  const stack = useE2eStack({ gateways: 1, workers: 1, env: { JOB_TTL: '2s', JOB_LOG_MAX_EVENTS: '50' } });
   let token: string;
 
   beforeAll(async () => {
-    await stack.start();
     token = await signToken('alice');
   });
-  afterAll(() => stack.stop());
 
   it('caps the log, and expires a job JOB_TTL after it ends: then it answers JOB_NOT_FOUND', async () => {
     const job = await submitJob(stack.url(0), token, {

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually';
 import { parseSse, request, submitJob, waitForEnd } from '../support/http-api';
 import { expectCompleteSequence } from '../support/watchers';
 
@@ -68,19 +69,9 @@ class Launcher {
   }
 }
 
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** Polls `probe` every 100 ms until it answers something, for up to a minute by default. */
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> =>
+  eventually(what, probe, timeoutMs, 100);
 
 describe('npm start: the local topology', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'jobcast-launcher-'));

@@ -1,39 +1,35 @@
 import type { JobEvent } from '@jobcast/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2eStack, signToken } from '../support/e2e-stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { signToken, useE2eStack } from '../support/e2e-stack';
+import { sleep } from '../support/eventually';
 import { parseSse, request, submitJob } from '../support/http-api';
+import { rssBytes } from '../support/processes';
+import { sample } from '../support/prometheus';
 import { EventCollector, connected, openSocket } from '../support/raw-socket';
-import { expectCompleteSequence, watchWithClient, type Watcher } from '../support/watchers';
+import { expectCompleteSequence, watchWithClient } from '../support/watchers';
 
-/** The value of one Prometheus sample, by metric name and label text. */
-function sample(text: string, name: string, labels = ''): number | undefined {
-  const line = text.split('\n').find((row) => row.startsWith(`${name}{`) && row.includes(labels));
-  return line === undefined ? undefined : Number(line.split(' ').at(-1));
-}
-
-/** Scrapes until the sample reaches 1 (or 5 s pass), for counters bumped just after what the test saw. */
-async function scrapeUntil(url: string, name: string, labels: string): Promise<number> {
-  for (let tries = 0; ; tries += 1) {
-    const value = sample((await request<string>(url)).body, name, labels) ?? 0;
-    if (value >= 1 || tries === 50) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/**
+ * The sample once it equals `expected`, or its value after 5 s of scraping: for counters bumped just after
+ * what the test saw, so the caller's assertion names the value it ended on.
+ */
+async function settledSample(url: string, name: string, labels: string, expected: number): Promise<number | undefined> {
+  const scrape = async () => sample((await request<string>(url)).body, name, labels);
+  let value = await scrape();
+  for (let tries = 0; value !== expected && tries < 50; tries += 1) {
+    await sleep(100);
+    value = await scrape();
   }
+  return value;
 }
 
 describe('operating Jobcast', () => {
-  const stack = new E2eStack({ gateways: 2, workers: 1, env: { SHUTDOWN_GRACE_MS: '3000' } });
+  const stack = useE2eStack({ gateways: 2, workers: 1, env: { SHUTDOWN_GRACE_MS: '3000' } });
   let token: string;
-  const watchers: Watcher[] = [];
 
   beforeAll(async () => {
-    await stack.start();
     token = await signToken('alice');
-  });
-  afterAll(async () => {
-    for (const watcher of watchers) watcher.client.close();
-    await stack.stop();
   });
 
   it('exposes Prometheus metrics on gateways and workers', async () => {
@@ -57,19 +53,18 @@ describe('operating Jobcast', () => {
     expect((sample(gateway, 'jobcast_event_delivery_latency_seconds_sum') ?? Infinity) / live).toBeLessThan(0.5);
     expect(sample(gateway, 'jobcast_queue_jobs', 'state="waiting"')).toBe(0);
     // BullMQ marks the job completed just after the worker logs `completed`, so a scrape may be early.
-    expect(
-      await scrapeUntil(`${stack.url(0)}/metrics`, 'jobcast_queue_jobs', 'state="completed"'),
-    ).toBeGreaterThanOrEqual(1);
+    // The one job this stack has run so far.
+    expect(await settledSample(`${stack.url(0)}/metrics`, 'jobcast_queue_jobs', 'state="completed"', 1)).toBe(1);
     expect(sample(gateway, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
-    expect(sample(gateway, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // The gateway's own figure, as the kernel has it (give or take what it allocated between the two reads).
+    const rss = rssBytes(stack.stack.gateways[0]?.pid ?? 0);
+    expect(Math.abs((sample(gateway, 'process_resident_memory_bytes') ?? 0) - rss)).toBeLessThan(rss * 0.1);
     socket.disconnect();
 
     const workerUrl = `http://127.0.0.1:${stack.stack.workerMetricsPorts[0]}`;
     expect((await request(`${workerUrl}/healthz`)).status).toBe(200);
     const worker = (await request<string>(`${workerUrl}/metrics`)).body;
-    expect(
-      await scrapeUntil(`${workerUrl}/metrics`, 'jobcast_jobs_finished_total', 'status="completed"'),
-    ).toBeGreaterThanOrEqual(1);
+    expect(await settledSample(`${workerUrl}/metrics`, 'jobcast_jobs_finished_total', 'status="completed"', 1)).toBe(1);
     expect(sample(worker, 'jobcast_jobs_active')).toBe(0);
   });
 
@@ -77,7 +72,7 @@ describe('operating Jobcast', () => {
     const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 1, intervalMs: 0 } });
     const answer = await request(`${stack.url(1)}/jobs/${job.id}`, { token, headers: { 'x-request-id': 'trace-42' } });
     expect(answer.headers.get('x-request-id')).toBe('trace-42');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const lines = readFileSync(join(stack.stack.logDir, 'gateway-2.log'), 'utf8')
       .split('\n')
       .filter(Boolean)
@@ -90,7 +85,7 @@ describe('operating Jobcast', () => {
     const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 60, intervalMs: 60 } });
     const group = [0, 1, 0, 1].map((first) => {
       const watcher = watchWithClient([stack.url(first), stack.url(1 - first)], token, job.id);
-      watchers.push(watcher);
+      stack.closeAtStop(watcher.client);
       return watcher;
     });
     const notices: string[] = [];
@@ -99,7 +94,7 @@ describe('operating Jobcast', () => {
     await connected(raw);
     await new EventCollector(raw, job.id).subscribe();
     for (const gateway of stack.stack.gateways) {
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      await sleep(600);
       const stoppedAt = Date.now();
       gateway.kill('SIGTERM');
       await gateway.exited();

@@ -1,45 +1,33 @@
 import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2eStack, signToken } from '../support/e2e-stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, sleep } from '../support/eventually';
+import { signToken, useE2eStack } from '../support/e2e-stack';
 import { submitJob, waitForEnd } from '../support/http-api';
 import { PlainClient, openPlain, refusal, type PlainMessage } from '../support/plain-websocket';
 import { connected, openSocket, range, seqs } from '../support/raw-socket';
 import { expectCompleteSequence } from '../support/watchers';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * `GET /ws` as docs/protocol.md ("Plain WebSocket") describes it, driven by a bare `ws` client that knows only the
  * protocol: the handshake and its refusals, both ways to authenticate, every message and its answer, errors
  * that leave the socket usable, close codes, and the guarantees Socket.IO watchers have.
  */
+const HEARTBEAT_MS = 1000;
+
 describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
-  const stack = new E2eStack({
+  const stack = useE2eStack({
     gateways: 2,
     workers: 1,
-    env: { WS_AUTH_TIMEOUT: '1s', WS_HEARTBEAT: '1s' },
+    env: { WS_AUTH_TIMEOUT: '1s', WS_HEARTBEAT: `${HEARTBEAT_MS}ms` },
   });
   let alice: string;
-  const clients: PlainClient[] = [];
-  const plain = (gateway = 0, options: ConstructorParameters<typeof PlainClient>[1] = {}): PlainClient => {
-    const client = new PlainClient(stack.url(gateway), options);
-    clients.push(client);
-    return client;
-  };
-  const authed = async (gateway = 0, token = alice): Promise<PlainClient> => {
-    const client = await openPlain(stack.url(gateway), token);
-    clients.push(client);
-    return client;
-  };
+  const plain = (gateway = 0, options: ConstructorParameters<typeof PlainClient>[1] = {}): PlainClient =>
+    stack.closeAtStop(new PlainClient(stack.url(gateway), options));
+  const authed = async (gateway = 0, token = alice): Promise<PlainClient> =>
+    stack.closeAtStop(await openPlain(stack.url(gateway), token));
 
   beforeAll(async () => {
-    await stack.start();
     alice = await signToken('alice');
-  });
-
-  afterAll(async () => {
-    for (const client of clients) client.close();
-    await stack.stop();
   });
 
   it('selects jobcast.v1, speaks v1 to a client that offers no subprotocol, and refuses one offering only others', async () => {
@@ -57,7 +45,7 @@ describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
   it('authenticates by header with an immediate welcome, and refuses a bad header before the upgrade with 401', async () => {
     const byHeader = plain(1, { headerToken: alice });
     const welcome = await byHeader.next((message) => message.type === 'welcome');
-    expect(welcome).toEqual({ type: 'welcome', gateway: expect.any(String) as string, heartbeatMs: 1000 });
+    expect(welcome).toEqual({ type: 'welcome', gateway: expect.any(String) as string, heartbeatMs: HEARTBEAT_MS });
     expect(await refusal(plain(0, { headerToken: 'not-a-jwt' }))).toMatchObject({
       status: 401,
       body: { error: { code: 'UNAUTHORIZED' } },
@@ -173,8 +161,12 @@ describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
       expect(answer, JSON.stringify(frame)).toMatchObject({ type: 'error', ...echoed, error: { code } });
       if (!('id' in echoed)) expect(answer).not.toHaveProperty('id');
     }
+    const beforeBinary = client.messages.length;
     client.socket.send(Buffer.from('{"type":"ping"}'), { binary: true });
-    expect(await client.next((message) => message.type === 'error' && !message.id)).toBeTruthy();
+    expect(await client.next(() => true, 10_000, beforeBinary)).toEqual({
+      type: 'error',
+      error: { code: 'VALIDATION_FAILED', message: 'Frames must be text frames holding a JSON object' },
+    });
     client.send({ type: 'ping', id: 'still-here' });
     expect(await client.answer('still-here')).toEqual({ type: 'pong', id: 'still-here' });
     client.send({ type: 'ping' });
@@ -189,10 +181,14 @@ describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
 
   it('pings every heartbeatMs and closes a peer that stops answering', async () => {
     const client = await authed(0);
-    let pings = 0;
-    client.socket.on('ping', () => (pings += 1));
-    await sleep(2500);
-    expect(pings).toBeGreaterThanOrEqual(2);
+    const pingedAt: number[] = [];
+    client.socket.on('ping', () => pingedAt.push(Date.now()));
+    await eventually('three pings', () => pingedAt.length >= 3, 5 * HEARTBEAT_MS);
+    // A timer never fires early; on a busy machine it may fire late.
+    for (const [i, at] of pingedAt.slice(1).entries()) {
+      expect(at - (pingedAt[i] ?? 0)).toBeGreaterThanOrEqual(HEARTBEAT_MS - 20);
+      expect(at - (pingedAt[i] ?? 0)).toBeLessThan(HEARTBEAT_MS + 500);
+    }
     expect(client.socket.readyState).toBe(client.socket.OPEN);
     // A peer whose pongs stop: ws answers pings by itself, so stop it reading at all.
     const deaf = await authed(0);

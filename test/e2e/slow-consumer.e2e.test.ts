@@ -1,13 +1,12 @@
 import { connect } from '@jobcast/client';
 import type { DisconnectNotice, JobEvent } from '@jobcast/contracts';
-import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2eStack, signToken } from '../support/e2e-stack';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../support/eventually';
+import { SLOW_CONSUMER_ENV, signToken, useE2eStack } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
+import { MIB, rssBytes } from '../support/processes';
 import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
 import { expectCompleteSequence } from '../support/watchers';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface PollingTransport {
   readyState: string;
@@ -33,33 +32,22 @@ function resume(socket: RawSocket): void {
   transport._poll();
 }
 
-function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
-
 describe('slow consumers', () => {
-  const stack = new E2eStack({
+  const stack = useE2eStack({
     gateways: 1,
     workers: 1,
-    env: { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' },
+    env: SLOW_CONSUMER_ENV,
   });
   let token: string;
-  const sockets: RawSocket[] = [];
 
   async function pollingSubscriber(jobId: string): Promise<EventCollector> {
     const collector = await subscribeRaw(stack.url(0), token, jobId, { transports: ['polling'] });
-    sockets.push(collector.socket);
+    stack.closeAtStop(collector.socket);
     return collector;
   }
 
   beforeAll(async () => {
-    await stack.start();
     token = await signToken('alice');
-  });
-
-  afterAll(async () => {
-    for (const socket of sockets) socket.disconnect();
-    await stack.stop();
   });
 
   it('a client that reads slowly gets conflated progress and every lifecycle event', async () => {
@@ -85,7 +73,7 @@ describe('slow consumers', () => {
 
   it('a client that stops reading is disconnected with a reason, resumes from its last seq and ends with the full sequence', async () => {
     const gatewayPid = stack.stack.gateways[0]?.pid as number;
-    const rssBefore = rssKb(gatewayPid);
+    const rssBefore = rssBytes(gatewayPid);
     const job = await submitJob(stack.url(0), token, {
       type: 'demo.steps',
       payload: { steps: 1500, intervalMs: 1, log: true },
@@ -96,7 +84,10 @@ describe('slow consumers', () => {
     const disconnected = new Promise<void>((resolve) => stuck.socket.once('disconnect', () => resolve()));
     await pause(stuck.socket);
     await sleep(1500);
-    expect(rssKb(gatewayPid) - rssBefore).toBeLessThan(50 * 1024);
+    // Growth measured 0.1–1.1 MiB on 2 cores, V8's heap at work: the job's 3,000 progress and log events are
+    // under 0.5 MB as JSON, so what bounds holding them is the SLOW_CONSUMER disconnect below; this bound,
+    // under four times the most seen, catches a cost out of proportion to them.
+    expect(rssBytes(gatewayPid) - rssBefore).toBeLessThan(4 * MIB);
     resume(stuck.socket);
     await disconnected;
     expect(notices).toEqual([{ reason: 'SLOW_CONSUMER', message: expect.any(String) as string }]);

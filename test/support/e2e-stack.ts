@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 export const TEST_JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789abcdef';
 
@@ -19,6 +20,15 @@ export interface E2eStackOptions {
 }
 
 /**
+ * For slow-consumer tests: every progress call published (none coalesced by the worker), and a socket
+ * dropped once 100 events wait for it, a backlog a test reaches in a moment.
+ */
+export const SLOW_CONSUMER_ENV = { PROGRESS_MAX_HZ: '1000', SOCKET_MAX_PENDING_EVENTS: '100' };
+
+/** What a test opens against a stack and leaves to the stack to close: sockets, clients, Redis connections. */
+export type Closable = { disconnect(): unknown } | { close(): unknown } | { stop(): unknown };
+
+/**
  * A real stack for one test file: its own redis-server (AOF, fsync always, so a restart loses nothing),
  * gateways and workers as built processes, on free ports. Logs go to a temp dir, removed at the end
  * unless KEEP_E2E_STATE is set (then its path is printed, to read the logs of a failed run).
@@ -26,6 +36,7 @@ export interface E2eStackOptions {
 export class E2eStack {
   readonly stack: LocalStack;
   private readonly stateDir: string;
+  private readonly openedByTests: Closable[] = [];
 
   constructor(options: E2eStackOptions = {}) {
     this.stateDir = mkdtempSync(join(tmpdir(), 'jobcast-e2e-'));
@@ -73,11 +84,40 @@ export class E2eStack {
     return url;
   }
 
+  /** Closes `resource` when the stack stops, so a test that fails halfway leaves nothing open behind it. */
+  closeAtStop<T extends Closable>(resource: T): T {
+    this.openedByTests.push(resource);
+    return resource;
+  }
+
+  /** Closes what tests opened so far: for a test that needs none of it left, and at the stack's stop. */
+  closeOpened(): void {
+    for (const resource of this.openedByTests.splice(0)) {
+      if ('disconnect' in resource) resource.disconnect();
+      else if ('close' in resource) resource.close();
+      else resource.stop();
+    }
+  }
+
   async stop(): Promise<void> {
+    this.closeOpened();
     await this.stack.stop();
     if (process.env.KEEP_E2E_STATE) process.stderr.write(`e2e state and logs kept in ${this.stateDir}\n`);
     else rmSync(this.stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A stack for the tests of the enclosing `describe`: started before the first, stopped (with everything
+ * handed to `closeAtStop`) after the last.
+ */
+export function useE2eStack(options: E2eStackOptions = {}): E2eStack {
+  const stack = new E2eStack(options);
+  beforeAll(async () => {
+    await stack.start();
+  });
+  afterAll(() => stack.stop());
+  return stack;
 }
 
 /** A token as an identity provider would issue it. */

@@ -244,3 +244,16 @@ export function brokenJsonText(rng: Rng, valid: string): string {
     [1, () => valid.replace(/:/, '::')],
   ]);
 }
+
+/** A list written on one line, its items separated by single spaces. */
+export const words = (text: string): string[] => text.split(' ');
+
+/** encodeURIComponent, but lone surrogates (which it refuses) become U+FFFD, as UTF-8 encoding makes them. */
+export function pathEncode(text: string): string {
+  return encodeURIComponent(Buffer.from(text, 'utf8').toString('utf8'));
+}
+
+/** What Node lets a client put in a header value: anything else becomes `?`. */
+export function headerSafe(text: string): string {
+  return text.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+}

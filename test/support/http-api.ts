@@ -1,4 +1,5 @@
-import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
+import { TERMINAL_STATUSES, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
+import { eventually } from './eventually';
 
 export interface HttpAnswer<T = unknown> {
   status: number;
@@ -34,19 +35,16 @@ export async function submitJob(baseUrl: string, token: string, body: Record<str
 }
 
 /** Polls the snapshot until the job has ended. */
-export async function waitForEnd(
-  baseUrl: string,
-  token: string,
-  jobId: string,
-  timeoutMs = 60_000,
-): Promise<JobSnapshot> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await request<JobSnapshot>(`${baseUrl}/jobs/${jobId}`, { token });
-    if (['completed', 'failed', 'cancelled'].includes(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${body.status}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export function waitForEnd(baseUrl: string, token: string, jobId: string, timeoutMs = 60_000): Promise<JobSnapshot> {
+  return eventually(
+    `job ${jobId} to end`,
+    async () => {
+      const { body } = await request<JobSnapshot>(`${baseUrl}/jobs/${jobId}`, { token });
+      return TERMINAL_STATUSES.includes(body.status) && body;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** Reads a whole SSE stream (it ends after the terminal event) into events. */

@@ -1,5 +1,6 @@
 import type { JobEvent } from '@jobcast/contracts';
 import WebSocket from 'ws';
+import { Wakeup } from './wakeup';
 
 /** A server message of the plain WebSocket protocol, as a client written from docs/protocol.md reads it. */
 export type PlainMessage = { type: string } & Record<string, unknown>;
@@ -21,7 +22,7 @@ export class PlainClient {
   readonly opened: Promise<void>;
   /** Resolves with the close code once the socket has closed. */
   readonly closed: Promise<number>;
-  private waiters: Array<() => void> = [];
+  private readonly wakeup = new Wakeup();
 
   constructor(baseUrl: string, options: PlainSocketOptions = {}) {
     const headers = { ...options.headers };
@@ -42,9 +43,9 @@ export class PlainClient {
     this.closed = new Promise((resolve) => this.socket.once('close', (code) => resolve(code)));
     this.socket.on('message', (data) => {
       this.messages.push(JSON.parse((data as Buffer).toString()) as PlainMessage);
-      this.notify();
+      this.wakeup.notify();
     });
-    this.socket.on('close', () => this.notify());
+    this.socket.on('close', () => this.wakeup.notify());
   }
 
   send(message: unknown): void {
@@ -58,10 +59,7 @@ export class PlainClient {
       const found = this.messages.slice(from).find(predicate);
       if (found) return found;
       if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(this.messages).slice(0, 2000)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
+      await this.wakeup.next(200);
     }
   }
 
@@ -99,12 +97,6 @@ export class PlainClient {
 
   close(): void {
     this.socket.terminate();
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ClientToServerEvents, JobEvent, ServerToClientEvents, SubscribeAck } from '@jobcast/contracts';
 import { io, type Socket } from 'socket.io-client';
+import { Wakeup } from './wakeup';
 
 export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -34,6 +35,39 @@ export function connectError(socket: RawSocket): Promise<string> {
   });
 }
 
+/** A handshake refused before any namespace was reached: its HTTP status, and Engine.IO's message when visible. */
+export interface HandshakeRefusal {
+  status: number;
+  /** The refusal's `message` (FORBIDDEN_ORIGIN …): long-polling reads the body; a refused upgrade hides it. */
+  message?: string;
+}
+
+/**
+ * How a handshake ended: connected, or refused before any namespace by the gateway (or the load balancer in
+ * front of it). socket.io-client reports a refusal only as `websocket error` or `xhr poll error`, with what
+ * the transport beneath it saw: the status, and over long-polling the body.
+ */
+export function handshakeOutcome(socket: RawSocket): Promise<'connected' | HandshakeRefusal> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve('connected'));
+    socket.once('connect_error', (error) => {
+      const { description, context } = error as Error & {
+        description?: unknown;
+        context?: { responseText?: string };
+      };
+      if (error.message === 'xhr poll error' && typeof description === 'number') {
+        const body = JSON.parse(context?.responseText ?? 'null') as { message?: string } | null;
+        resolve({ status: description, message: body?.message });
+        return;
+      }
+      const why = (description as { message?: string } | undefined)?.message ?? '';
+      const status = /^Unexpected server response: (\d{3})$/.exec(why)?.[1];
+      if (error.message === 'websocket error' && status) resolve({ status: Number(status) });
+      else reject(new Error(`refused otherwise: ${error.message} (${why})`));
+    });
+  });
+}
+
 export function emitWithAck<T = SubscribeAck>(socket: RawSocket, event: string, ...args: unknown[]): Promise<T> {
   return (
     socket.timeout(10_000) as unknown as { emitWithAck(event: string, ...args: unknown[]): Promise<T> }
@@ -51,7 +85,7 @@ export class EventCollector {
   /** Live packets of either kind. */
   packets = 0;
   ack: SubscribeAck | undefined;
-  private waiters: Array<() => void> = [];
+  private readonly wakeup = new Wakeup();
 
   constructor(
     readonly socket: RawSocket,
@@ -61,14 +95,14 @@ export class EventCollector {
       if (event.jobId !== jobId) return;
       this.packets += 1;
       this.events.push(event);
-      this.notify();
+      this.wakeup.notify();
     });
     socket.on('job:events', (events) => {
       if (events[0]?.jobId !== jobId) return;
       this.packets += 1;
       this.bursts.push(events);
       this.events.push(...events);
-      this.notify();
+      this.wakeup.notify();
     });
   }
 
@@ -79,7 +113,7 @@ export class EventCollector {
     });
     this.ack = ack;
     if (ack.ok) this.events.unshift(...ack.events);
-    this.notify();
+    this.wakeup.notify();
     return ack;
   }
 
@@ -89,18 +123,9 @@ export class EventCollector {
     while (!this.events.some(predicate)) {
       if (Date.now() > deadline)
         throw new Error(`timed out; got ${JSON.stringify(this.events.map((e) => `${e.seq}:${e.type}`))}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
+      await this.wakeup.next(200);
     }
     return this.events;
-  }
-
-  private notify(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
   }
 }
 

@@ -1,6 +1,7 @@
 import { connect, type JobcastClient } from '@jobcast/client';
 import type { JobEvent } from '@jobcast/contracts';
 import { expect } from 'vitest';
+import { eventually } from './eventually';
 
 export interface Watcher {
   client: JobcastClient;
@@ -42,4 +43,26 @@ export function expectCompleteSequence(events: readonly JobEvent[], terminal = '
     next = event.seq + 1;
   }
   expect(events.at(-1)?.type).toBe(terminal);
+}
+
+/** Resolves once `watcher` has received `count` events (of `type`, when given), or fails after 30 s. */
+export async function received(watcher: { events: readonly JobEvent[] }, count: number, type?: string): Promise<void> {
+  const matching = () => watcher.events.filter((event) => type === undefined || event.type === type).length;
+  await eventually(`${count} ${type ?? ''} events (got ${matching()})`, () => matching() >= count, 30_000, 20);
+}
+
+/** Each event's type, in order: what a job's outline is compared by. */
+export function eventTypes(events: readonly JobEvent[]): string[] {
+  return events.map((event) => event.type);
+}
+
+/**
+ * The types a job's events must have: `queued`, then for each attempt `started`, its progress events and
+ * how it ended (`retrying` for all but the last).
+ */
+export function attemptTypes(...attempts: Array<{ progress: number; end: string }>): string[] {
+  return [
+    'queued',
+    ...attempts.flatMap(({ progress, end }) => ['started', ...Array<string>(progress).fill('progress'), end]),
+  ];
 }
