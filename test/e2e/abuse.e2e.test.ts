@@ -6,7 +6,8 @@ import { E2eStack, signToken } from '../support/e2e-stack';
 import { sleep } from '../support/eventually';
 import { request, submitJob, waitForEnd } from '../support/http-api';
 import { connected, openSocket, type RawSocket } from '../support/raw-socket';
-import { rssKb, stopReading } from '../support/stalled-reader';
+import { MIB, rssBytes } from '../support/processes';
+import { stopReading } from '../support/stalled-reader';
 import { expectCompleteSequence } from '../support/watchers';
 
 interface OpenedStream {
@@ -81,17 +82,17 @@ describe('abuse by one account', () => {
     const notices: DisconnectNotice[] = [];
     attacker.on('gateway:disconnect', (notice) => notices.push(notice));
     const disconnected = new Promise<void>((resolve) => attacker.once('disconnect', () => resolve()));
-    const rssBefore = rssKb(gatewayPid);
+    const rssBefore = rssBytes(gatewayPid);
     const readAgain = stopReading(attacker);
-    let peakKb = rssBefore;
+    let peak = rssBefore;
     for (let i = 0; i < 200; i += 1) {
       attacker.emit('subscribe', { jobId: job.id }, () => undefined);
       await sleep(50);
-      peakKb = Math.max(peakKb, rssKb(gatewayPid));
+      peak = Math.max(peak, rssBytes(gatewayPid));
     }
     // Unbounded, this grew the gateway by about 25 MB a second; bounded, it stays within one
     // connection's share (SOCKET_MAX_PENDING_EVENTS events) and the heap's own slack.
-    expect(peakKb - rssBefore).toBeLessThan(50 * 1024);
+    expect(peak - rssBefore).toBeLessThan(50 * MIB);
     readAgain();
     await disconnected;
     expect(notices).toEqual([{ reason: 'SLOW_CONSUMER', message: expect.any(String) as string }]);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { RawSocket } from './raw-socket';
 
 interface TcpSocket {
@@ -23,9 +22,4 @@ export function stopReading(socket: RawSocket): () => void {
   const tcp = tcpSocketOf(socket);
   tcp.pause();
   return () => tcp.resume();
-}
-
-/** A process's resident memory, from /proc, in KiB. */
-export function rssKb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 }
