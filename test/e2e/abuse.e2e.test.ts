@@ -1,11 +1,11 @@
 import { connect } from '@jobcast/client';
 import type { DisconnectNotice, JobEvent } from '@jobcast/contracts';
 import { get, type IncomingMessage } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2eStack, signToken } from '../support/e2e-stack';
+import { describe, expect, it } from 'vitest';
+import { signToken, useE2eStack } from '../support/e2e-stack';
 import { sleep } from '../support/eventually';
 import { request, submitJob, waitForEnd } from '../support/http-api';
-import { connected, openSocket, type RawSocket } from '../support/raw-socket';
+import { connected, openSocket } from '../support/raw-socket';
 import { MIB, rssBytes } from '../support/processes';
 import { stopReading } from '../support/stalled-reader';
 import { expectCompleteSequence } from '../support/watchers';
@@ -16,6 +16,7 @@ interface OpenedStream {
   response: IncomingMessage;
   /** Resolves once the gateway has ended the stream. */
   ended: Promise<void>;
+  close(): void;
 }
 
 /** Opens an SSE stream with a connection of its own, and keeps reading it. */
@@ -32,6 +33,7 @@ function openStream(baseUrl: string, jobId: string, token: string): Promise<Open
         body: '',
         response,
         ended: new Promise((ended) => response.on('end', ended)),
+        close: () => response.destroy(),
       };
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (stream.body += chunk));
@@ -47,27 +49,14 @@ const long = { type: 'demo.steps', payload: { steps: 600, intervalMs: 100 } };
 
 /** What one ordinary account could do to a gateway, and the bound that stops each. */
 describe('abuse by one account', () => {
-  const stack = new E2eStack({
+  const stack = useE2eStack({
     gateways: 1,
-    workers: 1,
     // The limits as a deployment has them, but for how fast streams may start.
     env: { SOCKET_SUBSCRIBE_RATE: '20', MAX_CONNECTIONS_PER_IP: '200', SSE_START_RATE: '1000' },
   });
-  const sockets: RawSocket[] = [];
-  const streams: OpenedStream[] = [];
-  let alice: string;
-
-  beforeAll(async () => {
-    await stack.start();
-    alice = await signToken('alice');
-  });
-  afterAll(async () => {
-    for (const socket of sockets) socket.disconnect();
-    for (const stream of streams) stream.response.destroy();
-    await stack.stop();
-  });
 
   it('a socket that stops reading and asks for a 5,000-event log 20 times a second is dropped, with bounded memory', async () => {
+    const alice = await signToken('alice');
     const job = await submitJob(stack.url(0), alice, {
       type: 'demo.steps',
       payload: { steps: 2500, intervalMs: 0, log: true },
@@ -76,8 +65,7 @@ describe('abuse by one account', () => {
     expect(end.lastSeq).toBeGreaterThanOrEqual(5000);
     const gatewayPid = stack.stack.gateways[0]?.pid as number;
 
-    const attacker = openSocket(stack.url(0), alice);
-    sockets.push(attacker);
+    const attacker = stack.closeAtStop(openSocket(stack.url(0), alice));
     await connected(attacker);
     const notices: DisconnectNotice[] = [];
     attacker.on('gateway:disconnect', (notice) => notices.push(notice));
@@ -99,6 +87,7 @@ describe('abuse by one account', () => {
   });
 
   it('counts SSE streams with sockets against MAX_CONNECTIONS_PER_IP: the 201st answers 429 TOO_MANY_CONNECTIONS', async () => {
+    const alice = await signToken('alice');
     const users = await Promise.all(['sse-a', 'sse-b', 'sse-c', 'sse-d'].map((sub) => signToken(sub)));
     const opened: OpenedStream[] = [];
     // SSE_MAX_STREAMS_PER_USER is 100: four users of 50 streams each, from one address.
@@ -106,7 +95,7 @@ describe('abuse by one account', () => {
       const job = await submitJob(stack.url(0), token, long);
       opened.push(...(await Promise.all(Array.from({ length: 50 }, () => openStream(stack.url(0), job.id, token)))));
     }
-    streams.push(...opened);
+    for (const stream of opened) stack.closeAtStop(stream);
     expect(opened.map((stream) => stream.status)).toEqual(Array.from({ length: 200 }, () => 200));
     const job = await submitJob(stack.url(0), alice, long);
     const refused = await openStream(stack.url(0), job.id, alice);
@@ -115,29 +104,19 @@ describe('abuse by one account', () => {
     // A Socket.IO handshake from the same address is refused too: one count for every kind of connection.
     const handshake = await request(`${stack.url(0)}/socket.io/?EIO=4&transport=polling`);
     expect(handshake).toMatchObject({ status: 403, body: { code: 4, message: 'TOO_MANY_CONNECTIONS' } });
-    for (const stream of opened) stream.response.destroy();
+    stack.closeOpened();
   });
 });
 
 /** SSE's own limits, and live access that ends with the token on every transport. */
 describe('streams and tokens that end', () => {
-  const stack = new E2eStack({
+  const stack = useE2eStack({
     gateways: 2,
-    workers: 1,
     env: { SSE_MAX_STREAMS_PER_USER: '3', SSE_START_RATE: '2', JWT_CLOCK_SKEW: '1s' },
-  });
-  const streams: OpenedStream[] = [];
-
-  beforeAll(() => stack.start());
-  afterAll(async () => {
-    for (const stream of streams) stream.response.destroy();
-    await stack.stop();
   });
 
   async function open(jobId: string, token: string): Promise<OpenedStream> {
-    const stream = await openStream(stack.url(0), jobId, token);
-    streams.push(stream);
-    return stream;
+    return stack.closeAtStop(await openStream(stack.url(0), jobId, token));
   }
 
   it('limits how fast one user starts streams (429 RATE_LIMITED, Retry-After) and how many are open (429 TOO_MANY_STREAMS)', async () => {
@@ -156,7 +135,7 @@ describe('streams and tokens that end', () => {
     const fourth = await open(job.id, bob);
     expect(fourth.status).toBe(429);
     expect(JSON.parse(fourth.body)).toMatchObject({ error: { code: 'TOO_MANY_STREAMS' } });
-    (burst.find((stream) => stream.status === 200) as OpenedStream).response.destroy();
+    (burst.find((stream) => stream.status === 200) as OpenedStream).close();
     await sleep(1000);
     expect((await open(job.id, bob)).status).toBe(200);
   });

@@ -12,7 +12,7 @@ import { deliverySuite } from './delivery.suite';
 const MASTERS = 3;
 
 describe(`on a ${MASTERS}-master Redis Cluster`, () => {
-  const stack = useE2eStack({ gateways: 2, workers: 1, clusterMasters: MASTERS });
+  const stack = useE2eStack({ gateways: 2, clusterMasters: MASTERS });
 
   deliverySuite(stack);
 

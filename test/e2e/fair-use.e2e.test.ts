@@ -7,7 +7,6 @@ import { request, waitForEnd } from '../support/http-api';
 describe('fair use of workers', () => {
   const stack = new E2eStack({
     gateways: 1,
-    workers: 1,
     env: { MAX_ACTIVE_JOBS_PER_USER: '3', MAX_ATTEMPTS: '4', JOB_TIMEOUT_MAX: '3s', WORKER_CONCURRENCY: '1' },
   });
   let alice: string;

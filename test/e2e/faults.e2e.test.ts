@@ -143,7 +143,7 @@ describe('nothing lost under faults', () => {
 });
 
 describe('retention', () => {
-  const stack = useE2eStack({ gateways: 1, workers: 1, env: { JOB_TTL: '2s', JOB_LOG_MAX_EVENTS: '50' } });
+  const stack = useE2eStack({ gateways: 1, env: { JOB_TTL: '2s', JOB_LOG_MAX_EVENTS: '50' } });
   let token: string;
 
   beforeAll(async () => {

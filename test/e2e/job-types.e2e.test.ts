@@ -27,7 +27,7 @@ const goodPayload = { url: 'https://example.com/cat.png', widths: [64, 128, 256]
  * type's workers go away; conflicts; bounds.
  */
 describe('your own job types', () => {
-  const stack = new E2eStack({ gateways: 2, workers: 1, env: { WORKER_HEARTBEAT: '500ms' } });
+  const stack = new E2eStack({ gateways: 2, env: { WORKER_HEARTBEAT: '500ms' } });
   const project = mkdtempSync(join(tmpdir(), 'jobcast-own-job-types-'));
   let packed: { filename: string; files: Array<{ path: string }> };
   let outsideWorker: ManagedProcess;

@@ -61,7 +61,7 @@ function watchFromPython(
 }
 
 describe('behind the nginx load balancer', () => {
-  const stack = useE2eStack({ gateways: 2, workers: 1, lb: true, lbStreamsPerAddress: STREAMS_PER_ADDRESS });
+  const stack = useE2eStack({ gateways: 2, lb: true, lbStreamsPerAddress: STREAMS_PER_ADDRESS });
   let token: string;
 
   /** The gateway (`host:port`, or `a, b` when nginx tried a before b) behind each Socket.IO long-poll so far. */

@@ -25,7 +25,7 @@ async function settledSample(url: string, name: string, labels: string, expected
 }
 
 describe('operating Jobcast', () => {
-  const stack = useE2eStack({ gateways: 2, workers: 1, env: { SHUTDOWN_GRACE_MS: '3000' } });
+  const stack = useE2eStack({ gateways: 2, env: { SHUTDOWN_GRACE_MS: '3000' } });
   let token: string;
 
   beforeAll(async () => {

@@ -24,7 +24,6 @@ const FLOOD_LINE_CHARS = 1900;
 describe('plain WebSocket under faults', () => {
   const stack = useE2eStack({
     gateways: 2,
-    workers: 1,
     env: SLOW_CONSUMER_ENV,
   });
   let token: string;

@@ -15,7 +15,6 @@ const MAX_SUBSCRIPTIONS = 3;
 describe('plain WebSocket limits', () => {
   const stack = useE2eStack({
     gateways: 1,
-    workers: 1,
     env: {
       CORS_ORIGINS: LISTED_ORIGIN,
       MAX_CONNECTIONS_PER_IP: String(MAX_CONNECTIONS_PER_IP),

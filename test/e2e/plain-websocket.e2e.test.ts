@@ -17,7 +17,6 @@ const HEARTBEAT_MS = 1000;
 describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
   const stack = useE2eStack({
     gateways: 2,
-    workers: 1,
     env: { WS_AUTH_TIMEOUT: '1s', WS_HEARTBEAT: `${HEARTBEAT_MS}ms` },
   });
   let alice: string;

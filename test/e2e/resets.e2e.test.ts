@@ -13,7 +13,7 @@ import { EventCollector, connected, openSocket, seqs, type RawSocket } from '../
  * `subscribed`, `event: reset` first on SSE, `onReset` in the typed client.
  */
 describe('resets on every transport', () => {
-  const stack = new E2eStack({ gateways: 1, workers: 1, env: { JOB_LOG_MAX_EVENTS: '50' } });
+  const stack = new E2eStack({ gateways: 1, env: { JOB_LOG_MAX_EVENTS: '50' } });
   let token: string;
   let trimmed: JobSnapshot;
   /** Everything the trimmed job's log still holds. */

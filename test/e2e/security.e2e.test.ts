@@ -67,7 +67,6 @@ function claims<T extends SignJWT | UnsecuredJWT>(jwt: T, options: TokenOptions)
 describe('secure by default', () => {
   const stack = useE2eStack({
     gateways: 1,
-    workers: 1,
     env: {
       JWT_PUBLIC_KEY: publicPem,
       JWT_ISSUER: ISSUER,
@@ -269,7 +268,7 @@ describe('secure by default', () => {
 
 describe('dev mode stays local', () => {
   // A dev gateway (E2eStack turns DEV_TOKENS on) next to one that does not serve dev tokens, same secret.
-  const stack = new E2eStack({ gateways: 1, workers: 1, env: { JWT_AUDIENCE: AUDIENCE } });
+  const stack = new E2eStack({ gateways: 1, env: { JWT_AUDIENCE: AUDIENCE } });
   let production: ReturnType<typeof appProcess> | undefined;
   let productionUrl = '';
 

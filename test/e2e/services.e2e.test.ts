@@ -42,7 +42,6 @@ describe('services', () => {
     backendPort = await freePort();
     stack = new E2eStack({
       gateways: 2,
-      workers: 1,
       // The backend example's page watches from its own origin.
       env: {
         WATCH_TOKEN_TTL: `${WATCH_TOKEN_TTL_MS}ms`,

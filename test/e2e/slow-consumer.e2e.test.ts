@@ -35,7 +35,6 @@ function resume(socket: RawSocket): void {
 describe('slow consumers', () => {
   const stack = useE2eStack({
     gateways: 1,
-    workers: 1,
     env: SLOW_CONSUMER_ENV,
   });
   let token: string;

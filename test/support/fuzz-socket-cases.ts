@@ -2,18 +2,8 @@
  * Random Socket.IO emits (subscribe, unsubscribe, unknown events) and raw Engine.IO frames no well-behaved
  * client sends, for fuzzing a gateway's sockets.
  */
-import {
-  ALPHABETS,
-  NASTY_KEYS,
-  NUMBER_LITERALS,
-  brokenJsonText,
-  deepJsonText,
-  randomJsonText,
-  randomJsonValue,
-  randomText,
-  words,
-  type Rng,
-} from './fuzz-inputs';
+import * as inputs from './fuzz-inputs';
+import type { Rng } from './fuzz-inputs';
 import { setOwn } from './fuzz-http-cases';
 import { tokenPrincipal, type FuzzWorld } from './fuzz-world';
 
@@ -23,14 +13,14 @@ const MAX_EMIT_BYTES = 14_000;
 const ODD_EVENTS = [
   'subscribe ',
   'unsubscribe\u0000',
-  ...words(
+  ...inputs.words(
     'job:event SUBSCRIBE Subscribe __proto__ constructor toString hasOwnProperty disconnect_notice error ping message',
   ),
 ];
 
-const ENGINE_PACKETS = ['', ...words('0 1 2 2probe 3 3probe 4 5 6 7 9 x 40 41 4/ 4/jobs,')];
+const ENGINE_PACKETS = ['', ...inputs.words('0 1 2 2probe 3 3probe 4 5 6 7 9 x 40 41 4/ 4/jobs,')];
 
-const RESERVED_EVENTS = words('connect disconnect disconnecting newListener removeListener connect_error');
+const RESERVED_EVENTS = inputs.words('connect disconnect disconnecting newListener removeListener connect_error');
 
 export interface SocketCase {
   index: number;
@@ -66,13 +56,16 @@ export class SocketCaseMaker {
     return rng.weighted<Omit<SocketCase, 'index'>>([
       [10, () => this.request(event, 'own job', rng.pick([...this.world.aliceJobs, this.world.running]))],
       [5, () => this.request(event, "someone else's job", rng.pick([...this.world.bobJobs, ...this.world.acmeJobs]))],
-      [5, () => this.request(event, 'random id', rng.string(ALPHABETS.id, rng.int(1, 64)))],
+      [5, () => this.request(event, 'random id', rng.string(inputs.ALPHABETS.id, rng.int(1, 64)))],
       [28, () => this.mutated(event)],
-      [12, () => ({ kind: event, label: 'random JSON value', event, args: [randomJsonValue(rng, 4)], ack: true })],
+      [
+        12,
+        () => ({ kind: event, label: 'random JSON value', event, args: [inputs.randomJsonValue(rng, 4)], ack: true }),
+      ],
       [
         4,
         () => {
-          const args = Array.from({ length: rng.pick([0, 2, 3, 5]) }, () => randomJsonValue(rng, 2));
+          const args = Array.from({ length: rng.pick([0, 2, 3, 5]) }, () => inputs.randomJsonValue(rng, 2));
           return { kind: event, label: `${args.length} arguments`, event, args, ack: true };
         },
       ],
@@ -109,17 +102,17 @@ export class SocketCaseMaker {
     };
     const junkJobId = () =>
       rng.weighted<unknown>([
-        [3, () => randomJsonValue(rng, 2)],
-        [2, () => randomText(rng, 80)],
+        [3, () => inputs.randomJsonValue(rng, 2)],
+        [2, () => inputs.randomText(rng, 80)],
         [1, () => 'x'.repeat(rng.int(65, 13_000))],
         [1, () => `${rng.pick(this.world.aliceJobs)}${rng.pick([' ', '\u0000', '/', '%', '\n', '{x}'])}`],
         [1, () => rng.pick(this.world.aliceJobs).toUpperCase()],
       ]);
     const junkAfterSeq = () =>
       rng.weighted<unknown>([
-        [3, () => JSON.parse(rng.pick(NUMBER_LITERALS)) as unknown],
-        [2, () => rng.pick(['', ' 2', ...words('1 -1 NaN Infinity 1e3 0x10')])],
-        [2, () => randomJsonValue(rng, 1)],
+        [3, () => JSON.parse(rng.pick(inputs.NUMBER_LITERALS)) as unknown],
+        [2, () => rng.pick(['', ' 2', ...inputs.words('1 -1 NaN Infinity 1e3 0x10')])],
+        [2, () => inputs.randomJsonValue(rng, 1)],
       ]);
     const done: string[] = [];
     for (let i = rng.int(1, 2); i > 0; i -= 1) {
@@ -127,7 +120,7 @@ export class SocketCaseMaker {
         rng.weighted<string>([
           [4, () => put('jobId', junkJobId(), 'junk')],
           [4, () => put('afterSeq', junkAfterSeq())],
-          [2, () => `extra ${put(rng.chance(0.6) ? rng.pick(NASTY_KEYS) : randomText(rng, 12), 1)}`],
+          [2, () => `extra ${put(rng.chance(0.6) ? rng.pick(inputs.NASTY_KEYS) : inputs.randomText(rng, 12), 1)}`],
           [
             1,
             () => {
@@ -143,8 +136,8 @@ export class SocketCaseMaker {
 
   private unknownEvent(): Omit<SocketCase, 'index'> {
     const rng = this.rng;
-    const event = rng.chance(0.5) ? randomText(rng, 30) || 'x' : rng.pick(ODD_EVENTS);
-    const args = Array.from({ length: rng.int(0, 3) }, () => randomJsonValue(rng, 2));
+    const event = rng.chance(0.5) ? inputs.randomText(rng, 30) || 'x' : rng.pick(ODD_EVENTS);
+    const args = Array.from({ length: rng.int(0, 3) }, () => inputs.randomJsonValue(rng, 2));
     return { kind: 'unknown-event', label: `event ${JSON.stringify(event)}`, event, args, ack: false };
   }
 }
@@ -157,33 +150,45 @@ export function garbageFrame(rng: Rng): { label: string; frame: string | Buffer 
     const at = rng.int(0, chars.length - 1);
     rng.weighted<unknown>([
       [1, () => chars.splice(at, 1)],
-      [1, () => chars.splice(at, 0, rng.pick([...ALPHABETS.ascii, ...ALPHABETS.nasty]))],
+      [1, () => chars.splice(at, 0, rng.pick([...inputs.ALPHABETS.ascii, ...inputs.ALPHABETS.nasty]))],
       [1, () => chars.splice(at)],
       [1, () => chars.splice(at, 0, ...chars.slice(0, at))],
     ]);
     return chars.join('');
   };
-  const namespace = () => rng.pick(['/nope', '/', '', '/jobs/x', '/JOBS', `/${randomText(rng, 20)}`]);
+  const namespace = () => rng.pick(['/nope', '/', '', '/jobs/x', '/JOBS', `/${inputs.randomText(rng, 20)}`]);
   const makers: Array<[number, string, () => string | Buffer]> = [
-    [4, 'random text', () => randomText(rng, 300)],
+    [4, 'random text', () => inputs.randomText(rng, 300)],
     [3, 'binary frame', () => rng.bytes(rng.skewed(0, 2000))],
     [2, 'engine packet', () => rng.pick(ENGINE_PACKETS)],
     [6, 'corrupted event packet', corrupt],
-    [2, 'broken JSON in an event', () => `42/jobs,1${brokenJsonText(rng, '["subscribe",{"jobId":"abc"}]')}`],
-    [2, 'other namespace', () => `4${rng.pick(words('0 1 2 3 5 6'))}${namespace()},${randomJsonText(rng, 2)}`],
-    [2, 'odd ack id', () => `42/jobs,${rng.pick(words('-1 1.5 abc 1e3 99999999999999999999999 0x1'))}["subscribe",{}]`],
+    [2, 'broken JSON in an event', () => `42/jobs,1${inputs.brokenJsonText(rng, '["subscribe",{"jobId":"abc"}]')}`],
+    [
+      2,
+      'other namespace',
+      () => `4${rng.pick(inputs.words('0 1 2 3 5 6'))}${namespace()},${inputs.randomJsonText(rng, 2)}`,
+    ],
+    [
+      2,
+      'odd ack id',
+      () => `42/jobs,${rng.pick(inputs.words('-1 1.5 abc 1e3 99999999999999999999999 0x1'))}["subscribe",{}]`,
+    ],
     [1, 'reserved event', () => `42/jobs,${JSON.stringify([rng.pick(RESERVED_EVENTS), 1])}`],
-    [1, 'second namespace connect', () => `40/jobs,${JSON.stringify({ token: randomJsonValue(rng, 1) })}`],
-    [1, 'namespace connect, not an object', () => `40/jobs,${randomJsonText(rng, 2)}`],
+    [1, 'second namespace connect', () => `40/jobs,${JSON.stringify({ token: inputs.randomJsonValue(rng, 1) })}`],
+    [1, 'namespace connect, not an object', () => `40/jobs,${inputs.randomJsonText(rng, 2)}`],
     [
       1,
       'binary placeholder',
-      () => `451-/jobs,2["subscribe",{"_placeholder":true,"num":${rng.pick(words('0 1 -1 "x"'))}}]`,
+      () => `451-/jobs,2["subscribe",{"_placeholder":true,"num":${rng.pick(inputs.words('0 1 -1 "x"'))}}]`,
     ],
     [1, 'many attachments', () => `45${rng.int(2, 99_999_999)}-/jobs,["subscribe",{"_placeholder":true,"num":0}]`],
     [1, 'over the message limit', () => 'x'.repeat(rng.int(16 * 1024 + 1, 40_000))],
-    [1, 'deep JSON', () => `42/jobs,1["subscribe",${deepJsonText(rng.int(100, 7000), rng.pick(['array', 'object']))}]`],
-    [1, 'ack for nothing', () => `43/jobs,${rng.int(0, 1_000_000)}[${randomJsonText(rng, 2)}]`],
+    [
+      1,
+      'deep JSON',
+      () => `42/jobs,1["subscribe",${inputs.deepJsonText(rng.int(100, 7000), rng.pick(['array', 'object']))}]`,
+    ],
+    [1, 'ack for nothing', () => `43/jobs,${rng.int(0, 1_000_000)}[${inputs.randomJsonText(rng, 2)}]`],
     [1, 'namespace disconnect', () => '41/jobs,'],
   ];
   return rng.weighted(makers.map(([weight, label, make]) => [weight, () => ({ label, frame: make() })] as const));
@@ -208,7 +213,7 @@ export function handshakeCase(rng: Rng, world: FuzzWorld, index: number): Handsh
         return { label: name, token: credential?.token, principal: credential ? tokenPrincipal(credential) : null };
       },
     ],
-    [2, () => ({ label: 'random JSON', token: randomJsonValue(rng, 2), principal: null })],
+    [2, () => ({ label: 'random JSON', token: inputs.randomJsonValue(rng, 2), principal: null })],
     [1, () => ({ label: 'long string', token: 'x'.repeat(rng.int(8000, 12_000)), principal: null })],
   ]);
   return { index, ...auth };
@@ -261,9 +266,9 @@ export function rawConnectionPlan(rng: Rng, maker: SocketCaseMaker, i: number): 
 /** An `id` for a plain WebSocket request, as JSON text: mostly strings, some too long, some not strings. */
 function plainRequestId(rng: Rng): string {
   const text = rng.weighted<string>([
-    [4, () => JSON.stringify(randomText(rng, 20))],
+    [4, () => JSON.stringify(inputs.randomText(rng, 20))],
     [1, () => JSON.stringify('x'.repeat(rng.pick([64, 65, 1000])))],
-    [2, () => rng.pick(NUMBER_LITERALS)],
+    [2, () => rng.pick(inputs.NUMBER_LITERALS)],
     [1, () => rng.pick(['null', 'true', '[]', '{}', '{"__proto__":"x"}', '["a"]'])],
   ]);
   return text;
@@ -279,30 +284,32 @@ export interface WsFrame {
 
 /** A random frame for `GET /ws`: requests well-formed or not, for the world's jobs or others, whole or in pieces. */
 export function plainFrame(rng: Rng, world: FuzzWorld): WsFrame {
-  const jobId = JSON.stringify(rng.pick([world.running, ...world.aliceJobs, ...world.bobJobs, randomText(rng, 70)]));
+  const jobId = JSON.stringify(
+    rng.pick([world.running, ...world.aliceJobs, ...world.bobJobs, inputs.randomText(rng, 70)]),
+  );
   return rng.weighted<WsFrame>([
-    [3, () => ({ kind: 'not JSON', text: brokenJsonText(rng, '{"type":"ping","id":"a"}') })],
-    [3, () => ({ kind: 'random JSON', text: randomJsonText(rng, 4) })],
+    [3, () => ({ kind: 'not JSON', text: inputs.brokenJsonText(rng, '{"type":"ping","id":"a"}') })],
+    [3, () => ({ kind: 'random JSON', text: inputs.randomJsonText(rng, 4) })],
     [1, () => ({ kind: 'binary', binary: rng.bytes(rng.int(0, 200)) })],
     [
       1,
       () => ({
         kind: 'deeply nested',
-        text: `{"type":"ping","id":"d","x":${deepJsonText(2000, rng.pick(['array', 'object']))}}`,
+        text: `{"type":"ping","id":"d","x":${inputs.deepJsonText(2000, rng.pick(['array', 'object']))}}`,
       }),
     ],
     [
       2,
       () => ({
         kind: 'unknown type',
-        text: `{"type":${JSON.stringify(randomText(rng, 12))},"id":${plainRequestId(rng)}}`,
+        text: `{"type":${JSON.stringify(inputs.randomText(rng, 12))},"id":${plainRequestId(rng)}}`,
       }),
     ],
     [
       2,
       () => ({
         kind: 'prototype-named keys',
-        text: `{"type":"subscribe","jobId":${jobId},${JSON.stringify(rng.pick(NASTY_KEYS))}:${randomJsonText(rng, 2)}}`,
+        text: `{"type":"subscribe","jobId":${jobId},${JSON.stringify(rng.pick(inputs.NASTY_KEYS))}:${inputs.randomJsonText(rng, 2)}}`,
       }),
     ],
     [3, () => ({ kind: 'ping with odd id', text: `{"type":"ping","id":${plainRequestId(rng)}}` })],
@@ -310,7 +317,7 @@ export function plainFrame(rng: Rng, world: FuzzWorld): WsFrame {
       4,
       () => ({
         kind: 'subscribe',
-        text: `{"type":"subscribe","id":${plainRequestId(rng)},"jobId":${jobId}${rng.chance(0.5) ? `,"afterSeq":${rng.pick(NUMBER_LITERALS)}` : ''}}`,
+        text: `{"type":"subscribe","id":${plainRequestId(rng)},"jobId":${jobId}${rng.chance(0.5) ? `,"afterSeq":${rng.pick(inputs.NUMBER_LITERALS)}` : ''}}`,
       }),
     ],
     [2, () => ({ kind: 'unsubscribe', text: `{"type":"unsubscribe","id":${plainRequestId(rng)},"jobId":${jobId}}` })],
