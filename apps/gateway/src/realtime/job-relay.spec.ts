@@ -179,6 +179,32 @@ describe('JobRelay', () => {
     expect([...(answers[0]?.seqs ?? []), ...sink.seqs]).toEqual([1, 2]);
   });
 
+  it('sends the live events that came during the read right after the answer, without reading the log again', async () => {
+    const { log, live, sink, answers, start } = setUp();
+    log.log(at(1));
+    log.whileReading(() => {
+      // Logged after the read's snapshot was taken: published while the answer is on its way.
+      queueMicrotask(() => live.publish(log.log(at(2), at(3))));
+    });
+    await start();
+    await settle();
+    expect(answers[0]?.seqs).toEqual([1]);
+    expect(sink.seqs).toEqual([2, 3]);
+    expect(log.reads).toEqual([0]);
+  });
+
+  it('reads the log again rather than hold more than a page of live events that came during a read', async () => {
+    const { log, live, sink, answers, start } = setUp();
+    log.log(at(1));
+    log.whileReading(() => {
+      queueMicrotask(() => live.publish(log.log(...Array.from({ length: PAGE + 1 }, (_, i) => at(i + 2)))));
+    });
+    await start();
+    await settle();
+    expect([...(answers[0]?.seqs ?? []), ...sink.seqs]).toEqual(Array.from({ length: PAGE + 2 }, (_, i) => i + 1));
+    expect(log.reads).toEqual([0, 1, 5]);
+  });
+
   it('passes on only the new part of a burst that overlaps what was sent, and nothing of a repeated one', async () => {
     const { log, live, sink, start } = setUp();
     log.log(at(1), at(2));

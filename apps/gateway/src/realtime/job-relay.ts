@@ -31,8 +31,9 @@ export interface RelayServices {
 
 /**
  * One connection's relay of one job's events: delivers every event with seq > afterSeq exactly once, in seq order. It joins the
- * live feed before it reads the log, and while it reads the log (the backlog, or a gap) live events only
- * say that there is more to read: the log has them too, since they were logged before they were published.
+ * live feed before it reads the log, and while it reads the log (the backlog, or a gap) it holds live events
+ * back (up to a page; past that they only say there is more to read: the log has them too, since they were
+ * logged before they were published), then sends those that follow on from what the read gave.
  * So neither a race nor a dropped Redis message can cost a watcher an event. The log is read a page at a
  * time, the next page once the connection has taken the last, so a long backlog costs the gateway one page
  * per relay, however slowly its connection reads. Live events that follow on are passed on as they come.
@@ -41,8 +42,13 @@ export class JobRelay implements LiveEventListener {
   private lastSeq: number;
   /** A read of the log is under way (or waits for the connection, or to retry): live events wait for it. */
   private reading = true;
-  /** Something may have been logged after the current read began: read again when it is done. */
+  /** Something may have been logged after the current read began that is not held: read again when it is done. */
   private behind = false;
+  /**
+   * Live events that came during a read, up to a page: sent right after it when they follow on, which spares
+   * the read a subscribe racing live events would otherwise cost. Past a page the relay reads again instead.
+   */
+  private held: JobEvent[] | undefined = undefined;
   private closed = false;
 
   constructor(
@@ -89,6 +95,7 @@ export class JobRelay implements LiveEventListener {
         this.close();
         this.sink.finish();
       }
+      this.sendHeld(more);
       return 'started';
     } catch (error) {
       this.close();
@@ -101,17 +108,16 @@ export class JobRelay implements LiveEventListener {
 
   onEvents(events: readonly JobEvent[]): void {
     if (this.closed) return;
-    if (!this.reading) {
-      // The hot path, once per burst per watcher: the burst is passed on as is, so every socket that gets it
-      // shares one encoded frame.
-      if (followsOn(events, this.lastSeq)) return this.emit(events);
-      const fresh = events.filter((event) => event.seq > this.lastSeq);
-      if (fresh.length === 0) return;
-      if (followsOn(fresh, this.lastSeq)) return this.emit(fresh);
-    }
-    // A gap before the burst, or a read under way: the log has the burst and whatever came before it.
+    if (this.reading) return this.hold(events);
+    // The hot path, once per burst per watcher: the burst is passed on as is, so every socket that gets it
+    // shares one encoded frame.
+    if (followsOn(events, this.lastSeq)) return this.emit(events);
+    const fresh = events.filter((event) => event.seq > this.lastSeq);
+    if (fresh.length === 0) return;
+    if (followsOn(fresh, this.lastSeq)) return this.emit(fresh);
+    // A gap before the burst: the log has the burst and whatever came before it.
     this.behind = true;
-    if (!this.reading) this.readOn();
+    this.readOn();
   }
 
   get isOpen(): boolean {
@@ -182,7 +188,38 @@ export class JobRelay implements LiveEventListener {
       const fresh = read.events.filter((event) => event.seq > this.lastSeq);
       if (fresh.length > 0) this.emit(fresh);
       more = read.events.length === pageSize;
+      this.sendHeld(more);
     }
+  }
+
+  /** Keeps a live burst that came during a read, up to a page; past that, the next read brings it. */
+  private hold(events: readonly JobEvent[]): void {
+    if (this.behind) return;
+    const held = (this.held ??= []);
+    if (held.length + events.length > this.services.pageSize) {
+      this.held = undefined;
+      this.behind = true;
+      return;
+    }
+    for (const event of events) held.push(event);
+  }
+
+  /**
+   * After a read: sends what was held during it when it follows on from what went out; when the log has more
+   * to read, or the held events do not follow on, they are left to the next read.
+   */
+  private sendHeld(more: boolean): void {
+    const held = this.held;
+    this.held = undefined;
+    if (!held || this.closed) return;
+    if (more) {
+      this.behind = true;
+      return;
+    }
+    const fresh = held.filter((event) => event.seq > this.lastSeq);
+    if (fresh.length === 0) return;
+    if (followsOn(fresh, this.lastSeq)) this.emit(fresh);
+    else this.behind = true;
   }
 
   private emit(events: readonly JobEvent[]): void {
