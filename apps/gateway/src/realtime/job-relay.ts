@@ -205,17 +205,14 @@ export class JobRelay implements LiveEventListener {
   }
 
   /**
-   * After a read: sends what was held during it when it follows on from what went out; when the log has more
-   * to read, or the held events do not follow on, they are left to the next read.
+   * After a read: sends what was held during it when it follows on from what went out. When the log has more
+   * to read, the held events are dropped (the reads that follow bring them); when they do not follow on, the
+   * next read does.
    */
   private sendHeld(more: boolean): void {
     const held = this.held;
     this.held = undefined;
-    if (!held || this.closed) return;
-    if (more) {
-      this.behind = true;
-      return;
-    }
+    if (!held || this.closed || more) return;
     const fresh = held.filter((event) => event.seq > this.lastSeq);
     if (fresh.length === 0) return;
     if (followsOn(fresh, this.lastSeq)) this.emit(fresh);

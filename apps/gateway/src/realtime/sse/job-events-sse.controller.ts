@@ -18,9 +18,6 @@ import { TokenExpiry } from '../token-expiry';
 import { OpenStreams, type OpenStream, type StreamRefusal } from './open-streams';
 import { endStream, sseEventFrame, sseTransport } from './sse-transport';
 
-/** The HTTP status of each refusal of a stream, beyond the handshake checks every transport shares. */
-const STREAM_REFUSALS = { TOO_MANY_STREAMS: HttpStatus.TOO_MANY_REQUESTS, RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS };
-
 /**
  * `GET /jobs/:id/events`, SSE's adapter to the delivery core: the same relay and outbox as a socket
  * subscription, as Server-Sent Events. Resumes after `Last-Event-ID` (what EventSource sends on reconnect)
@@ -140,12 +137,16 @@ export class JobEventsSseController {
   private refuseStream(refusal: StreamRefusal): ApiException {
     if (refusal === 'TOO_MANY_STREAMS') {
       const max = this.config.SSE_MAX_STREAMS_PER_USER;
-      return new ApiException(ErrorCode.TOO_MANY_STREAMS, STREAM_REFUSALS[refusal], `At most ${max} streams per user`);
+      return new ApiException(
+        ErrorCode.TOO_MANY_STREAMS,
+        HttpStatus.TOO_MANY_REQUESTS,
+        `At most ${max} streams per user`,
+      );
     }
     const rate = this.config.SSE_START_RATE;
     return new ApiException(
       ErrorCode.RATE_LIMITED,
-      STREAM_REFUSALS[refusal],
+      HttpStatus.TOO_MANY_REQUESTS,
       `At most ${rate} streams started per second per user`,
       { retryAfterSeconds: 1 },
       { 'retry-after': '1' },
