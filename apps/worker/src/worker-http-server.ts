@@ -1,3 +1,4 @@
+import { ErrorCode } from '@jobcast/contracts';
 import type { JobcastWorker } from '@jobcast/worker';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
@@ -24,7 +25,9 @@ export async function startWorkerHttpServer(
       response.end(JSON.stringify({ status: ready ? 'ok' : 'unavailable' }));
     } else {
       response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Only /healthz and /metrics here' } }));
+      response.end(
+        JSON.stringify({ error: { code: ErrorCode.NOT_FOUND, message: 'Only /healthz and /metrics here' } }),
+      );
     }
   });
   await new Promise<void>((resolve) => server.listen(port, resolve));

@@ -1,4 +1,7 @@
-/** Every error Jobcast answers with, over HTTP, in a Socket.IO ack or as a disconnect reason. */
+/**
+ * Every error code Jobcast gives: in an HTTP answer, an ack, an `error` message, a disconnect reason, or a
+ * `failed` event's `error.code`. docs/protocol.md's "Error codes" documents each (error-codes.spec.ts checks).
+ */
 export const ErrorCode = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   UNKNOWN_JOB_TYPE: 'UNKNOWN_JOB_TYPE',
@@ -26,6 +29,12 @@ export const ErrorCode = {
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
+  /** Only as `failed`'s `error.code`: the last attempt ran longer than its type's timeout. */
+  JOB_TIMEOUT: 'JOB_TIMEOUT',
+  /** Only as `failed`'s `error.code`: an external job's service stopped renewing its lease. */
+  LEASE_EXPIRED: 'LEASE_EXPIRED',
+  /** Only as `failed`'s `error.code`: the job's workers stopped mid-job too often (BullMQ's stalled limit). */
+  STALLED: 'STALLED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

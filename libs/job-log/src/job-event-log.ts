@@ -1,4 +1,4 @@
-import { isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
+import { ErrorCode, isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { createHash } from 'node:crypto';
 import { APPEND_EVENTS_LUA, APPEND_EVENT_LUA, CREATE_JOB_LUA, EXPIRE_LEASE_LUA, READ_SINCE_LUA } from './lua-scripts';
@@ -129,7 +129,7 @@ export class JobEventLog {
     const body: JobEventBody = {
       type: 'failed',
       data: {
-        error: { code: 'LEASE_EXPIRED', message: 'the service reporting this job stopped renewing its lease' },
+        error: { code: ErrorCode.LEASE_EXPIRED, message: 'the service reporting this job stopped renewing its lease' },
         attempts: 0,
       },
     };

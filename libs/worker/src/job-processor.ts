@@ -139,7 +139,7 @@ export class JobProcessor {
     }
     const timedOut = signal.aborted && !workerSignal.aborted;
     const jobError = timedOut
-      ? { code: 'JOB_TIMEOUT', message: `attempt ${attempt.number} ran longer than ${timeoutMs} ms` }
+      ? { code: ErrorCode.JOB_TIMEOUT, message: `attempt ${attempt.number} ran longer than ${timeoutMs} ms` }
       : describeError(error);
     const maxAttempts = job.opts.attempts ?? 1;
     if (job.attemptsMade + 1 < maxAttempts) {

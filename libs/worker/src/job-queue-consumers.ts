@@ -1,3 +1,4 @@
+import { ErrorCode } from '@jobcast/contracts';
 import type { JobLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
 import { JOBS_QUEUE_NAME, bullmqConnection, type RedisClient } from '@jobcast/redis';
@@ -80,7 +81,10 @@ export class JobQueueConsumers {
     try {
       await this.jobLog.events.append(job.data.jobId, {
         type: 'failed',
-        data: { error: { code: 'STALLED', message: job.deferredFailure ?? '' }, attempts: job.attemptsStarted - 1 },
+        data: {
+          error: { code: ErrorCode.STALLED, message: job.deferredFailure ?? '' },
+          attempts: job.attemptsStarted - 1,
+        },
       });
       this.logger.warn({ jobId: job.data.jobId }, 'job failed: its workers stopped mid-job too often');
     } catch (error) {
