@@ -13,7 +13,10 @@ import { DemoPageController } from './http/demo-page.controller';
 import { JobQueue } from './jobs/job-queue';
 import { JobTypeCatalog } from './jobs/job-type-catalog';
 import { JobTypesController } from './jobs/job-types.controller';
+import { ExternalJobReports } from './jobs/external-job-reports';
 import { JobService } from './jobs/job.service';
+import { JobSubmissions } from './jobs/job-submissions';
+import { NewJobChecks } from './jobs/new-job-checks';
 import { JobsController } from './jobs/jobs.controller';
 import { OwnerJobIndex } from './jobs/owner-job-index';
 import { ActiveJobQuota } from './jobs/active-job-quota';
@@ -81,7 +84,10 @@ export class GatewayModule {
         JobQueue,
         JobTypeCatalog,
         OwnerJobIndex,
+        NewJobChecks,
+        JobSubmissions,
         JobService,
+        ExternalJobReports,
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,

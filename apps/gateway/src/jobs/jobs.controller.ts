@@ -28,7 +28,9 @@ import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
 import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
+import { ExternalJobReports } from './external-job-reports';
 import { JobService } from './job.service';
+import { JobSubmissions } from './job-submissions';
 
 /** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -36,7 +38,11 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 @Controller('jobs')
 @UseGuards(HttpAuthGuard)
 export class JobsController {
-  constructor(private readonly jobs: JobService) {}
+  constructor(
+    private readonly jobs: JobService,
+    private readonly submissions: JobSubmissions,
+    private readonly externalJobs: ExternalJobReports,
+  ) {}
 
   /** 202 with the new job; 200 with the existing one when the idempotency key was used before. */
   @Post()
@@ -45,7 +51,7 @@ export class JobsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ): Promise<SubmitJobResponse> {
-    const outcome = await this.jobs.submit(request.principal, parseOrThrow(SubmitJobRequestSchema, body));
+    const outcome = await this.submissions.submit(request.principal, parseOrThrow(SubmitJobRequestSchema, body));
     response.status(outcome.created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return { job: outcome.job, ...(outcome.watchToken && { watchToken: outcome.watchToken }) };
   }
@@ -91,7 +97,7 @@ export class JobsController {
       );
     }
     const events = parseOrThrow(AppendEventsRequestSchema, body);
-    return { lastSeq: await this.jobs.appendEvents(request.principal, jobId, events, idempotencyKey) };
+    return { lastSeq: await this.externalJobs.append(request.principal, jobId, events, idempotencyKey) };
   }
 }
 

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, type ErrorAck, type JobEvent, type SubscribeAck, type SubscribeRequest } from '@jobcast/contracts';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { mayRead, readerKey } from '../auth/job-access';
+import { mayReadJob, readAccessOf, sameReadAccess, type ReadAccess } from '../auth/access-policy';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -20,8 +20,8 @@ import { TokenExpiry } from './token-expiry';
  * of idle connections every further object per connection shows.
  */
 export interface WatcherState {
-  /** Which jobs the connection may watch: its token's `readerKey` (auth/job-access). */
-  reader: string;
+  /** Which jobs the connection may watch: its token's `readAccessOf` (auth/access-policy). */
+  reader: ReadAccess;
   /** The token's `exp`, in whole seconds since epoch. */
   expiresAtS: number;
   relays: ConnectionRelays;
@@ -89,7 +89,7 @@ export class JobSubscriptions {
 
   /** Fills in a new connection's state (in its own fields, always in this order) for a verified token. */
   admit(state: WatcherState, principal: Principal): void {
-    state.reader = readerKey(principal);
+    state.reader = readAccessOf(principal);
     state.expiresAtS = Math.floor(principal.expiresAt / 1000);
     state.relays = undefined;
     state.subscribeAt = this.subscribeRate.initial;
@@ -97,7 +97,7 @@ export class JobSubscriptions {
 
   /** A fresh token for a connection already admitted: it must read what the first one did. */
   renew(state: WatcherState, principal: Principal): boolean {
-    if (readerKey(principal) !== state.reader) return false;
+    if (!sameReadAccess(readAccessOf(principal), state.reader)) return false;
     state.expiresAtS = Math.floor(principal.expiresAt / 1000);
     return true;
   }
@@ -126,7 +126,7 @@ export class JobSubscriptions {
     const { reader } = state;
     try {
       const outcome = await relay.start(
-        (record) => mayRead(reader, record),
+        (record) => mayReadJob(reader, record),
         (snapshot, events, reset, more) => {
           reply({ ok: true, snapshot, events, ...(reset && { reset }), ...(more && { more }) });
           this.metrics.recordDelivered(events.length, outbox.transportName);

@@ -1,6 +1,10 @@
 import { WebSocket } from 'ws';
+import type { ReadAccess } from '../../auth/access-policy';
 import type { WatcherState } from '../job-subscriptions';
 import type { ConnectionRelays } from '../connection-relays';
+
+/** A socket's read access before it authenticates: nothing, and this very object, which no token's is. */
+const UNAUTHENTICATED: ReadAccess = { kind: 'nothing' };
 
 /**
  * A plain WebSocket connection with what the gateway keeps on it, in the socket itself rather than in a map
@@ -8,8 +12,8 @@ import type { ConnectionRelays } from '../connection-relays';
  * ws makes every connection of the server an instance of this class (its `WebSocket` option).
  */
 export class PlainSocket extends WebSocket implements WatcherState {
-  /** Empty until the socket has authenticated. */
-  reader = '';
+  /** `UNAUTHENTICATED` until the socket has authenticated. */
+  reader: ReadAccess = UNAUTHENTICATED;
   expiresAtS = 0;
   relays: ConnectionRelays = undefined;
   subscribeAt = 0;
@@ -25,6 +29,6 @@ export class PlainSocket extends WebSocket implements WatcherState {
   heldDuringAuth = 0;
 
   get authenticated(): boolean {
-    return this.reader !== '';
+    return this.reader !== UNAUTHENTICATED;
   }
 }

@@ -3,7 +3,7 @@ import { Controller, Get, Headers, HttpStatus, Inject, Param, Query, Req, Res } 
 import { ErrorCode, EventStreamQuerySchema, TERMINAL_STATUSES } from '@jobcast/contracts';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { mayRead, readerKey } from '../../auth/job-access';
+import { mayReadJob, readAccessKey, readAccessOf } from '../../auth/access-policy';
 import { TokenVerifier } from '../../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { ApiException } from '../../http/api-exception';
@@ -74,7 +74,8 @@ export class JobEventsSseController {
       lastEventId !== undefined
         ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq
         : queryAfterSeq;
-    const reader = readerKey(principal);
+    const access = readAccessOf(principal);
+    const reader = readAccessKey(access);
     const streamRefusal = this.streams.refusal(reader);
     if (streamRefusal) throw this.refuseStream(streamRefusal);
 
@@ -105,7 +106,7 @@ export class JobEventsSseController {
       this.streams.delete(stream);
     });
     const outcome = await relay.start(
-      (record) => mayRead(reader, record),
+      (record) => mayReadJob(access, record),
       (snapshot, backlog, reset) => {
         if (backlog.length === 0 && !reset && TERMINAL_STATUSES.includes(snapshot.status)) {
           // Resumed at the end of a finished job: 204 is what tells EventSource to stop reconnecting.

@@ -7,7 +7,7 @@ export interface OpenStream {
   response: Response;
   /** The client's IP as the connection limit counts it. */
   clientIp: string;
-  /** Whose stream it is: its token's `readerKey`. */
+  /** Whose stream it is: its token's `readAccessKey` (auth/access-policy). */
   reader: string;
   /** The token's `exp`, in whole seconds since epoch. */
   expiresAtS: number;

@@ -1,0 +1,310 @@
+import { describe, expect, it } from 'vitest';
+import {
+  appendEvents,
+  cancelJob,
+  listJobs,
+  mayReadJob,
+  mintWatchToken,
+  readAccessKey,
+  readAccessOf,
+  readJob,
+  sameReadAccess,
+  submitJob,
+  type JobResource,
+  type JobVerdict,
+} from './access-policy';
+import { ownerOf, Scope, type Principal } from './principal';
+
+const expiresAt = Date.now() + 60_000;
+const user = (sub: string, tenant?: string): Principal => ({ kind: 'user', sub, ...(tenant && { tenant }), expiresAt });
+const service = (scopes: Scope[], tenant?: string): Principal => ({
+  kind: 'service',
+  sub: 'svc',
+  ...(tenant && { tenant }),
+  scopes: new Set(scopes),
+  expiresAt,
+});
+const job = (id: string, owner: string, publisher?: string): JobResource => ({
+  owner,
+  snapshot: { id },
+  ...(publisher !== undefined && { external: { publisher } }),
+});
+
+/**
+ * The world every row is read against. Tenant acme: users alice and bob, the service `svc` under test and
+ * its colleague; tenant globex: carol. Columns, in this order:
+ * - own: alice's job (the user under test; the job a watch token watches);
+ * - same tenant: bob's;
+ * - other tenant: carol's;
+ * - published: an external job for alice that the service under test created (for a user or a watch token,
+ *   one `acme:svc` created);
+ * - colleague's: an external job for bob that another acme service created;
+ * - other tenant's external: one for carol that a globex service created;
+ * - gone: a job that does not exist (or no longer).
+ */
+function resources(principal: Principal): Array<JobResource | null> {
+  const publisher = principal.kind === 'service' ? ownerOf(principal) : 'acme:svc';
+  return [
+    job('own', 'acme:alice'),
+    job('same-tenant', 'acme:bob'),
+    job('other-tenant', 'globex:carol'),
+    job('published', 'acme:alice', publisher),
+    job('colleague', 'acme:bob', 'acme:colleague'),
+    job('other-tenant-external', 'globex:carol', 'globex:other'),
+    null,
+  ];
+}
+
+/** Who a submit names: no one (the caller), a user of acme, a user of globex. */
+const submitTargets = [undefined, { sub: 'bob', tenant: 'acme' }, { sub: 'carol', tenant: 'globex' }];
+
+type Answer = 'ok' | 404 | 403;
+/** A submit's answer: the owner key of the job, or a refusal. */
+type SubmitAnswer = string | 403;
+
+interface Row {
+  principal: Principal;
+  /** Per resource column. `read` is also watching, on every transport. */
+  read: Answer[];
+  cancel: Answer[];
+  mint: Answer[];
+  append: Answer[];
+  list: 'ok' | 403;
+  /** Per submit target. */
+  submit: SubmitAnswer[];
+  submitExternal: SubmitAnswer[];
+}
+
+/** The same answer for every job that exists, then the answer for one that does not. */
+const all = (answer: Answer, gone: Answer = answer): Answer[] => [...Array<Answer>(6).fill(answer), gone];
+const refused: SubmitAnswer[] = [403, 403, 403];
+
+const table: Record<string, Row> = {
+  'user alice of acme': {
+    principal: user('alice', 'acme'),
+    read: ['ok', 404, 404, 'ok', 404, 404, 404],
+    cancel: ['ok', 404, 404, 'ok', 404, 404, 404],
+    mint: ['ok', 404, 404, 'ok', 404, 404, 404],
+    append: all(403),
+    list: 'ok',
+    submit: ['acme:alice', 403, 403],
+    submitExternal: refused,
+  },
+  'watch token of alice’s job': {
+    principal: { kind: 'watch', jobId: 'own', expiresAt },
+    read: ['ok', 404, 404, 404, 404, 404, 404],
+    cancel: [403, 404, 404, 404, 404, 404, 404],
+    mint: all(403),
+    append: all(403),
+    list: 403,
+    submit: refused,
+    submitExternal: refused,
+  },
+  'service of acme with no scope it knows': {
+    principal: service([], 'acme'),
+    read: all(404),
+    cancel: all(404),
+    mint: all(404),
+    append: all(403),
+    list: 403,
+    submit: refused,
+    submitExternal: refused,
+  },
+  'service of acme, jobs:submit': {
+    principal: service([Scope.SUBMIT], 'acme'),
+    read: all(404),
+    cancel: all(404),
+    mint: all(404),
+    append: all(403),
+    list: 403,
+    submit: ['acme:svc', 'acme:bob', 403],
+    submitExternal: refused,
+  },
+  'service of acme, jobs:read': {
+    principal: service([Scope.READ], 'acme'),
+    read: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    cancel: [403, 403, 404, 403, 403, 404, 404],
+    mint: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    append: all(403),
+    list: 403,
+    submit: refused,
+    submitExternal: refused,
+  },
+  'service of acme, jobs:publish': {
+    principal: service([Scope.PUBLISH], 'acme'),
+    read: [404, 404, 404, 'ok', 404, 404, 404],
+    cancel: [404, 404, 404, 403, 404, 404, 404],
+    mint: [404, 404, 404, 'ok', 404, 404, 404],
+    append: [404, 404, 404, 'ok', 'ok', 404, 404],
+    list: 403,
+    submit: refused,
+    submitExternal: ['acme:svc', 'acme:bob', 403],
+  },
+  'service of acme, jobs:submit jobs:read': {
+    principal: service([Scope.SUBMIT, Scope.READ], 'acme'),
+    read: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    cancel: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    mint: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    append: all(403),
+    list: 403,
+    submit: ['acme:svc', 'acme:bob', 403],
+    submitExternal: refused,
+  },
+  'service of acme, jobs:read jobs:publish': {
+    principal: service([Scope.READ, Scope.PUBLISH], 'acme'),
+    read: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    cancel: [403, 403, 404, 403, 403, 404, 404],
+    mint: ['ok', 'ok', 404, 'ok', 'ok', 404, 404],
+    append: [403, 403, 404, 'ok', 'ok', 404, 404],
+    list: 403,
+    submit: refused,
+    submitExternal: ['acme:svc', 'acme:bob', 403],
+  },
+  'service of acme, jobs:submit jobs:publish': {
+    principal: service([Scope.SUBMIT, Scope.PUBLISH], 'acme'),
+    read: [404, 404, 404, 'ok', 404, 404, 404],
+    cancel: [404, 404, 404, 'ok', 404, 404, 404],
+    mint: [404, 404, 404, 'ok', 404, 404, 404],
+    append: [404, 404, 404, 'ok', 'ok', 404, 404],
+    list: 403,
+    submit: ['acme:svc', 'acme:bob', 403],
+    submitExternal: ['acme:svc', 'acme:bob', 403],
+  },
+  'service of every tenant, jobs:submit': {
+    principal: service([Scope.SUBMIT]),
+    read: all(404),
+    cancel: all(404),
+    mint: all(404),
+    append: all(403),
+    list: 403,
+    submit: [':svc', 'acme:bob', 'globex:carol'],
+    submitExternal: refused,
+  },
+  'service of every tenant, jobs:read': {
+    principal: service([Scope.READ]),
+    read: all('ok', 404),
+    cancel: all(403, 404),
+    mint: all('ok', 404),
+    append: all(403),
+    list: 403,
+    submit: refused,
+    submitExternal: refused,
+  },
+  'service of every tenant, jobs:submit jobs:read': {
+    principal: service([Scope.SUBMIT, Scope.READ]),
+    read: all('ok', 404),
+    cancel: all('ok', 404),
+    mint: all('ok', 404),
+    append: all(403),
+    list: 403,
+    submit: [':svc', 'acme:bob', 'globex:carol'],
+    submitExternal: refused,
+  },
+  'service of every tenant, jobs:publish': {
+    principal: service([Scope.PUBLISH]),
+    read: [404, 404, 404, 'ok', 404, 404, 404],
+    cancel: [404, 404, 404, 403, 404, 404, 404],
+    mint: [404, 404, 404, 'ok', 404, 404, 404],
+    // Only its own: "one of the job's tenant" needs a tenant.
+    append: [404, 404, 404, 'ok', 404, 404, 404],
+    list: 403,
+    submit: refused,
+    submitExternal: [':svc', 'acme:bob', 'globex:carol'],
+  },
+};
+
+function answer(verdict: JobVerdict<JobResource>): Answer {
+  if (verdict.permitted) return 'ok';
+  return verdict.answer === 'not-found' ? 404 : 403;
+}
+
+function submitAnswer(principal: Principal, owner: (typeof submitTargets)[number], external: boolean): SubmitAnswer {
+  const grant = submitJob(principal, { ...(owner && { owner }), external });
+  if (!grant.permitted) return 403;
+  // An external job is reported by the service that created it; only a service's submit gets a watch token.
+  expect(grant.external ? grant.publisher : undefined).toBe(
+    external ? ownerOf(principal as { sub: string }) : undefined,
+  );
+  expect(grant.watchToken).toBe(principal.kind === 'service');
+  return grant.owner;
+}
+
+describe.each(Object.entries(table))('%s', (_, row) => {
+  const { principal } = row;
+  const jobs = resources(principal);
+
+  it('reads and watches', () => {
+    expect(jobs.map((resource) => answer(readJob(principal, resource)))).toEqual(row.read);
+    const access = readAccessOf(principal);
+    expect(jobs.map((resource) => (resource && mayReadJob(access, resource) ? 'ok' : 404))).toEqual(row.read);
+  });
+
+  it('cancels', () => {
+    expect(jobs.map((resource) => answer(cancelJob(principal, resource)))).toEqual(row.cancel);
+  });
+
+  it('mints watch tokens', () => {
+    expect(jobs.map((resource) => answer(mintWatchToken(principal, resource)))).toEqual(row.mint);
+  });
+
+  it('reports events', () => {
+    expect(jobs.map((resource) => answer(appendEvents(principal, resource)))).toEqual(row.append);
+  });
+
+  it('lists', () => {
+    const verdict = listJobs(principal);
+    expect(verdict.permitted ? 'ok' : 403).toBe(row.list);
+    if (verdict.permitted) expect(verdict.owner).toBe(ownerOf(principal as { sub: string }));
+  });
+
+  it('submits for itself, a user of acme, a user of globex', () => {
+    expect(submitTargets.map((owner) => submitAnswer(principal, owner, false))).toEqual(row.submit);
+    expect(submitTargets.map((owner) => submitAnswer(principal, owner, true))).toEqual(row.submitExternal);
+  });
+});
+
+describe('submit owners', () => {
+  it('puts an owner without a tenant in the service’s tenant, and a user naming itself must name its tenant', () => {
+    expect(submitJob(service([Scope.SUBMIT], 'acme'), { owner: { sub: 'bob' } })).toMatchObject({ owner: 'acme:bob' });
+    expect(submitJob(service([Scope.SUBMIT]), { owner: { sub: 'bob' } })).toMatchObject({ owner: ':bob' });
+    expect(submitJob(user('alice', 'acme'), { owner: { sub: 'alice', tenant: 'acme' } })).toMatchObject({
+      owner: 'acme:alice',
+    });
+    expect(submitJob(user('alice', 'acme'), { owner: { sub: 'alice' } })).toMatchObject({ permitted: false });
+  });
+});
+
+describe('read access', () => {
+  const later = (principal: Principal): Principal => ({ ...principal, expiresAt: expiresAt + 60_000 });
+  const principals: Principal[] = [
+    user('alice', 'acme'),
+    user('alice'),
+    user('bob', 'acme'),
+    { kind: 'watch', jobId: 'own', expiresAt },
+    { kind: 'watch', jobId: 'other', expiresAt },
+    service([Scope.READ], 'acme'),
+    service([Scope.READ]),
+    // Encoded, the tenant "%" is "%25": not every tenant.
+    service([Scope.READ], '%'),
+    service([Scope.PUBLISH], 'acme'),
+    service([Scope.SUBMIT], 'acme'),
+  ];
+
+  it('is the same for a renewed token of the same reader, and differs between readers', () => {
+    for (const [i, a] of principals.entries()) {
+      expect(sameReadAccess(readAccessOf(a), readAccessOf(later(a)))).toBe(true);
+      for (const b of principals.slice(i + 1)) expect(sameReadAccess(readAccessOf(a), readAccessOf(b))).toBe(false);
+    }
+  });
+
+  it('keys each reader apart', () => {
+    const keys = principals.map((principal) => readAccessKey(readAccessOf(principal)));
+    expect(new Set(keys).size).toBe(principals.length);
+  });
+
+  it('reads the same for services that differ only in what they may do besides reading', () => {
+    const reader = readAccessOf(service([Scope.READ], 'acme'));
+    expect(sameReadAccess(reader, readAccessOf(service([Scope.READ, Scope.SUBMIT], 'acme')))).toBe(true);
+    expect(sameReadAccess(reader, readAccessOf(service([Scope.READ, Scope.PUBLISH], 'acme')))).toBe(true);
+  });
+});

@@ -1,0 +1,219 @@
+import { ownerOf, Scope, tenantOfOwner, type Principal, type ServicePrincipal } from './principal';
+
+/**
+ * Who may do what: every access rule of the gateway, for every HTTP route and every transport. Callers ask
+ * the function of their action and act on its verdict; they decide nothing themselves. Anyone who may not
+ * read a job is answered as if it did not exist (`not-found`, JOB_NOT_FOUND); one who may read it but not do
+ * the thing asked is `forbidden` (403 FORBIDDEN).
+ *
+ * Rules are built from two questions about a reader: does it read every job of an owner (`readsOwner`), and
+ * does it read this one resource by a grant of its own (a watch token's job, a publisher's external jobs).
+ * Resources other than one job belong beside the job's functions, from the same two questions: a batch is
+ * owned like a job; a feed of an owner's jobs, or of a tag within them, is readable by whoever reads that
+ * owner (for a service, a tenant's owners).
+ */
+
+/** Why an action is refused, and so how it is answered. */
+export type Refusal = { readonly permitted: false; readonly answer: 'not-found' } | Forbidden;
+export interface Forbidden {
+  readonly permitted: false;
+  readonly answer: 'forbidden';
+  readonly reason: string;
+}
+
+/** A permitted action on a job carries the job, so its caller goes on with one that is there. */
+export type JobVerdict<Job extends JobResource> = { readonly permitted: true; readonly job: Job } | Refusal;
+
+/** What the rules read of a job; a `JobRecord` is one. */
+export interface JobResource {
+  /** Whose job it is: the `ownerOf` key of the user (or service) it was submitted for. */
+  readonly owner: string;
+  readonly snapshot: { readonly id: string };
+  /** An external job's: the `ownerOf` key of the service that created it. */
+  readonly external?: { readonly publisher: string };
+}
+
+/**
+ * What a principal may read, in one small value: connections keep it for their lifetime, so it holds only
+ * what the read rules need (it costs a socket about what the string it replaced did). Compare two with
+ * `sameReadAccess`; key maps with `readAccessKey`.
+ */
+export type ReadAccess =
+  /** A user: their own jobs. */
+  | { readonly kind: 'owner'; readonly owner: string }
+  /** A watch token: its one job. */
+  | { readonly kind: 'job'; readonly jobId: string }
+  /**
+   * A `jobs:read` service: every job of its tenant (encoded as in owner keys), of every tenant when it has
+   * none, and the external jobs it created.
+   */
+  | { readonly kind: 'tenant'; readonly tenant: string | undefined; readonly service: string }
+  /** A `jobs:publish` service without `jobs:read`: the external jobs it created. */
+  | { readonly kind: 'publisher'; readonly service: string }
+  /** A service that may read nothing. */
+  | { readonly kind: 'nothing' };
+
+const NOT_FOUND: Refusal = { permitted: false, answer: 'not-found' };
+const READS_NOTHING: ReadAccess = { kind: 'nothing' };
+
+function forbidden(reason: string): Forbidden {
+  return { permitted: false, answer: 'forbidden', reason };
+}
+
+export function readAccessOf(principal: Principal): ReadAccess {
+  switch (principal.kind) {
+    case 'user':
+      return { kind: 'owner', owner: ownerOf(principal) };
+    case 'watch':
+      return { kind: 'job', jobId: principal.jobId };
+    case 'service':
+      if (principal.scopes.has(Scope.READ)) {
+        return { kind: 'tenant', tenant: encodedTenant(principal), service: ownerOf(principal) };
+      }
+      return principal.scopes.has(Scope.PUBLISH) ? { kind: 'publisher', service: ownerOf(principal) } : READS_NOTHING;
+  }
+}
+
+/** Whether two read accesses read the same jobs: a renewed token must read what the one it renews did. */
+export function sameReadAccess(a: ReadAccess, b: ReadAccess): boolean {
+  return readAccessKey(a) === readAccessKey(b);
+}
+
+/** A string naming the reader, equal for equal accesses: one user's (one service's, one job's) streams share it. */
+export function readAccessKey(access: ReadAccess): string {
+  switch (access.kind) {
+    case 'owner':
+      return `owner ${access.owner}`;
+    case 'job':
+      return `job ${access.jobId}`;
+    case 'tenant':
+      // `%` alone is no encoded tenant: it stands for every tenant.
+      return `tenant ${access.tenant ?? '%'} ${access.service}`;
+    case 'publisher':
+      return `publisher ${access.service}`;
+    case 'nothing':
+      return 'nothing';
+  }
+}
+
+/** Read and watch a job (HTTP, Socket.IO, SSE, plain WebSocket). */
+export function mayReadJob(access: ReadAccess, job: JobResource): boolean {
+  switch (access.kind) {
+    case 'job':
+      return job.snapshot.id === access.jobId;
+    case 'publisher':
+      return job.external?.publisher === access.service;
+    case 'tenant':
+      return readsOwner(access, job.owner) || job.external?.publisher === access.service;
+    default:
+      return readsOwner(access, job.owner);
+  }
+}
+
+/** Whether the access reads every job of this owner. */
+function readsOwner(access: ReadAccess, owner: string): boolean {
+  if (access.kind === 'owner') return access.owner === owner;
+  if (access.kind === 'tenant') return access.tenant === undefined || access.tenant === tenantOfOwner(owner);
+  return false;
+}
+
+/** `GET /jobs/:id`. Here and below, `job` is null when there is none. */
+export function readJob<Job extends JobResource>(principal: Principal, job: Job | null): JobVerdict<Job> {
+  return job && mayReadJob(readAccessOf(principal), job) ? { permitted: true, job } : NOT_FOUND;
+}
+
+/** Cancel: the job's owner, or a `jobs:submit` service within the job's tenant; either must read it. */
+export function cancelJob<Job extends JobResource>(principal: Principal, job: Job | null): JobVerdict<Job> {
+  const read = readJob(principal, job);
+  if (!read.permitted) return read;
+  if (principal.kind === 'user' && read.job.owner === ownerOf(principal)) return read;
+  if (principal.kind === 'service' && principal.scopes.has(Scope.SUBMIT) && withinTenant(principal, read.job.owner)) {
+    return read;
+  }
+  return forbidden('This token may not cancel the job');
+}
+
+/** `POST /jobs/:id/watch-token`: anyone who may read the job but a watch token. */
+export function mintWatchToken<Job extends JobResource>(principal: Principal, job: Job | null): JobVerdict<Job> {
+  if (principal.kind === 'watch') return forbidden('A watch token cannot make other tokens');
+  return readJob(principal, job);
+}
+
+/**
+ * Report an external job's events: a `jobs:publish` service that created it, or one of the job's tenant. A
+ * publishing service that may read the job but not report it (a worker-run job) is forbidden.
+ */
+export function appendEvents<Job extends JobResource>(principal: Principal, job: Job | null): JobVerdict<Job> {
+  if (principal.kind !== 'service' || !principal.scopes.has(Scope.PUBLISH)) {
+    return forbidden('Only a jobs:publish service reports events');
+  }
+  if (!job) return NOT_FOUND;
+  const reports =
+    job.external !== undefined &&
+    (job.external.publisher === ownerOf(principal) ||
+      (principal.tenant !== undefined && tenantOfOwner(job.owner) === encodedTenant(principal)));
+  if (reports) return { permitted: true, job };
+  if (!mayReadJob(readAccessOf(principal), job)) return NOT_FOUND;
+  return forbidden('Only the service that created an external job, or one of its tenant, reports it');
+}
+
+/** `GET /jobs`: a user's own jobs; `owner` is whose jobs the list shows. */
+export function listJobs(principal: Principal): { readonly permitted: true; readonly owner: string } | Forbidden {
+  if (principal.kind !== 'user') return forbidden('Only a user token lists its own jobs');
+  return { permitted: true, owner: ownerOf(principal) };
+}
+
+/** What a submit asks for, as far as access goes. */
+export interface SubmitAccessRequest {
+  /** The user the job is for, when not the caller. */
+  readonly owner?: { readonly sub: string; readonly tenant?: string };
+  /** A job the caller runs itself and reports, rather than a worker. */
+  readonly external?: boolean;
+}
+
+/**
+ * A permitted submit: who the job is for (`owner`, an owner key); for an external job, who reports it
+ * (`publisher`, the service's own owner key); whether the answer carries a watch token of the job (a
+ * service's, to hand to a browser).
+ */
+export type SubmitGrant = { readonly permitted: true; readonly owner: string; readonly watchToken: boolean } & (
+  { readonly external: false } | { readonly external: true; readonly publisher: string }
+);
+
+/**
+ * `POST /jobs`: a user for itself only, never external; a `jobs:submit` service (`jobs:publish` for an
+ * external job) for itself or for the named owner within its tenant (an owner without a tenant is in the
+ * service's). A watch token never.
+ */
+export function submitJob(principal: Principal, request: SubmitAccessRequest): SubmitGrant | Forbidden {
+  if (principal.kind === 'watch') return forbidden('A watch token only reads its job');
+  if (principal.kind === 'user') {
+    if (request.external) return forbidden('Only a jobs:publish service creates external jobs');
+    const owner = ownerOf(principal);
+    if (request.owner && ownerOf(request.owner) !== owner)
+      return forbidden('A user token submits for its own user only');
+    return { permitted: true, owner, watchToken: false, external: false };
+  }
+  const needed = request.external ? Scope.PUBLISH : Scope.SUBMIT;
+  if (!principal.scopes.has(needed)) return forbidden(`This token lacks the ${needed} scope`);
+  let owner = ownerOf(principal);
+  if (request.owner) {
+    const tenant = request.owner.tenant ?? principal.tenant;
+    if (principal.tenant !== undefined && tenant !== principal.tenant) {
+      return forbidden(`This token acts within tenant ${principal.tenant} only`);
+    }
+    owner = ownerOf({ sub: request.owner.sub, ...(tenant !== undefined && { tenant }) });
+  }
+  if (!request.external) return { permitted: true, owner, watchToken: true, external: false };
+  return { permitted: true, owner, watchToken: true, external: true, publisher: ownerOf(principal) };
+}
+
+/** Whether the owner is in the service's tenant; a service without one spans every tenant. */
+function withinTenant(principal: ServicePrincipal, owner: string): boolean {
+  return principal.tenant === undefined || tenantOfOwner(owner) === encodedTenant(principal);
+}
+
+/** The service's tenant as owner keys encode it, or undefined for a service of every tenant. */
+function encodedTenant(principal: ServicePrincipal): string | undefined {
+  return principal.tenant === undefined ? undefined : encodeURIComponent(principal.tenant);
+}
