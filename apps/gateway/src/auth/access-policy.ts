@@ -34,9 +34,10 @@ export interface JobResource {
 }
 
 /**
- * What a principal may read, in one small value: connections keep it for their lifetime, so it holds only
- * what the read rules need (it costs a socket about what the string it replaced did). Compare two with
- * `sameReadAccess`; key maps with `readAccessKey`.
+ * What a principal may read, in one small value: every connection keeps it for its lifetime, tens of
+ * thousands of idle ones at a time, so it holds only what the read rules need (an object of one or two
+ * strings, about the size of the owner key alone). Compare two with `sameReadAccess`; key maps with
+ * `readAccessKey`.
  */
 export type ReadAccess =
   /** A user: their own jobs. */
@@ -60,6 +61,7 @@ function forbidden(reason: string): Forbidden {
   return { permitted: false, answer: 'forbidden', reason };
 }
 
+/** What the token may read; connections keep it (`WatcherState.reader`) for as long as they are open. */
 export function readAccessOf(principal: Principal): ReadAccess {
   switch (principal.kind) {
     case 'user':
@@ -105,12 +107,16 @@ export function mayReadJob(access: ReadAccess, job: JobResource): boolean {
       return job.external?.publisher === access.service;
     case 'tenant':
       return readsOwner(access, job.owner) || job.external?.publisher === access.service;
-    default:
+    case 'owner':
+    case 'nothing':
       return readsOwner(access, job.owner);
   }
 }
 
-/** Whether the access reads every job of this owner. */
+/**
+ * Whether the access reads every job of this owner: the rule any view of many jobs builds on (a feed of an
+ * owner's jobs, or of a tag within them, is readable when this holds; a batch, owned like a job, too).
+ */
 function readsOwner(access: ReadAccess, owner: string): boolean {
   if (access.kind === 'owner') return access.owner === owner;
   if (access.kind === 'tenant') return access.tenant === undefined || access.tenant === tenantOfOwner(owner);
@@ -190,8 +196,9 @@ export function submitJob(principal: Principal, request: SubmitAccessRequest): S
   if (principal.kind === 'user') {
     if (request.external) return forbidden('Only a jobs:publish service creates external jobs');
     const owner = ownerOf(principal);
-    if (request.owner && ownerOf(request.owner) !== owner)
+    if (request.owner && ownerOf(request.owner) !== owner) {
       return forbidden('A user token submits for its own user only');
+    }
     return { permitted: true, owner, watchToken: false, external: false };
   }
   const needed = request.external ? Scope.PUBLISH : Scope.SUBMIT;
