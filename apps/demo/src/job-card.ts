@@ -1,4 +1,4 @@
-import { JobcastError, type JobWatch } from '@jobcast/client';
+import { ClientErrorCode, JobcastError, type JobWatch } from '@jobcast/client';
 import { TERMINAL_STATUSES, type JobEvent, type JobSnapshot } from '@jobcast/contracts';
 import { clockTime, find } from './dom';
 
@@ -58,7 +58,7 @@ export class JobCard {
     watch.onEvent((event) => this.addLogLine(event));
     watch.done.catch((error: unknown) => {
       // CLOSED is the page letting go of the watch (signing in again), not news for this card.
-      if (error instanceof JobcastError && error.code === 'CLOSED') return;
+      if (error instanceof JobcastError && error.code === ClientErrorCode.CLOSED) return;
       this.showError(`Stopped watching: ${describe(error)}`);
     });
   }

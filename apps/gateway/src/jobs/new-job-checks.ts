@@ -23,8 +23,9 @@ export class NewJobChecks {
     if (request.leaseMs !== undefined && !grant.external) {
       throw new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.BAD_REQUEST, '`leaseMs` is for external jobs');
     }
+    if (grant.external) checkExternalTypeName(request.type);
     const job: NewJob = grant.external
-      ? { kind: 'external', publisher: grant.publisher, leaseMs: externalLease(request) }
+      ? { kind: 'external', publisher: grant.publisher, leaseMs: request.leaseMs ?? DEFAULT_LEASE_MS }
       : {
           kind: 'queued',
           ...(await this.catalog.check(request.type, request.payload)),
@@ -41,14 +42,13 @@ export class NewJobChecks {
   }
 }
 
-/** An external job's lease, once its type is known to be a valid name. */
-function externalLease(request: SubmitJobRequest): number {
-  if (!JobTypeNameSchema.safeParse(request.type).success) {
+/** An external job's type is run by no worker, so it needs no registration, only a valid name. */
+function checkExternalTypeName(type: string): void {
+  if (!JobTypeNameSchema.safeParse(type).success) {
     throw new ApiException(
       ErrorCode.VALIDATION_FAILED,
       HttpStatus.BAD_REQUEST,
       'An external job type is lower-case words joined by ".", "_" or "-"',
     );
   }
-  return request.leaseMs ?? DEFAULT_LEASE_MS;
 }
