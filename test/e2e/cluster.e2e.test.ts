@@ -1,20 +1,14 @@
-import type { JobEvent } from '@jobcast/contracts';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signToken, useE2eStack } from '../support/e2e-stack';
-import { sleep } from '../support/eventually';
 import { request, submitJob } from '../support/http-api';
-import { killSubscribersUntil } from '../support/redis-faults';
-import { subscribeRaw, type EventCollector } from '../support/raw-socket';
-import { expectCompleteSequence } from '../support/watchers';
 import { deliverySuite } from './delivery.suite';
+import { TRANSPORT_SUITE_ENV, transportSuite } from './transports.suite';
 
 const MASTERS = 3;
 
 describe(`on a ${MASTERS}-master Redis Cluster`, () => {
-  const stack = useE2eStack({ gateways: 2, clusterMasters: MASTERS });
-
-  deliverySuite(stack);
+  const stack = useE2eStack({ gateways: 2, clusterMasters: MASTERS, env: TRANSPORT_SUITE_ENV });
 
   describe('what only a cluster has', () => {
     // Not the suite's users: the last test lists exactly the jobs submitted here.
@@ -29,16 +23,9 @@ describe(`on a ${MASTERS}-master Redis Cluster`, () => {
       return job.id;
     }
 
-    async function rawWatch(jobId: string, gateway: number): Promise<EventCollector> {
-      const collector = await subscribeRaw(stack.url(gateway), token, jobId);
-      stack.closeAtStop(collector.socket);
-      expect(collector.ack?.ok).toBe(true);
-      return collector;
-    }
-
     beforeAll(async () => {
       token = await signToken('carol');
-      // Quiet while the masters are restarted: they reconnect on their own.
+      // Quiet should a master restart: they reconnect on their own.
       masters = (stack.stack.redisCluster?.ports ?? []).map((port) =>
         stack.closeAtStop(new Redis(port).on('error', () => undefined)),
       );
@@ -50,33 +37,6 @@ describe(`on a ${MASTERS}-master Redis Cluster`, () => {
         expect(await master.call('CLUSTER', 'INFO')).toContain('cluster_state:ok');
       }
       expect(stack.stack.env.REDIS_CLUSTER_NODES?.split(',')).toHaveLength(MASTERS);
-      for (const gateway of [0, 1]) expect((await request(`${stack.url(gateway)}/readyz`)).status).toBe(200);
-    });
-
-    it("loses no event when every master drops the gateways' sharded subscriber connections mid-job", async () => {
-      const jobId = await submit({ steps: 30, intervalMs: 30 });
-      const watchers = [await rawWatch(jobId, 0), await rawWatch(jobId, 1)];
-      await watchers[0]?.waitFor((event) => event.type === 'started');
-      const finished = (events: readonly JobEvent[]) => events.at(-1)?.type === 'completed';
-      const masterUrls = (stack.stack.redisCluster?.ports ?? []).map((port) => `redis://127.0.0.1:${port}`);
-      const kills = await killSubscribersUntil(masterUrls, () => watchers.every((watcher) => finished(watcher.events)));
-      expect(kills).toBeGreaterThan(3);
-      for (const watcher of watchers) expectCompleteSequence(watcher.events);
-      expect(watchers[1]?.events).toEqual(watchers[0]?.events);
-    });
-
-    it('restart every master mid-job: readiness drops, then the watchers on both gateways finish', async () => {
-      const jobId = await submit({ steps: 40, intervalMs: 50 });
-      const watchers = [await rawWatch(jobId, 0), await rawWatch(jobId, 1)];
-      await watchers[0]?.waitFor((event) => event.seq >= 5);
-      const nodes = stack.stack.redisCluster?.nodes ?? [];
-      await Promise.all(nodes.map((node) => node.stop()));
-      expect((await request(`${stack.url(0)}/readyz`)).status).toBe(503);
-      await sleep(1000);
-      await Promise.all(nodes.map((node) => node.start()));
-      await stack.stack.redisCluster?.waitUntilOk();
-      // The backlog that piles up meanwhile may reach a watcher conflated (fromSeq), so only completeness counts.
-      for (const watcher of watchers) expectCompleteSequence(await watcher.waitFor());
       for (const gateway of [0, 1]) expect((await request(`${stack.url(gateway)}/readyz`)).status).toBe(200);
     });
 
@@ -104,5 +64,18 @@ describe(`on a ${MASTERS}-master Redis Cluster`, () => {
       const listed = await request<{ jobs: Array<{ id: string }> }>(`${stack.url(1)}/jobs?limit=100`, { token });
       expect(listed.body.jobs.map((job) => job.id).sort()).toEqual([...jobIds].sort());
     });
+  });
+
+  deliverySuite(stack);
+  transportSuite(stack, {
+    slowReaders: false,
+    servers: () => (stack.stack.redisCluster?.ports ?? []).map((port) => `redis://127.0.0.1:${port}`),
+    restart: async (whileDown) => {
+      const nodes = stack.stack.redisCluster?.nodes ?? [];
+      await Promise.all(nodes.map((node) => node.stop()));
+      await whileDown();
+      await Promise.all(nodes.map((node) => node.start()));
+      await stack.stack.redisCluster?.waitUntilOk();
+    },
   });
 });

@@ -1,8 +1,7 @@
 import type { JobEvent, JobSnapshot, SubscribeAck } from '@jobcast/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signToken, type E2eStack } from '../support/e2e-stack';
-import { sleep } from '../support/eventually';
-import { parseSse, request, submitJob, waitForEnd } from '../support/http-api';
+import { request, submitJob, waitForEnd } from '../support/http-api';
 import { attemptTypes, eventTypes, expectCompleteSequence } from '../support/watchers';
 import {
   EventCollector,
@@ -10,17 +9,14 @@ import {
   connected,
   emitWithAck,
   openSocket,
-  outline,
-  range,
-  seqs,
   type RawSocket,
 } from '../support/raw-socket';
 
 /**
- * What Jobcast promises whatever Redis it runs on: submit over HTTP, watch from any gateway, every event
- * once and in order, resume anywhere, coded refusals. One suite, defined inside a `describe` that started
- * `stack` on one topology (one redis-server, a Redis Cluster …) with two gateways and one worker, so every
- * topology is held to the same tests.
+ * What Jobcast promises whatever Redis it runs on, beside the delivery guarantees every transport is held to
+ * (transports.suite.ts): bursts, jobs that fail, real work, cancels across gateways, coded refusals, over
+ * Socket.IO. One suite, defined inside a `describe` that started `stack` on one topology (one redis-server, a
+ * Redis Cluster …) with two gateways and one worker, so every topology is held to the same tests.
  */
 export function deliverySuite(stack: E2eStack): void {
   let alice: string;
@@ -33,62 +29,6 @@ export function deliverySuite(stack: E2eStack): void {
   beforeAll(async () => {
     alice = await signToken('alice');
     bob = await signToken('bob');
-  });
-
-  it('streams queued, started, every progress and completed, seq 1..n, identically on both gateways', async () => {
-    const devToken = await request<{ token: string }>(`${stack.url(0)}/auth/dev-token`, { body: { sub: 'alice' } });
-    expect(devToken.status).toBe(200);
-    const job = await submitJob(stack.url(0), devToken.body.token, {
-      type: 'demo.steps',
-      payload: { steps: 8, intervalMs: 60 },
-    });
-    expect(job).toMatchObject({ type: 'demo.steps', status: 'queued', lastSeq: 1 });
-
-    const onB = new EventCollector(socketTo(1, devToken.body.token), job.id);
-    const onA = new EventCollector(socketTo(0, devToken.body.token), job.id);
-    await Promise.all([connected(onB.socket), connected(onA.socket)]);
-    await Promise.all([onB.subscribe(), onA.subscribe()]);
-    await Promise.all([onB.waitFor(), onA.waitFor()]);
-
-    expect(eventTypes(onB.events)).toEqual(attemptTypes({ progress: 8, end: 'completed' }));
-    expect(seqs(onB.events)).toEqual(range(1, 11));
-    expect(onA.events).toEqual(onB.events);
-    expect(onB.events.filter((e) => e.type === 'progress').map((e) => (e.data as { current: number }).current)).toEqual(
-      range(1, 8),
-    );
-    expect(onB.events.at(-1)).toMatchObject({ type: 'completed', data: { result: { steps: 8 } } });
-  });
-
-  it('gives a late subscriber the snapshot and the whole log, even after the job ended', async () => {
-    const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 3, intervalMs: 10 } });
-    await waitForEnd(stack.url(0), alice, job.id);
-    const late = new EventCollector(socketTo(1), job.id);
-    const ack = await late.subscribe();
-    expect(ack.ok).toBe(true);
-    const { snapshot, events } = ack as Extract<SubscribeAck, { ok: true }>;
-    expect(snapshot).toMatchObject({ id: job.id, status: 'completed', percent: 100, lastSeq: 6, result: { steps: 3 } });
-    expect(outline(events)).toEqual(['1:queued', '2:started', '3:progress', '4:progress', '5:progress', '6:completed']);
-  });
-
-  it('resumes with afterSeq on the other gateway with exactly the missing events, none twice, while events fly', async () => {
-    const steps = 60;
-    const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps, intervalMs: 15 } });
-    const seen: JobEvent[] = [];
-    // Drop and resubscribe again and again, alternating gateways, while the job publishes every 15 ms: some
-    // subscribes are in flight exactly when events are published.
-    for (let round = 0; !seen.some((e) => e.type === 'completed'); round += 1) {
-      const socket = socketTo(round % 2);
-      const collector = new EventCollector(socket, job.id);
-      await connected(socket);
-      const ack = await collector.subscribe(seen.at(-1)?.seq ?? 0);
-      expect(ack.ok).toBe(true);
-      await sleep(5 + (round % 4) * 20);
-      seen.push(...collector.events);
-      socket.disconnect();
-      expect(round).toBeLessThan(500);
-    }
-    expect(seqs(seen)).toEqual(range(1, steps + 3));
-    expect(seen.at(-1)?.type).toBe('completed');
   });
 
   it('sends a burst as one job:events packet to sockets that opted in, and as job:event each to the others', async () => {
@@ -191,17 +131,6 @@ export function deliverySuite(stack: E2eStack): void {
     expect(cancel.status).toBe(202);
     expectCompleteSequence(await watcher.waitFor(), 'cancelled');
     expect(await waitForEnd(stack.url(1), alice, job.id)).toMatchObject({ status: 'cancelled' });
-  });
-
-  it('streams a job over SSE, and resumes it with Last-Event-ID on the other gateway', async () => {
-    const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 6, intervalMs: 30 } });
-    const events = (gateway: number, headers: Record<string, string> = {}) =>
-      request<string>(`${stack.url(gateway)}/jobs/${job.id}/events`, { token: alice, headers });
-    const whole = parseSse((await events(1)).body);
-    expect(whole.map((frame) => Number(frame.id))).toEqual(range(1, 9));
-    expectCompleteSequence(whole.map((frame) => frame.data));
-    const rest = parseSse((await events(0, { 'last-event-id': '5' })).body);
-    expect(rest.map((frame) => frame.data)).toEqual(whole.slice(5).map((frame) => frame.data));
   });
 
   describe('answers bad requests with a code', () => {

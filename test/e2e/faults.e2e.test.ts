@@ -1,25 +1,16 @@
-import type { JobEvent } from '@jobcast/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signToken, useE2eStack } from '../support/e2e-stack';
 import { eventually, sleep } from '../support/eventually';
-import { parseSse, request, submitJob } from '../support/http-api';
-import { killSubscribersUntil } from '../support/redis-faults';
-import { subscribeRaw, type EventCollector } from '../support/raw-socket';
+import { parseSse, request, submitJob, waitForEnd } from '../support/http-api';
 import { expectCompleteSequence, received, watchWithClient, type Watcher } from '../support/watchers';
 
+/**
+ * Faults of workers, and what the typed client and SSE's framing add to the delivery guarantees; the faults of
+ * gateways and Redis, over every transport and topology, are in transports.suite.ts.
+ */
 describe('nothing lost under faults', () => {
   const stack = useE2eStack({ gateways: 2, workers: 1 });
   let token: string;
-
-  /**
-   * A bare socket with no client-side gap repair: what it receives proves the gateway's own guarantee,
-   * since it stays connected to a gateway that survives the fault.
-   */
-  async function rawWatch(jobId: string, gateway: number): Promise<EventCollector> {
-    const collector = await subscribeRaw(stack.url(gateway), token, jobId);
-    stack.closeAtStop(collector.socket);
-    return collector;
-  }
 
   function watch(jobId: string, gatewayOrder: number[]): Watcher {
     const watcher = watchWithClient(
@@ -35,16 +26,31 @@ describe('nothing lost under faults', () => {
     token = await signToken('alice');
   });
 
-  it('kill -9 a gateway mid-job: its watchers move to the other gateway and finish', async () => {
-    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
-    const onA = [watch(job.id, [0, 1]), watch(job.id, [0, 1])];
-    const onB = watch(job.id, [1, 0]);
-    await received(onA[0] as Watcher, 5);
-    stack.stack.gateways[0]?.kill('SIGKILL');
-    await Promise.all([...onA, onB].map((w) => w.done));
-    for (const watcher of [...onA, onB]) expectCompleteSequence(watcher.events);
-    expect(onB.events).toEqual(onA[0]?.events);
-    await stack.stack.gateways[0]?.start();
+  it('the typed client, over Socket.IO and over the plain WebSocket, rides out kill -9 and a drain with every event once', async () => {
+    const job = await submitJob(stack.url(1), token, { type: 'demo.steps', payload: { steps: 60, intervalMs: 50 } });
+    const group = (['socket.io', 'websocket'] as const).flatMap((transport) =>
+      [0, 1, 0].map((first) => {
+        const watcher = watchWithClient([stack.url(first), stack.url(1 - first)], token, job.id, transport);
+        stack.closeAtStop(watcher.client);
+        return watcher;
+      }),
+    );
+    const states = group.map(() => [] as string[]);
+    group.forEach((watcher, i) => watcher.client.onState((state) => states[i]?.push(state)));
+    await received(group[0] as Watcher, 5);
+    const [first, second] = stack.stack.gateways;
+    first?.kill('SIGKILL');
+    await received(group[0] as Watcher, 20);
+    await first?.exited();
+    await first?.start();
+    second?.kill('SIGTERM');
+    await second?.exited();
+    await second?.start();
+    const terminal = await Promise.all(group.map((watcher) => watcher.done));
+    expect(terminal.map((event) => event.type)).toEqual(Array<string>(6).fill('completed'));
+    for (const watcher of group) expectCompleteSequence(watcher.events);
+    for (const watcher of group) expect(watcher.events).toEqual(group[0]?.events);
+    for (const seen of states) expect(seen).toContain('reconnecting');
   });
 
   it('kill -9 the worker mid-job: BullMQ hands the job to a new worker, watchers see attempt 2 and the end', async () => {
@@ -81,57 +87,10 @@ describe('nothing lost under faults', () => {
     expectCompleteSequence(watcher.events, 'failed');
   });
 
-  it('stop Redis mid-job for a few seconds: readiness drops, then every watcher finishes', async () => {
-    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 40, intervalMs: 50 } });
-    const group = [watch(job.id, [0, 1]), watch(job.id, [1, 0])];
-    const raw = await rawWatch(job.id, 1);
-    await received(group[0] as Watcher, 5);
-    await stack.stack.redis?.stop();
-    const readiness = await Promise.all([0, 1].map((i) => request(`${stack.url(i)}/readyz`)));
-    expect(readiness.map((answer) => answer.status)).toEqual([503, 503]);
-    await sleep(2000);
-    await stack.stack.redis?.start();
-    await Promise.all(group.map((w) => w.done));
-    for (const watcher of group) expectCompleteSequence(watcher.events);
-    expectCompleteSequence(await raw.waitFor());
-    expect((await request(`${stack.url(0)}/readyz`)).status).toBe(200);
-  });
-
-  it("killing the gateways' Redis subscriber connections mid-job costs no watcher an event, the last one included", async () => {
-    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 30, intervalMs: 30 } });
-    const group = [watch(job.id, [0, 1]), watch(job.id, [1, 0])];
-    const raw = [await rawWatch(job.id, 0), await rawWatch(job.id, 1)];
-    await received(group[0] as Watcher, 2);
-    const finished = (events: readonly JobEvent[]) => events.at(-1)?.type === 'completed';
-    const kills = await killSubscribersUntil([stack.stack.redisUrl], () =>
-      [...group, ...raw].every((watcher) => finished(watcher.events)),
-    );
-    expect(kills).toBeGreaterThan(3);
-    for (const watcher of group) expectCompleteSequence(watcher.events);
-    for (const collector of raw) expectCompleteSequence(collector.events);
-  });
-
-  it('SSE: drop the stream, reconnect with Last-Event-ID on the other gateway, get exactly the rest', async () => {
-    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 20, intervalMs: 40 } });
-    const abort = new AbortController();
-    const first = await fetch(`${stack.url(0)}/jobs/${job.id}/events`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: abort.signal,
-    });
-    expect(first.headers.get('content-type')).toContain('text/event-stream');
-    const reader = (first.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    while (parseSse(text).length < 6) text += decoder.decode((await reader.read()).value, { stream: true });
-    abort.abort();
-    const before = parseSse(text);
-    const lastId = before.at(-1)?.id ?? '';
-    const second = await request<string>(`${stack.url(1)}/jobs/${job.id}/events`, {
-      token,
-      headers: { 'last-event-id': lastId },
-    });
-    const after = parseSse(second.body);
-    const all = [...before, ...after];
+  it('SSE: each frame carries its seq as id and its type as event; ?afterSeq= and ?access_token= resume too', async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 20, intervalMs: 10 } });
+    await waitForEnd(stack.url(0), token, job.id);
+    const all = parseSse((await request<string>(`${stack.url(1)}/jobs/${job.id}/events`, { token })).body);
     expect(all.map((frame) => Number(frame.id))).toEqual(all.map((frame) => frame.data.seq));
     expect(all.map((frame) => frame.event)).toEqual(all.map((frame) => frame.data.type));
     expectCompleteSequence(all.map((frame) => frame.data));

@@ -6,7 +6,7 @@ import { sleep } from '../support/eventually';
 import { Problems, STACK_TRACE, Tally, pool, preview } from '../support/fuzz-findings';
 import { HttpCaseMaker } from '../support/fuzz-http-cases';
 import { ANSWER_TIMEOUT_MS, checkHttp, httpReproducer, sendHttp } from '../support/fuzz-http-checks';
-import { Rng, fuzzSeed } from '../support/fuzz-inputs';
+import { Rng, fuzzRuns, type FuzzRun } from '../support/fuzz-inputs';
 import {
   SocketCaseMaker,
   handshakeCase,
@@ -23,7 +23,7 @@ import {
   rawAcksIn,
   socketReproducer,
 } from '../support/fuzz-socket-checks';
-import { seedWorld, type FuzzWorld } from '../support/fuzz-world';
+import { keepRunning, seedWorld, type FuzzWorld } from '../support/fuzz-world';
 import { request, submitJob } from '../support/http-api';
 import { attemptTypes, eventTypes } from '../support/watchers';
 import { isAlive, rssBytes } from '../support/processes';
@@ -36,16 +36,23 @@ import { EventCollector, connected, emitWithAck, openSocket, range, seqs, type R
  * Engine.IO frames and plain WebSocket frames. Every answer must be a coded error or a valid success, nothing may leak a stack,
  * the process must stay up with bounded memory, and a normal client must still work afterwards.
  *
- * Inputs come from one seeded PRNG, generated before they are sent, so `FUZZ_SEED=<seed>` replays a run's
- * inputs (concurrency may still reorder them). `FUZZ_SCALE=<n>` multiplies the number of inputs.
+ * Inputs come from one seeded PRNG per barrage, generated before they are sent, so a seed names a run's inputs
+ * (concurrency may still reorder them). CI runs the barrages for the fixed seeds of `FIXED_SEEDS`, then for one
+ * fresh seed; each seed's tests are named with the command that replays them (`FUZZ_SEED=<seed>`, with
+ * `FUZZ_CASES=<n>` when it ran fewer cases). `FUZZ_SEEDS=1-300` sweeps many seeds instead (HTTP and
+ * Socket.IO barrages, `FUZZ_CASES` cases each, 300 by default), one stack for all of them: for oracle work,
+ * never in CI. `FUZZ_SCALE=<n>` multiplies the full barrage.
  */
-const SEED = fuzzSeed();
 const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? 1) || 1);
-const REPLAY = `seed ${SEED} (replay: FUZZ_SEED=${SEED} npx vitest run --project e2e test/e2e/fuzz.e2e.test.ts)`;
+const RUNS = fuzzRuns('test/e2e/fuzz.e2e.test.ts', { http: 2500 * SCALE, socket: 3000 * SCALE });
+/** A sweep (`FUZZ_SEEDS`) runs the HTTP and Socket.IO barrages only: the cases an oracle judges most. */
+const SWEEP = RUNS.some((run) => run.why === 'sweep');
+const replayOf = (run: FuzzRun): string => `seed ${run.seed} (replay: ${run.replay})`;
+/** What a failure of the whole file names: every seed it ran. */
+const RUN_SEEDS =
+  RUNS.length > 5 ? `seeds ${RUNS[0]?.seed}…${RUNS.at(-1)?.seed}` : `seeds ${RUNS.map((run) => run.seed).join(', ')}`;
 
-const HTTP_CASES = 2500 * SCALE;
 const HTTP_CONCURRENCY = 20;
-const SOCKET_CASES = 3000 * SCALE;
 const SOCKETS = 4;
 const SOCKET_CONCURRENCY = 8;
 const HANDSHAKES = 60;
@@ -66,7 +73,7 @@ const RSS_GROWTH_LIMIT = 150 * 1024 * 1024;
 /** `FUZZ_TRACE=<regex>` prints every HTTP case whose `kind: label` matches, with its answer. */
 const TRACE = process.env.FUZZ_TRACE ? new RegExp(process.env.FUZZ_TRACE) : undefined;
 
-describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, () => {
+describe(`fuzz: random and malformed input at a running gateway (${RUN_SEEDS})`, () => {
   const stack = useE2eStack({ gateways: 1, workers: 1 });
   let world: FuzzWorld;
   let pid = 0;
@@ -77,7 +84,9 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
   let baselinePlainSockets = 0;
   let bytesSent = 0;
 
-  const say = (line: string) => process.stdout.write(`[fuzz ${SEED}] ${line}\n`);
+  const say = (line: string) => process.stdout.write(`[fuzz] ${line}\n`);
+  /** Jobs the fuzz submitted that are cancelled already. */
+  const cancelled = new Set<string>();
   const headerOf = (principal: string): string | undefined =>
     Object.values(world.credentials).find((c) => c.principal === principal)?.header;
 
@@ -96,12 +105,14 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     baselineWatches = await scrapeSample(stack.url(0), 'jobcast_subscriptions');
     baselinePlainSockets = await scrapeSample(stack.url(0), 'jobcast_plain_websockets_connected');
     say(`gateway pid ${pid}, RSS ${(baselineRss / 2 ** 20).toFixed(1)} MB after warm-up`);
+    for (const run of RUNS) if (run.why !== 'sweep') say(`${run.why} ${replayOf(run)}`);
   });
 
-  it('answers thousands of random HTTP requests with a coded error or a valid success', async () => {
-    const rng = new Rng(SEED);
+  async function httpBarrage(run: FuzzRun): Promise<void> {
+    await keepRunning(world, stack.url(0));
+    const rng = new Rng(run.seed);
     const maker = new HttpCaseMaker(rng, world);
-    const cases = Array.from({ length: HTTP_CASES }, (_, i) => maker.make(i));
+    const cases = Array.from({ length: run.cases.http }, (_, i) => maker.make(i));
     const problems = new Problems();
     const kinds = new Tally();
     const statuses = new Tally();
@@ -122,9 +133,11 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
 
     // Jobs the fuzz got accepted are cancelled, so they hold no worker slot for what follows.
     const fuzzJobs = [...world.owners].filter(
-      ([id]) => ![...world.aliceJobs, ...world.bobJobs, ...world.acmeJobs, world.running].includes(id),
+      ([id]) =>
+        !cancelled.has(id) && ![...world.aliceJobs, ...world.bobJobs, ...world.acmeJobs, world.running].includes(id),
     );
     await pool(fuzzJobs, 10, async ([id, owner]) => {
+      cancelled.add(id);
       const header = headerOf(owner);
       await request(`${stack.url(0)}/jobs/${id}/cancel`, {
         method: 'POST',
@@ -132,13 +145,13 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
       });
     });
     say(`HTTP: cancelled ${fuzzJobs.length} jobs the fuzz submitted`);
-    expect(problems.report(), REPLAY).toEqual([]);
-  });
+    expect(problems.report(), replayOf(run)).toEqual([]);
+  }
 
-  it('answers every random subscribe and unsubscribe with a coded ack, and survives unknown events', async () => {
-    const rng = new Rng(SEED ^ 0x50c4e7);
+  async function socketBarrage(run: FuzzRun): Promise<void> {
+    const rng = new Rng(run.seed ^ 0x50c4e7);
     const maker = new SocketCaseMaker(rng, world);
-    const cases = Array.from({ length: SOCKET_CASES }, (_, i) => maker.make(i));
+    const cases = Array.from({ length: run.cases.socket }, (_, i) => maker.make(i));
     const problems = new Problems();
     const kinds = new Tally();
     const answers = new Tally();
@@ -251,11 +264,11 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     say(
       `Socket.IO: ${kinds.total} inputs; by kind: ${kinds.toString()}; answers: ${answers.toString()}; largest ack ${largestAck} B`,
     );
-    expect(problems.report(), REPLAY).toEqual([]);
-  });
+    expect(problems.report(), replayOf(run)).toEqual([]);
+  }
 
-  it('survives raw garbage Engine.IO and Socket.IO frames, and answers well-formed packets by hand', async () => {
-    const rng = new Rng(SEED ^ 0x7a11);
+  async function rawBarrage(run: FuzzRun): Promise<void> {
+    const rng = new Rng(run.seed ^ 0x7a11);
     const maker = new SocketCaseMaker(rng, world);
     const problems = new Problems();
     const kinds = new Tally();
@@ -330,11 +343,11 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
     say(
       `raw WebSocket: ${RAW_CONNECTIONS} connections, ${kinds.total} frames; by kind: ${kinds.toString()}; endings: ${endings.toString()}`,
     );
-    expect(problems.report(), REPLAY).toEqual([]);
-  });
+    expect(problems.report(), replayOf(run)).toEqual([]);
+  }
 
-  it('answers every random plain WebSocket frame with one coded answer, and keeps the socket open', async () => {
-    const rng = new Rng(SEED ^ 0x3b5);
+  async function plainBarrage(run: FuzzRun): Promise<void> {
+    const rng = new Rng(run.seed ^ 0x3b5);
     const problems = new Problems();
     const kinds = new Tally();
     const token = world.credentials.alice?.token ?? '';
@@ -396,19 +409,35 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
       }
     });
     say(`plain WebSocket frames: ${kinds.total} (${kinds.toString()})`);
-    expect(problems.report(), REPLAY).toEqual([]);
-  });
+    expect(problems.report(), replayOf(run)).toEqual([]);
+  }
+
+  for (const run of RUNS) {
+    describe(`${run.why} seed ${run.seed} (replay: ${run.replay})`, () => {
+      it(`answers ${run.cases.http} random HTTP requests with a coded error or a valid success`, () =>
+        httpBarrage(run));
+      it(`answers ${run.cases.socket} random subscribes and unsubscribes with a coded ack, and survives unknown events`, () =>
+        socketBarrage(run));
+      if (SWEEP) return;
+      it('survives raw garbage Engine.IO and Socket.IO frames, and answers well-formed packets by hand', () =>
+        rawBarrage(run));
+      it('answers every random plain WebSocket frame with one coded answer, and keeps the socket open', () =>
+        plainBarrage(run));
+    });
+  }
 
   it('is still the same process afterwards, with bounded memory and no leaked watches, and serves a normal client', async () => {
     expect((await request(`${stack.url(0)}/healthz`)).status).toBe(200);
-    expect(isAlive(pid), `gateway pid ${pid} is gone; ${REPLAY}`).toBe(true);
-    expect(stack.stack.gateways[0]?.pid, `the gateway was restarted; ${REPLAY}`).toBe(pid);
+    expect(isAlive(pid), `gateway pid ${pid} is gone; ${RUN_SEEDS}`).toBe(true);
+    expect(stack.stack.gateways[0]?.pid, `the gateway was restarted; ${RUN_SEEDS}`).toBe(pid);
     const rss = rssBytes(pid);
     say(
       `RSS ${(baselineRss / 2 ** 20).toFixed(1)} → ${(rss / 2 ** 20).toFixed(1)} MB ` +
         `(+${((rss - baselineRss) / 2 ** 20).toFixed(1)} MB) after sending ${(bytesSent / 2 ** 20).toFixed(1)} MB`,
     );
-    expect(rss - baselineRss, `RSS grew from ${baselineRss} to ${rss} bytes; ${REPLAY}`).toBeLessThan(RSS_GROWTH_LIMIT);
+    expect(rss - baselineRss, `RSS grew from ${baselineRss} to ${rss} bytes; ${RUN_SEEDS}`).toBeLessThan(
+      RSS_GROWTH_LIMIT,
+    );
 
     // Every socket and stream the fuzz opened is closed: the gateway's gauges must come back down.
     const alice = world.credentials.alice?.token ?? '';
@@ -428,7 +457,7 @@ describe(`fuzz: random and malformed input at a running gateway (${REPLAY})`, ()
         break;
       await sleep(100);
     }
-    expect({ openSockets, openPlainSockets, openWatches }, `gauges after the fuzz; ${REPLAY}`).toEqual({
+    expect({ openSockets, openPlainSockets, openWatches }, `gauges after the fuzz; ${RUN_SEEDS}`).toEqual({
       openSockets: baselineSockets,
       openPlainSockets: baselinePlainSockets,
       openWatches: baselineWatches,

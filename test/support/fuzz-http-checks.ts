@@ -130,6 +130,21 @@ function sseJobIds(text: string): string[] {
   });
 }
 
+/**
+ * The seq an SSE request resumes after, when it is clear from the request alone: `Last-Event-ID` when sent,
+ * else the one `afterSeq`, else 0. Undefined for anything the gateway may refuse (junk, duplicates, brackets).
+ */
+function resumePoint(c: HttpCase): number | undefined {
+  const clean = (value: string): number | undefined => (/^(0|[1-9]\d{0,14})$/.test(value) ? Number(value) : undefined);
+  const header = c.headers['last-event-id'];
+  if (header !== undefined) return clean(header.trim());
+  const query = new URLSearchParams(c.path.split('?')[1]?.split('#')[0] ?? '');
+  const keys = [...query.keys()].filter((key) => key.startsWith('afterSeq'));
+  if (keys.length === 0) return 0;
+  if (keys.length > 1 || keys[0] !== 'afterSeq') return undefined;
+  return clean(query.get('afterSeq') ?? '');
+}
+
 export function checkHttp(c: HttpCase, outcome: HttpOutcome, world: FuzzWorld, problems: Problems): void {
   const where = httpReproducer(c, outcome);
   if (outcome.error !== undefined || outcome.status === undefined) {
@@ -242,10 +257,24 @@ function checkHttpSuccess(
       return;
     case 'events': {
       if (headOnly) return;
-      if (status !== 200 || !String(outcome.headers?.['content-type']).startsWith('text/event-stream')) {
-        problems.add('HTTP: events success that is not an event stream', where);
+      const jobId = c.path.split(/[?#]/)[0]?.split('/')[2] ?? '';
+      // docs/protocol.md: resuming at the end of a finished job answers 204; past it is a reset (a stream).
+      const lastSeq = world.endedAt.get(jobId);
+      const resume = resumePoint(c);
+      const due = lastSeq === undefined || resume === undefined ? undefined : resume === lastSeq ? 204 : 200;
+      if (status === 204) {
+        // A 204 says the job exists and has ended: only its owner may learn that.
+        owns(jobId);
+        if (body !== '') problems.add('HTTP: events 204 with a body', where);
+        if (due === 200) problems.add('HTTP: events 204 where the job had events or a reset to stream', where);
+        return;
       }
-      for (const jobId of sseJobIds(body)) owns(jobId);
+      if (status !== 200 || !String(outcome.headers?.['content-type']).startsWith('text/event-stream')) {
+        problems.add('HTTP: events success that is neither an event stream nor a 204', where);
+      } else if (due === 204) {
+        problems.add('HTTP: events stream where resuming at the end of a finished job must answer 204', where);
+      }
+      for (const streamed of sseJobIds(body)) owns(streamed);
       return;
     }
     case 'dev-token': {

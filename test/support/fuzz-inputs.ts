@@ -14,6 +14,65 @@ export function fuzzSeed(): number {
   return Math.floor(Math.random() * 0x100000000) >>> 0;
 }
 
+/** One seed's barrage: its inputs, how many of them, and the command that replays it. */
+export interface FuzzRun {
+  seed: number;
+  /** HTTP requests and Socket.IO emits made from the seed (each barrage's first `cases` inputs). */
+  cases: { http: number; socket: number };
+  /** Why this seed runs: `fixed`, `fresh`, `given` or `sweep`. */
+  why: 'fixed' | 'fresh' | 'given' | 'sweep';
+  replay: string;
+}
+
+/**
+ * Seeds CI runs every time, each with its first `cases` inputs per barrage (a seed's first cases are the same
+ * whatever their number), enough to reach what it found: an oracle mistake, so it stays found.
+ *  - 817214900: `GET /jobs/:id/events` resumed at the end of a finished job answers 204 (HTTP case #933).
+ *  - 12: the same, at HTTP case #16 (of seeds 1 to 12, the one that found it).
+ */
+export const FIXED_SEEDS: ReadonlyArray<{ seed: number; cases: number }> = [
+  { seed: 817214900, cases: 1000 },
+  { seed: 12, cases: 200 },
+];
+
+/**
+ * The seeds a fuzz file runs, from the environment:
+ *  - `FUZZ_SEEDS=<from>-<to>` (or a comma list): a sweep, each seed with `FUZZ_CASES` (default 300) cases;
+ *  - `FUZZ_SEED=<seed>`: that seed alone (a replay), with `FUZZ_CASES` cases or the full barrage;
+ *  - neither (CI): the fixed seeds, then one fresh seed with the full barrage.
+ * `full` is the full barrage's size; `FUZZ_SCALE` has already multiplied it.
+ */
+export function fuzzRuns(file: string, full: { http: number; socket: number }): FuzzRun[] {
+  const given = process.env.FUZZ_CASES;
+  const cases = given === undefined || given === '' ? undefined : Number(given);
+  if (cases !== undefined && !(Number.isInteger(cases) && cases > 0))
+    throw new Error(`FUZZ_CASES: not a count: ${given}`);
+  const run = (seed: number, why: FuzzRun['why'], count?: number): FuzzRun => {
+    const sized = count === undefined ? full : { http: count, socket: count };
+    const env = `FUZZ_SEED=${seed}${count === undefined ? '' : ` FUZZ_CASES=${count}`}`;
+    return { seed, cases: sized, why, replay: `${env} npx vitest run --project e2e ${file}` };
+  };
+  const sweep = process.env.FUZZ_SEEDS;
+  if (sweep !== undefined && sweep !== '') return sweepSeeds(sweep).map((seed) => run(seed, 'sweep', cases ?? 300));
+  if (process.env.FUZZ_SEED !== undefined && process.env.FUZZ_SEED !== '') return [run(fuzzSeed(), 'given', cases)];
+  return [
+    ...FIXED_SEEDS.map((fixed) => run(fixed.seed, 'fixed', cases ?? fixed.cases)),
+    run(fuzzSeed(), 'fresh', cases),
+  ];
+}
+
+/** `1-300`, `5,9,12` or a mix: the seeds a sweep runs. */
+function sweepSeeds(text: string): number[] {
+  return text.split(',').flatMap((part) => {
+    const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!match) throw new Error(`FUZZ_SEEDS: not a seed or a range: ${part}`);
+    const from = Number(match[1]);
+    const to = Number(match[2] ?? match[1]);
+    if (to < from || to > 0xffffffff) throw new Error(`FUZZ_SEEDS: not a range of uint32 seeds: ${part}`);
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
 /** mulberry32: tiny, fast, and good enough to pick inputs. */
 export class Rng {
   private state: number;

@@ -2,9 +2,10 @@
  * What a fuzz run knows of the gateway under test: callers' credentials and whom each makes the caller, and
  * the jobs seeded before the fuzz, with their owners.
  */
+import { TERMINAL_STATUSES, type JobSnapshot } from '@jobcast/contracts';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { TEST_JWT_SECRET, signToken } from './e2e-stack';
-import { submitJob, waitForEnd } from './http-api';
+import { request, submitJob, waitForEnd } from './http-api';
 
 export interface FuzzWorld {
   credentials: Record<string, Credential>;
@@ -13,7 +14,10 @@ export interface FuzzWorld {
   aliceJobs: string[];
   bobJobs: string[];
   acmeJobs: string[];
+  /** A long job of alice's, live while the fuzz runs (`keepRunning` replaces it once it has ended). */
   running: string;
+  /** The last seq of each seeded job that has ended: what an SSE resume at the end must answer 204 to. */
+  endedAt: Map<string, number>;
 }
 
 // Credentials: who a header or a token makes the caller, as the gateway must see it.
@@ -93,6 +97,7 @@ export async function seedWorld(baseUrl: string): Promise<FuzzWorld> {
     bobJobs: [],
     acmeJobs: [],
     running: '',
+    endedAt: new Map(),
   };
   const token = (name: string) => world.credentials[name]?.token ?? '';
   const tiny = { type: 'demo.steps', payload: { steps: 2, intervalMs: 5 } };
@@ -108,15 +113,28 @@ export async function seedWorld(baseUrl: string): Promise<FuzzWorld> {
     list.push(job.id);
     world.owners.set(job.id, owner);
   }
-  // One long job, so subscriptions and SSE streams see live events while the fuzz runs.
-  const running = await submitJob(baseUrl, token('alice'), {
-    type: 'demo.steps',
-    payload: { steps: 600, intervalMs: 100 },
-  });
+  await keepRunning(world, baseUrl);
+  for (const [ids, credential] of [
+    [world.aliceJobs, 'alice'],
+    [world.bobJobs, 'bob'],
+    [world.acmeJobs, 'alice-at-acme'],
+  ] as const) {
+    for (const id of ids) world.endedAt.set(id, (await waitForEnd(baseUrl, token(credential), id)).lastSeq);
+  }
+  return world;
+}
+
+/**
+ * Makes sure alice has a long job running, so subscriptions and SSE streams see live events: a new one when
+ * there is none yet, or when the last one ended (a fuzz cancel, or a sweep of many seeds outlasting it).
+ */
+export async function keepRunning(world: FuzzWorld, baseUrl: string): Promise<void> {
+  const token = world.credentials.alice?.token ?? '';
+  if (world.running !== '') {
+    const { body } = await request<JobSnapshot>(`${baseUrl}/jobs/${world.running}`, { token });
+    if (!TERMINAL_STATUSES.includes(body.status)) return;
+  }
+  const running = await submitJob(baseUrl, token, { type: 'demo.steps', payload: { steps: 600, intervalMs: 100 } });
   world.running = running.id;
   world.owners.set(running.id, 'alice');
-  for (const id of world.aliceJobs) await waitForEnd(baseUrl, token('alice'), id);
-  for (const id of world.bobJobs) await waitForEnd(baseUrl, token('bob'), id);
-  for (const id of world.acmeJobs) await waitForEnd(baseUrl, token('alice-at-acme'), id);
-  return world;
 }
