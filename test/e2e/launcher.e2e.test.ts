@@ -132,7 +132,7 @@ describe('npm start after its launcher was killed', () => {
     GATEWAYS: '1',
     WORKERS: '1',
     // The killed launcher's worker hands its running job back quickly.
-    SHUTDOWN_GRACE_MS: '1s',
+    SHUTDOWN_GRACE: '1s',
     JOBCAST_STATE_DIR: stateDir,
   });
   const start = (): Launcher => {
