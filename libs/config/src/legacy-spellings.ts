@@ -23,41 +23,47 @@ export const BARE_SECONDS_VARIABLES: readonly string[] = [
   'WATCH_TOKEN_TTL',
 ];
 
-const warned = new Set<string>();
+/** Deprecation warnings not yet taken, by code; and the codes already taken, so each is logged once. */
+const pending = new Map<string, string>();
+const taken = new Set<string>();
 
-/** A deprecation warning on stderr (Node's `DeprecationWarning`), once per process and spelling. */
-function warnOnce(code: string, message: string): void {
-  if (warned.has(code)) return;
-  warned.add(code);
-  process.emitWarning(message, { type: 'DeprecationWarning', code });
+function deprecate(code: string, message: string): void {
+  if (!taken.has(code) && !pending.has(code)) pending.set(code, message);
 }
 
 /**
- * Rewrites the old spellings of the variables a schema reads (`known`) in `env` into the current ones, and
- * warns about each; answers what cannot be read, by variable.
+ * The deprecation warnings of the configuration read so far, each once per process, for the process to log
+ * with its own logger (the logger is made from the configuration, so it cannot exist while it is read).
  */
-export function readLegacySpellings(env: Record<string, string | undefined>, known: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
+export function takeDeprecationWarnings(): string[] {
+  const messages = [...pending.values()];
+  for (const code of pending.keys()) taken.add(code);
+  pending.clear();
+  return messages;
+}
+
+/** Rewrites the old spellings of the variables a schema reads (`known`) in `env` into the current ones, and warns about each. */
+export function readLegacySpellings(env: Record<string, string | undefined>, known: ReadonlySet<string>): void {
   for (const [oldName, name] of Object.entries(RENAMED_VARIABLES)) {
     const value = env[oldName];
     if (value === undefined || !known.has(name)) continue;
     delete env[oldName];
+    // Both: the new name was set on purpose, over an old one left in a shared block (compose's x-app-env).
     if (env[name] !== undefined) {
-      problems.push(`${oldName}: set ${name} (its new name) or ${oldName}, not both`);
+      deprecate(oldName, `${oldName} is deprecated, and ignored: ${name}, its new name, is set too`);
       continue;
     }
     env[name] = value;
-    warnOnce(`JOBCAST_${oldName}`, `${oldName} is deprecated: name it ${name} (the same value means the same)`);
+    deprecate(oldName, `${oldName} is deprecated: name it ${name} (the same value means the same)`);
   }
   for (const name of BARE_SECONDS_VARIABLES) {
     const value = env[name];
     if (value === undefined || !known.has(name) || !isBareNumber(value)) continue;
     env[name] = `${parseDuration(value, 's')}ms`;
-    warnOnce(
-      `JOBCAST_${name}_BARE_SECONDS`,
+    deprecate(
+      `${name}_BARE_SECONDS`,
       `${name}=${value}: read as ${value} seconds, as before, but a bare number means milliseconds in every other ` +
         `duration; write the unit (${value.trim()}s)`,
     );
   }
-  return problems;
 }

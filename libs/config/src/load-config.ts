@@ -16,7 +16,8 @@ export function loadConfig<Schema extends z.ZodType>(
 ): z.infer<Schema> {
   // An empty variable means "not set", as it does in docker compose files and shells.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const problems = [...readSecretFiles(present), ...readLegacySpellings(present, new Set(variablesOf(schema)))];
+  const problems = readSecretFiles(present);
+  readLegacySpellings(present, new Set(variablesOf(schema)));
   const parsed = schema.safeParse(present);
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError([

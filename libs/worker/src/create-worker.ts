@@ -1,3 +1,4 @@
+import { takeDeprecationWarnings } from '@jobcast/config';
 import { createLogger } from '@jobcast/observability';
 import { createJobLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
@@ -78,6 +79,8 @@ export interface JobcastWorker {
 export async function createWorker(options: WorkerOptions): Promise<JobcastWorker> {
   const settings = resolveSettings(options);
   const logger = options.logger ?? createLogger('worker', 'info');
+  // Those of workerOptionsFromEnv, read before any logger existed.
+  for (const warning of takeDeprecationWarnings()) logger.warn({ deprecated: true }, warning);
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const registeredAt = Date.now();
   // Each type is checked against its own schema; past this point only the common shape matters.
