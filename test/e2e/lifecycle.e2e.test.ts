@@ -191,16 +191,7 @@ describe('job lifecycle', () => {
       all.every(({ watcher }) => watcher.events.some((e) => e.type === 'started')),
     );
     await other?.start();
-    const readiness = `http://127.0.0.1:${stack.stack.workerMetricsPorts[0]}/readyz`;
-    expect(await request(readiness)).toMatchObject({ status: 200, body: { status: 'ready' } });
     worker?.kill('SIGTERM');
-    // Taking no new job while its running ones finish: no longer ready, for probes and load balancers.
-    expect(
-      await eventually('the stopping worker to say it is not ready', async () => {
-        const answer = await request<{ status: string }>(readiness);
-        return answer.status === 503 && answer.body;
-      }),
-    ).toEqual({ status: 'unavailable' });
     await worker?.exited();
     await Promise.all(all.map(({ watcher }) => watcher.done));
     for (const { watcher } of all) expectCompleteSequence(watcher.events);
