@@ -37,7 +37,7 @@ RUN mkdir -p /var/lib/jobcast/secrets && chown node:node /var/lib/jobcast/secret
 # The node image's unprivileged user; the app only reads /app.
 USER node
 EXPOSE 3000
-# The gateway's liveness. A worker serves no HTTP, so docker-compose.yml disables this check for workers.
+# The gateway's liveness. docker-compose.yml gives workers their own check: /readyz on their metrics port.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "apps/gateway/dist/main.js"]

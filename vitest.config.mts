@@ -11,6 +11,7 @@ export default defineConfig({
             'apps/*/src/**/*.spec.ts',
             'tools/*/src/**/*.spec.ts',
             'bench/**/*.spec.ts',
+            'test/unit/**/*.spec.ts',
           ],
           exclude: ['bench/dist/**'],
         },

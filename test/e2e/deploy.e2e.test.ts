@@ -1,5 +1,6 @@
-import { loadConfig, SECRET_VARIABLES } from '@jobcast/config';
+import { loadConfig, parseDuration, SECRET_VARIABLES } from '@jobcast/config';
 import {
+  DEFAULT_LB_STREAMS_PER_ADDRESS,
   NGINX_CONF_TEMPLATE,
   REPO_ROOT,
   ensureNginx,
@@ -30,6 +31,7 @@ interface ComposeService {
   restart?: string;
   volumes?: string[];
   ports?: string[];
+  stop_grace_period?: string;
 }
 
 /** Compose's interpolation: `${VAR}`, `${VAR:-default}`, and `${VAR:?message}`, which fails when VAR is unset. */
@@ -260,14 +262,24 @@ describe('docker-compose.yml and the Dockerfile', () => {
     );
   });
 
-  it("checks a gateway's health with the image's GET /healthz, and a worker's on its metrics port", () => {
+  it("checks a gateway's health with the image's GET /healthz, and a worker's readiness on its metrics port", () => {
     const { instructions } = runtimeStage();
     expect(instructions.find(([keyword]) => keyword === 'HEALTHCHECK')?.[1]).toMatch(/\/healthz/);
     for (const name of gateways) expect(service(name).healthcheck).toBeUndefined();
     const metricsPort = WorkerAppEnvSchema.parse({}).WORKER_METRICS_PORT;
     for (const name of workers) {
-      expect(service(name).healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${metricsPort}/healthz`);
+      expect(service(name).healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${metricsPort}/readyz`);
     }
+  });
+
+  it("gives the apps longer than their SHUTDOWN_GRACE to stop, and the load balancer the launcher's default limit", () => {
+    const graceMs = loadConfig(WorkerEnvSchema, {}).SHUTDOWN_GRACE;
+    expect(loadConfig(GatewayEnvSchema, { JWT_SECRET: 'a'.repeat(32) }).SHUTDOWN_GRACE).toBe(graceMs);
+    for (const name of [...gateways, ...workers]) {
+      const stopGrace = parseDuration(service(name).stop_grace_period ?? '');
+      expect({ name, longer: (stopGrace ?? 0) > graceMs }).toEqual({ name, longer: true });
+    }
+    expect(environmentOf('lb').JOBCAST_LB_STREAMS_PER_ADDRESS).toBe(String(DEFAULT_LB_STREAMS_PER_ADDRESS));
   });
 
   it("builds an image on a slim Debian Node of package.json's major, with production dependencies only, run by a user other than root", () => {

@@ -59,7 +59,7 @@ describe('your own job types', () => {
         REDIS_URL: stack.stack.redisUrl,
         WORKER_HEARTBEAT: '500ms',
         JOB_TYPE_TTL: '4s',
-        SHUTDOWN_GRACE_MS: '1000',
+        SHUTDOWN_GRACE: '1000',
       },
       logFile: join(project, 'worker.log'),
       waitReady: async (worker) => {

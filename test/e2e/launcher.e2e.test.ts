@@ -132,7 +132,7 @@ describe('npm start after its launcher was killed', () => {
     GATEWAYS: '1',
     WORKERS: '1',
     // The killed launcher's worker hands its running job back quickly.
-    SHUTDOWN_GRACE_MS: '1s',
+    SHUTDOWN_GRACE: '1s',
     JOBCAST_STATE_DIR: stateDir,
   });
   const start = (): Launcher => {
@@ -206,5 +206,23 @@ describe('npm start after its launcher was killed', () => {
       `another launcher (pid ${runningPid}) is using ${stateDir}: stop it first (kill ${runningPid})`,
     );
     expect(redisServersOn(join(stateDir, 'redis'))).toEqual([redis]);
+  });
+});
+
+describe('npm start with a bad setting', () => {
+  it('names every bad variable and starts nothing', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'jobcast-launcher-'));
+    try {
+      const refused = new Launcher({ LB: 'maybe', GATEWAYS: '0', DEV_TOKENS: '', JOBCAST_STATE_DIR: stateDir });
+      expect(await refused.exited()).not.toBe(0);
+      expect(refused.output).toContain('[jobcast] cannot start: Invalid configuration:');
+      expect(refused.output).toMatch(/^ {2}- GATEWAYS: /m);
+      expect(refused.output).toMatch(/^ {2}- LB: /m);
+      // An empty variable is not set, as in the apps: DEV_TOKENS keeps its default.
+      expect(refused.output).not.toContain('DEV_TOKENS');
+      expect(readdirSync(stateDir)).toEqual([]);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -12,7 +12,7 @@ describe('job lifecycle', () => {
   const stack = useE2eStack({
     gateways: 1,
     workers: 2,
-    env: { PROGRESS_MAX_HZ: '10', WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE_MS: '1500' },
+    env: { PROGRESS_MAX_HZ: '10', WORKER_CONCURRENCY: '2', SHUTDOWN_GRACE: '1500' },
   });
   let token: string;
 

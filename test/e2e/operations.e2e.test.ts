@@ -1,9 +1,11 @@
 import type { JobEvent } from '@jobcast/contracts';
+import { appEntry, freePort } from '@jobcast/local-stack';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { signToken, useE2eStack } from '../support/e2e-stack';
-import { sleep } from '../support/eventually';
+import { eventually, sleep } from '../support/eventually';
 import { parseSse, request, submitJob } from '../support/http-api';
 import { rssBytes } from '../support/processes';
 import { sample } from '../support/prometheus';
@@ -25,7 +27,7 @@ async function settledSample(url: string, name: string, labels: string, expected
 }
 
 describe('operating Jobcast', () => {
-  const stack = useE2eStack({ gateways: 2, env: { SHUTDOWN_GRACE_MS: '3000' } });
+  const stack = useE2eStack({ gateways: 2, env: { SHUTDOWN_GRACE: '3000' } });
   let token: string;
 
   beforeAll(async () => {
@@ -63,9 +65,33 @@ describe('operating Jobcast', () => {
 
     const workerUrl = `http://127.0.0.1:${stack.stack.workerMetricsPorts[0]}`;
     expect((await request(`${workerUrl}/healthz`)).status).toBe(200);
+    expect(await request(`${workerUrl}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready' } });
     const worker = (await request<string>(`${workerUrl}/metrics`)).body;
     expect(await settledSample(`${workerUrl}/metrics`, 'jobcast_jobs_finished_total', 'status="completed"', 1)).toBe(1);
     expect(sample(worker, 'jobcast_jobs_active')).toBe(0);
+  });
+
+  it('a worker that cannot reach Redis yet is alive but not ready', async () => {
+    const [metricsPort, nothingListening] = [await freePort(), await freePort()];
+    const worker = spawn(process.execPath, [appEntry('worker')], {
+      env: {
+        PATH: process.env.PATH,
+        REDIS_URL: `redis://127.0.0.1:${nothingListening}`,
+        WORKER_METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    onTestFinished(() => void worker.kill('SIGKILL'));
+    const workerUrl = `http://127.0.0.1:${metricsPort}`;
+    await eventually('the worker to listen', () =>
+      request(`${workerUrl}/healthz`).then(
+        (answer) => answer.status === 200,
+        () => false,
+      ),
+    );
+    expect(await request(`${workerUrl}/readyz`)).toMatchObject({ status: 503, body: { status: 'starting' } });
+    expect((await request(`${workerUrl}/metrics`)).status).toBe(503);
   });
 
   it('logs JSON lines with the request id and the job id', async () => {

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { ConfigError, loadConfig } from '@jobcast/config';
+import { ConfigError, loadConfig, takeDeprecationWarnings } from '@jobcast/config';
 import { PinoNestLogger, createLogger } from '@jobcast/observability';
 import { GatewayEnvSchema } from './config/gateway-config';
 import { GatewayModule } from './gateway.module';
@@ -16,6 +16,7 @@ import { JobsIoAdapter } from './realtime/socket-io/jobs-io.adapter';
 async function bootstrap(): Promise<void> {
   const config = loadConfig(GatewayEnvSchema);
   const logger = createLogger('gateway', config.LOG_LEVEL).child({ gateway: config.GATEWAY_ID });
+  for (const warning of takeDeprecationWarnings()) logger.warn({ deprecated: true }, warning);
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.forRoot(config, logger), {
     logger: new PinoNestLogger(logger),
     bodyParser: false,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError } from './config-error';
+import { readLegacySpellings } from './legacy-spellings';
 
 /**
  * Variables that may hold a secret, and so may instead name a file that holds it: `<NAME>_FILE`, the
@@ -16,12 +17,20 @@ export function loadConfig<Schema extends z.ZodType>(
   // An empty variable means "not set", as it does in docker compose files and shells.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const problems = readSecretFiles(present);
+  readLegacySpellings(present, new Set(variablesOf(schema)));
   const parsed = schema.safeParse(present);
   if (parsed.success && problems.length === 0) return parsed.data;
   throw new ConfigError([
     ...problems,
     ...(parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
   ]);
+}
+
+/** The variables an environment schema reads: its object's keys, under any refinements and transforms. */
+export function variablesOf(schema: z.ZodType): string[] {
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodPipe) return variablesOf(schema.in as z.ZodType);
+  return [];
 }
 
 /** Puts each `<NAME>_FILE`'s content in `<NAME>`; answers what went wrong, by variable. */

@@ -1,3 +1,4 @@
+import { takeDeprecationWarnings } from '@jobcast/config';
 import { createLogger } from '@jobcast/observability';
 import { createJobLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
@@ -12,37 +13,42 @@ import { JobTypeRegistrar, registrationFor } from './job-type-registrar';
 import { WorkerMetrics } from './worker-metrics';
 import { resolveSettings } from './worker-settings';
 
+/**
+ * A worker's options. Each setting is the worker environment variable named in its comment, with that
+ * variable's default: they are listed in the configuration table of Jobcast's README
+ * (https://github.com/jobcast/jobcast#configuration). Durations are milliseconds.
+ */
 export interface WorkerOptions {
   /** The job types this worker runs; each gets its own queue and is registered for the gateways to accept. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any payload schema, any result
   jobTypes: ReadonlyArray<JobType<any, any>>;
-  /** `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. @default redis://127.0.0.1:6379 */
+  /** `redis://[user:password@]host:port[/db]`, `rediss://` for TLS (REDIS_URL). */
   redisUrl?: string;
-  /** `host:port` seeds of a Redis Cluster; `redisUrl` then supplies only credentials and TLS. */
+  /** `host:port` seeds of a Redis Cluster; `redisUrl` then supplies only credentials and TLS (REDIS_CLUSTER_NODES). */
   redisClusterNodes?: readonly string[];
-  /** Prefix of every key; the same as the gateways'. @default jobcast */
+  /** Prefix of every key; the same as the gateways' (REDIS_KEY_PREFIX). */
   keyPrefix?: string;
-  /** Jobs of each job type this worker runs at once. @default 4 */
+  /** Jobs of each job type this worker runs at once (WORKER_CONCURRENCY). */
   concurrency?: number;
-  /** Most progress events logged per job per second; the latest value always wins. @default 10 */
+  /** Most progress events logged per job per second; the latest value always wins (PROGRESS_MAX_HZ). */
   progressMaxHz?: number;
-  /** The longest any attempt may run, whatever its job type or payload asks. @default 3600000 (1h) */
+  /** The longest any attempt may run, whatever its job type or payload asks (JOB_TIMEOUT_MAX). */
   maxTimeoutMs?: number;
-  /** How long a job's log and snapshot live after it ends; the same as the gateways'. @default 86400000 (24h) */
+  /** How long a job's log and snapshot live after it ends; the same as the gateways' (JOB_TTL). */
   jobTtlMs?: number;
-  /** The longest a job's keys live from its creation, finished or not; the same as the gateways'. @default 604800000 (7d) */
+  /** The longest a job's keys live from its creation, finished or not; the same as the gateways' (JOB_MAX_AGE). */
   jobMaxAgeMs?: number;
-  /** Approximate cap on events kept per job; the same as the gateways'. @default 10000 */
+  /** Approximate cap on events kept per job; the same as the gateways' (JOB_LOG_MAX_EVENTS). */
   jobLogMaxEvents?: number;
-  /** A running job's lock; a worker that dies holds its jobs at most this long. @default 30000 */
+  /** A running job's lock; a worker that dies holds its jobs at most this long (WORKER_LOCK). */
   lockMs?: number;
-  /** How often workers look for jobs whose worker died. @default 30000 */
+  /** How often workers look for jobs whose worker died (WORKER_STALLED_INTERVAL). */
   stalledIntervalMs?: number;
-  /** After `close()` (or SIGTERM), how long running jobs may finish before they go back to the queue. @default 10000 */
+  /** After `close()` (or SIGTERM), how long running jobs may finish before they go back to the queue (SHUTDOWN_GRACE). */
   shutdownGraceMs?: number;
-  /** How often the job types' registration is refreshed. @default 5000 */
+  /** How often the job types' registration is refreshed (WORKER_HEARTBEAT). */
   heartbeatMs?: number;
-  /** How long a job type stays registered after its last worker is gone. @default 86400000 (24h) */
+  /** How long a job type stays registered after its last worker is gone (JOB_TYPE_TTL). */
   jobTypeTtlMs?: number;
   /** A pino logger. @default JSON lines on stdout at level info */
   logger?: Logger;
@@ -55,7 +61,7 @@ export interface JobcastWorker {
   readonly id: string;
   /** Its Prometheus metrics (prom-client), including Node's process metrics. */
   readonly metrics: Registry;
-  /** True while its Redis connection is up. */
+  /** True while it takes jobs: its Redis connection is up and `close()` has not been called. */
   isReady(): boolean;
   /**
    * Stops gracefully: takes no new job, withdraws its registrations, lets running jobs finish for
@@ -73,6 +79,8 @@ export interface JobcastWorker {
 export async function createWorker(options: WorkerOptions): Promise<JobcastWorker> {
   const settings = resolveSettings(options);
   const logger = options.logger ?? createLogger('worker', 'info');
+  // Those of workerOptionsFromEnv, read before any logger existed.
+  for (const warning of takeDeprecationWarnings()) logger.warn({ deprecated: true }, warning);
   const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const registeredAt = Date.now();
   // Each type is checked against its own schema; past this point only the common shape matters.
@@ -95,11 +103,11 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     jobTypes,
     {
       concurrency: settings.WORKER_CONCURRENCY,
-      lockMs: settings.WORKER_LOCK_MS,
-      stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
+      lockMs: settings.WORKER_LOCK,
+      stalledIntervalMs: settings.WORKER_STALLED_INTERVAL,
       progressMaxHz: settings.PROGRESS_MAX_HZ,
       maxTimeoutMs: settings.JOB_TIMEOUT_MAX,
-      shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
+      shutdownGraceMs: settings.SHUTDOWN_GRACE,
     },
     logger,
     metrics,
@@ -117,7 +125,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      logger.info({ graceMs: settings.SHUTDOWN_GRACE_MS }, 'shutting down: finishing running jobs');
+      logger.info({ graceMs: settings.SHUTDOWN_GRACE }, 'shutting down: finishing running jobs');
       // The grace period starts now, whatever Redis answers to the withdrawal.
       await Promise.all([registrar.stop(), consumers.close()]);
       jobLog.redis.disconnect();
@@ -132,5 +140,6 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     { workerId: id, jobTypes: jobTypes.map((type) => type.name), concurrency: settings.WORKER_CONCURRENCY },
     'worker ready',
   );
-  return { id, metrics: metrics.registry, isReady: () => jobLog.redis.status === 'ready', close };
+  const isReady = (): boolean => closing === undefined && jobLog.redis.status === 'ready';
+  return { id, metrics: metrics.registry, isReady, close };
 }

@@ -17,9 +17,9 @@ export const ENV_OF: Readonly<Record<Setting, keyof WorkerEnv>> = {
   jobTtlMs: 'JOB_TTL',
   jobMaxAgeMs: 'JOB_MAX_AGE',
   jobLogMaxEvents: 'JOB_LOG_MAX_EVENTS',
-  lockMs: 'WORKER_LOCK_MS',
-  stalledIntervalMs: 'WORKER_STALLED_INTERVAL_MS',
-  shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  lockMs: 'WORKER_LOCK',
+  stalledIntervalMs: 'WORKER_STALLED_INTERVAL',
+  shutdownGraceMs: 'SHUTDOWN_GRACE',
   heartbeatMs: 'WORKER_HEARTBEAT',
   jobTypeTtlMs: 'JOB_TYPE_TTL',
 };
@@ -30,12 +30,8 @@ export function resolveSettings(options: WorkerOptions): WorkerEnv {
   for (const [option, variable] of Object.entries(ENV_OF) as Array<[Setting, keyof WorkerEnv]>) {
     const value = options[option];
     if (value === undefined) continue;
-    // Durations in options are milliseconds; a bare number in some variables means seconds.
-    env[variable] = Array.isArray(value)
-      ? value.join(',')
-      : option.endsWith('Ms')
-        ? `${String(value)}ms`
-        : String(value);
+    // Durations in options are milliseconds, as a bare number in a duration variable is.
+    env[variable] = Array.isArray(value) ? value.join(',') : String(value);
   }
   const parsed = WorkerEnvSchema.safeParse(env);
   if (parsed.success) return parsed.data;

@@ -23,22 +23,27 @@ export function appEntry(app: AppName): string {
   return join(REPO_ROOT, 'apps', app, 'dist', 'main.js');
 }
 
-/** A gateway is ready when /healthz answers; a worker when it logs that it is ready. */
-async function waitReady(app: AppName, env: NodeJS.ProcessEnv, process: ManagedProcess): Promise<void> {
+/**
+ * Where an app says it is ready: a gateway's /healthz, once it listens; a worker's /readyz, once it is
+ * registered and taking jobs (on WORKER_METRICS_PORT, which the launcher gives each worker).
+ */
+function readinessUrl(app: AppName, env: NodeJS.ProcessEnv): string {
+  return app === 'gateway'
+    ? `http://127.0.0.1:${env.PORT}/healthz`
+    : `http://127.0.0.1:${env.WORKER_METRICS_PORT}/readyz`;
+}
+
+async function waitReady(url: string, process: ManagedProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (app === 'worker' && process.recentOutput.includes('"msg":"worker ready"')) return;
-    if (app === 'gateway') {
-      try {
-        const response = await fetch(`http://127.0.0.1:${env.PORT}/healthz`);
-        if (response.ok) return;
-      } catch {
-        // Not listening yet.
-      }
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${process.name} was not ready within 30 s:\n${process.recentOutput.slice(-2000)}`);
+  throw new Error(`${process.name} was not ready within 30 s (${url}):\n${process.recentOutput.slice(-2000)}`);
 }
 
 export function appProcess(options: AppProcessOptions): ManagedProcess {
@@ -48,7 +53,7 @@ export function appProcess(options: AppProcessOptions): ManagedProcess {
     args: ['--require', EXIT_WITH_LAUNCHER, appEntry(options.app)],
     env: options.env,
     logFile: join(options.logDir, `${options.name}.log`),
-    waitReady: (managed) => waitReady(options.app, options.env, managed),
+    waitReady: (managed) => waitReady(readinessUrl(options.app, options.env), managed),
     restartOnExit: options.restartOnExit,
     announce: options.announce,
     onSpawn: options.onSpawn,

@@ -1,58 +1,51 @@
-import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import { REPO_ROOT } from './app-processes';
+import { ConfigError, loadConfig, takeDeprecationWarnings } from '@jobcast/config';
+import { join } from 'node:path';
+import { LauncherEnvSchema, type LauncherEnv } from './launcher-env';
 import { LocalStack } from './local-stack';
-import { DEFAULT_LB_STREAMS_PER_ADDRESS } from './nginx-load-balancer';
-
-const flag = z.enum(['0', '1', 'true', 'false']);
-const isOn = (value: z.infer<typeof flag>): boolean => value === '1' || value === 'true';
-
-const LauncherEnvSchema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-  GATEWAYS: z.coerce.number().int().min(1).max(32).default(2),
-  WORKERS: z.coerce.number().int().min(1).max(64).default(2),
-  /** On by default here: the local stack is for trying Jobcast out. */
-  DEV_TOKENS: flag.default('1'),
-  /** Put nginx in front of the gateways on LB_PORT, as docker compose does. */
-  LB: flag.default('0'),
-  LB_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  /** Open sockets and SSE streams per client address through the load balancer. */
-  LB_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LB_STREAMS_PER_ADDRESS),
-  REDIS_URL: z.string().optional(),
-  /** Start a local 3-master Redis Cluster instead of one redis-server. */
-  REDIS_CLUSTER: flag.default('0'),
-  JOBCAST_STATE_DIR: z.string().default(resolve(REPO_ROOT, '.jobcast')),
-});
 
 /**
  * The local gateways' own origins: the demo page of one may then fail over to the others (`?gateways=`),
  * which the Origin check would otherwise refuse as cross-site.
  */
-function ownOrigins(firstPort: number, gateways: number): string {
-  return Array.from({ length: gateways }, (_, i) => firstPort + i)
-    .flatMap((port) => [`http://localhost:${port}`, `http://127.0.0.1:${port}`])
-    .join(',');
+function ownOrigins(firstPort: number, gateways: number): string[] {
+  return Array.from({ length: gateways }, (_, i) => firstPort + i).flatMap((port) => [
+    `http://localhost:${port}`,
+    `http://127.0.0.1:${port}`,
+  ]);
 }
 
 function announce(message: string): void {
   process.stdout.write(`[jobcast] ${message}\n`);
 }
 
+/** The launcher's settings; a bad one stops it here, named, before anything starts. */
+function launcherEnv(): LauncherEnv {
+  try {
+    const env = loadConfig(LauncherEnvSchema);
+    for (const warning of takeDeprecationWarnings()) announce(`deprecated: ${warning}`);
+    return env;
+  } catch (error) {
+    announce(`cannot start: ${error instanceof ConfigError ? error.message : String(error)}`);
+    process.exit(1);
+  }
+}
+
 /** `npm start`: brings up the local topology, restarts what dies, stops everything on Ctrl-C or SIGTERM. */
 async function main(): Promise<void> {
-  const env = LauncherEnvSchema.parse(
-    Object.fromEntries(Object.entries(process.env).filter(([, value]) => value !== '')),
-  );
+  const env = launcherEnv();
   const stack = new LocalStack({
     port: env.PORT,
     gateways: env.GATEWAYS,
     workers: env.WORKERS,
     redisUrl: env.REDIS_URL,
-    cluster: isOn(env.REDIS_CLUSTER) ? { masters: 3 } : undefined,
+    cluster: env.REDIS_CLUSTER ? { masters: 3 } : undefined,
     stateDir: env.JOBCAST_STATE_DIR,
-    env: { DEV_TOKENS: env.DEV_TOKENS, CORS_ORIGINS: process.env.CORS_ORIGINS ?? ownOrigins(env.PORT, env.GATEWAYS) },
+    env: {
+      DEV_TOKENS: env.DEV_TOKENS ? '1' : '0',
+      CORS_ORIGINS: (env.CORS_ORIGINS ?? ownOrigins(env.PORT, env.GATEWAYS)).join(','),
+    },
     restartOnExit: true,
-    lb: isOn(env.LB) ? { port: env.LB_PORT, streamsPerAddress: env.LB_STREAMS_PER_ADDRESS } : undefined,
+    lb: env.LB ? { port: env.LB_PORT, streamsPerAddress: env.LB_STREAMS_PER_ADDRESS } : undefined,
     announce,
   });
   let stopping = false;
@@ -83,7 +76,7 @@ async function main(): Promise<void> {
   announce(
     env.REDIS_URL
       ? `using Redis at ${env.REDIS_URL}`
-      : isOn(env.REDIS_CLUSTER)
+      : env.REDIS_CLUSTER
         ? `starting a 3-master Redis Cluster (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis-cluster')})`
         : `starting redis-server (AOF on, data in ${join(env.JOBCAST_STATE_DIR, 'redis')})`,
   );
@@ -99,12 +92,12 @@ async function main(): Promise<void> {
   stack.gateways.forEach((gateway, i) => announce(`${gateway.name}  ${stack.gatewayUrls[i]}  pid ${gateway.pid}`));
   stack.workers.forEach((worker) => announce(`${worker.name}   pid ${worker.pid}`));
   if (stack.lb) announce(`lb         ${stack.lbUrl}  pid ${stack.lb.pid}  (nginx, in front of the gateways)`);
-  if (isOn(env.DEV_TOKENS)) {
+  if (env.DEV_TOKENS) {
     announce(
       `token      curl -s -XPOST ${stack.lbUrl ?? stack.gatewayUrls[0]}/auth/dev-token -H 'content-type: application/json' -d '{"sub":"alice"}'`,
     );
   }
-  announce(`logs       ${resolve(env.JOBCAST_STATE_DIR, 'logs')}; Ctrl-C stops everything`);
+  announce(`logs       ${join(env.JOBCAST_STATE_DIR, 'logs')}; Ctrl-C stops everything`);
 }
 
 void main();

@@ -8,3 +8,4 @@ export * from './redis-server';
 export * from './debian-package';
 export * from './process-identity';
 export * from './state-dir-lock';
+export * from './launcher-env';

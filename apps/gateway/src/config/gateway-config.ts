@@ -1,4 +1,4 @@
-import { booleanFlag, durationMs, SharedEnvSchema } from '@jobcast/config';
+import { booleanFlag, duration, originList, SharedEnvSchema } from '@jobcast/config';
 import { RedisEnvSchema } from '@jobcast/redis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -32,20 +32,12 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     /** When set, tokens must carry this `aud`. */
     JWT_AUDIENCE: z.string().optional(),
     /** Clock skew tolerated on `exp` and `nbf`. @default 30s */
-    JWT_CLOCK_SKEW: durationMs('s').default(30_000),
+    JWT_CLOCK_SKEW: duration.default(30_000),
     /** Serve POST /auth/dev-token; refused when NODE_ENV=production. @default 0 */
     DEV_TOKENS: booleanFlag.default(false),
     NODE_ENV: z.string().default('development'),
     /** Comma-separated origins allowed to call the API and open sockets cross-site; empty: none. */
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((text) =>
-        text
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      ),
+    CORS_ORIGINS: originList.default([]),
     /** Largest HTTP request body. @default 64kb */
     HTTP_BODY_LIMIT: byteSize.default(64 * 1024),
     /** Largest message a client may send over Socket.IO or a plain WebSocket. @default 16kb */
@@ -66,14 +58,12 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     /** Take the client IP from X-Forwarded-For (set it behind a load balancer you run). @default 0 */
     TRUST_PROXY: booleanFlag.default(false),
     /** How long a watch token (`POST /jobs/:id/watch-token`) reads and watches its job. @default 15m */
-    WATCH_TOKEN_TTL: durationMs('s')
-      .default(15 * 60_000)
-      .pipe(
-        z
-          .number()
-          .min(1000, 'must be at least 1s')
-          .max(7 * 86_400_000, 'must be at most 7d'),
-      ),
+    WATCH_TOKEN_TTL: duration.default(15 * 60_000).pipe(
+      z
+        .number()
+        .min(1000, 'must be at least 1s')
+        .max(7 * 86_400_000, 'must be at most 7d'),
+    ),
     /** HS256 secret of watch tokens (at least 32 characters). @default JWT_SECRET */
     WATCH_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     /** Queued or running jobs one user may have; more answer 429 TOO_MANY_ACTIVE_JOBS. @default 100 */
@@ -87,11 +77,11 @@ export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     /** SSE streams one user may start per second on one gateway; more answer 429 RATE_LIMITED. @default 10 */
     SSE_START_RATE: z.coerce.number().min(1).max(100_000).default(10),
     /** Interval of SSE keep-alive comments. @default 15s */
-    SSE_HEARTBEAT: durationMs('ms').default(15_000),
+    SSE_HEARTBEAT: duration.default(15_000),
     /** Interval of ping frames on plain WebSockets (`heartbeatMs`); a peer that misses two is closed. @default 25s */
-    WS_HEARTBEAT: durationMs('ms').default(25_000),
+    WS_HEARTBEAT: duration.default(25_000),
     /** How long a plain WebSocket may stay open without authenticating before it is closed (4408). @default 10s */
-    WS_AUTH_TIMEOUT: durationMs('ms').default(10_000),
+    WS_AUTH_TIMEOUT: duration.default(10_000),
   })
   .refine((env) => env.JWT_SECRET !== undefined || env.JWT_PUBLIC_KEY !== undefined, {
     message: 'set JWT_SECRET or JWT_PUBLIC_KEY',

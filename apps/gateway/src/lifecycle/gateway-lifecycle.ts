@@ -32,14 +32,14 @@ export class GatewayLifecycle implements BeforeApplicationShutdown {
     if (this.draining) return;
     this.drainingSince = Date.now();
     this.logger.info(
-      { signal, graceMs: this.config.SHUTDOWN_GRACE_MS },
+      { signal, graceMs: this.config.SHUTDOWN_GRACE },
       'draining: telling clients to reconnect elsewhere',
     );
     // Whatever still holds the process after the grace period must not keep it from exiting.
     setTimeout(() => {
       this.logger.warn('grace period over; exiting');
       process.exit(0);
-    }, this.config.SHUTDOWN_GRACE_MS).unref();
+    }, this.config.SHUTDOWN_GRACE).unref();
     for (const listener of this.drainListeners) listener();
   }
 }
