@@ -15,7 +15,6 @@ import {
 import {
   AppendEventsRequestSchema,
   ErrorCode,
-  JobIdSchema,
   ListJobsQuerySchema,
   SubmitJobRequestSchema,
   type AppendEventsResponse,
@@ -29,6 +28,7 @@ import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guar
 import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { JobService } from './job.service';
+import { validJobId } from './valid-job-id';
 
 /** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -93,10 +93,4 @@ export class JobsController {
     const events = parseOrThrow(AppendEventsRequestSchema, body);
     return { lastSeq: await this.jobs.appendEvents(request.principal, jobId, events, idempotencyKey) };
   }
-}
-
-/** A malformed id cannot name anyone's job, so it answers as a missing one. */
-export function validJobId(id: string): string {
-  if (!JobIdSchema.safeParse(id).success) throw ApiException.jobNotFound(id.slice(0, 64));
-  return id;
 }

@@ -3,6 +3,7 @@ import type { JobEventLog, JobRecord } from '@jobcast/job-log';
 import type { Logger } from 'pino';
 import type { Gauge } from 'prom-client';
 import type { LiveEventListener, LiveJobEvents } from './live-job-events';
+import type { Subscription } from './subscription';
 
 const RETRY_READ_MS = 1000;
 
@@ -38,7 +39,7 @@ export interface RelayServices {
  * time, the next page once the connection has taken the last, so a long backlog costs the gateway one page
  * per relay, however slowly its connection reads. Live events that follow on are passed on as they come.
  */
-export class JobRelay implements LiveEventListener {
+export class JobRelay implements LiveEventListener, Subscription {
   private lastSeq: number;
   /** A read of the log is under way (or waits for the connection, or to retry): live events wait for it. */
   private reading = true;
@@ -118,6 +119,11 @@ export class JobRelay implements LiveEventListener {
     // A gap before the burst: the log has the burst and whatever came before it.
     this.behind = true;
     this.readOn();
+  }
+
+  /** A job's relay is keyed by its job id. */
+  get key(): string {
+    return this.jobId;
   }
 
   get isOpen(): boolean {

@@ -18,8 +18,9 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config'
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { forgetToken } from '../framework-internals';
-import { JobSubscriptions, validationError } from '../job-subscriptions';
 import { Outbox } from '../outbox';
+import { validationError } from '../subscribe-acks';
+import { Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
 import { disconnectWithNotice } from './disconnect-with-notice';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
@@ -48,12 +49,13 @@ function socketListener(
 
 /**
  * The `/jobs` namespace, Socket.IO's adapter to the delivery core: authenticates the handshake, then lets a
- * socket subscribe to the jobs its user owns (JobSubscriptions) and delivers through its outbox. Every
+ * socket subscribe to the jobs its user may read (Subscriptions) and delivers through its outbox. Every
  * request is answered by its ack — an error ack for anything malformed — and never crashes or silently
  * drops.
  */
 @WebSocketGateway({ namespace: JOBS_NAMESPACE })
 export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
+  private readonly transport: SubscriberTransport<JobsSocket>;
   private readonly outbox: Outbox<JobsSocket>;
   private readonly onSubscribe = socketListener((socket, args) => {
     const { body, ack } = splitRequest<SubscribeAck>(args);
@@ -63,7 +65,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     const request = SubscribeRequestSchema.safeParse(body);
     if (!request.success) return this.outbox.answer(socket, () => reply(validationError(request.error)));
     this.subscriptions
-      .subscribe(socket.data, socket, this.outbox, request.data, reply)
+      .subscribeJob(socket.data, socket, this.transport, request.data, reply)
       .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
   });
   private readonly onUnsubscribe = socketListener((socket, args) => {
@@ -83,7 +85,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
 
   constructor(
     private readonly verifier: TokenVerifier,
-    private readonly subscriptions: JobSubscriptions,
+    private readonly subscriptions: Subscriptions,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
@@ -91,6 +93,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     private readonly tokenExpiry: TokenExpiry,
   ) {
     this.outbox = new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
+    this.transport = { outbox: this.outbox };
   }
 
   afterInit(namespace: JobsNamespace): void {

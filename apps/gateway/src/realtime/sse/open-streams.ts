@@ -1,16 +1,26 @@
 import type { Response } from 'express';
 import type { OpenConnections } from '../connection-limiter';
+import type { ConnectionSubscriptions } from '../connection-subscriptions';
 import { SubscribeRate } from '../subscribe-rate';
+import type { Watcher } from '../watcher';
 
-/** One open SSE stream, as the limits and the token's expiry see it. */
-export interface OpenStream {
-  response: Response;
-  /** The client's IP as the connection limit counts it. */
-  clientIp: string;
-  /** Whose stream it is: its token's `readerKey`. */
-  reader: string;
-  /** The token's `exp`, in whole seconds since epoch. */
-  expiresAtS: number;
+/**
+ * One open SSE stream: a connection of the delivery core with one subscription, and what the limits, the
+ * token's expiry and the heartbeat need of it.
+ */
+export class OpenStream implements Watcher {
+  reader = '';
+  expiresAtS = 0;
+  subscriptions: ConnectionSubscriptions = undefined;
+  subscribeAt = 0;
+  /** The comment that keeps an idle stream open, from its head on. */
+  heartbeat: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly response: Response,
+    /** The client's IP as the connection limit counts it. */
+    readonly clientIp: string,
+  ) {}
 }
 
 /** Why a stream may not start, beyond the handshake checks every transport shares. */
