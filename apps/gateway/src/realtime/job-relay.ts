@@ -32,7 +32,7 @@ export interface RelayServices {
 
 /**
  * Where a relay is. Live events are handled by state (`onEvents`); every other move is one of the
- * transitions below, named in the table of `JobRelay`.
+ * transitions listed on `JobRelay`.
  *
  * - `reading`: a read of the log is under way, or due (waiting for the connection to take the last page, or
  *   to retry a failed read). Live events that come meanwhile are held, up to a page, to be sent after it.
@@ -52,20 +52,30 @@ export type RelayState = 'reading' | 'reading-behind' | 'live' | 'closed';
  * dropped, the subscriber reconnected), a read of the log begun afterwards has. `lastSeq`, the last seq
  * delivered, is what every transition checks events against.
  *
- * | from                   | on                                              | to                   | keeps                                                                            |
- * | ---------------------- | ----------------------------------------------- | -------------------- | -------------------------------------------------------------------------------- |
- * | (new)                  | `start`: joins the feed, reads the first page   | `reading`            | nothing missed: the feed is joined before the log is read                        |
- * | `reading`              | a live burst, if a page holds it (`hold`)       | `reading`            | nothing twice: held events go out after the read only if they follow on           |
- * | `reading`              | more than a page held, or a resync (`fallBehind`) | `reading-behind`   | nothing lost: the log has what is dropped, and is read again                       |
- * | `reading`, `reading-behind` | a read failed (`readOn`)                   | `reading-behind`     | nothing lost: read again after RETRY_READ_MS, since the missed event may be the last |
- * | `reading`, `reading-behind` | a page read, more follow or behind (`endRead`) | `reading`      | paging: the next page is read once the connection took this one                  |
- * | `reading`              | a short page read, held follow on (`endRead`)   | `live`               | order: the held events go out right after the page, a read spared                 |
- * | `reading`              | a short page read, held do not follow on (`endRead`) | `reading`       | gap repair: the next read brings what is between                                 |
- * | `reading`              | a read finds the job gone (`jobGone`)           | `live`               | no read loops on a job that expired                                              |
- * | `live`                 | a burst that follows on, or its new part        | `live`               | order, nothing twice: repeated seqs are dropped; the burst array is passed on as is |
- * | `live`                 | a burst after a gap, or a resync (`fallBehind`) | `reading-behind`     | gap repair: the log is read from `lastSeq`                                       |
- * | any but `closed`       | the terminal event delivered (`end`)            | `closed`             | terminal end: the sink finishes once, the feed is left                          |
- * | any but `closed`       | `close()` (unsubscribe, replaced, gone, not found) | `closed`          | nothing after close: late reads and bursts deliver nothing                        |
+ * Its transitions, each with the method that makes it and the guarantee it keeps:
+ *
+ * - (new) → `reading` (`start`): joins the live feed, then reads the snapshot and first page. Nothing missed: the
+ *   feed is joined before the log is read.
+ * - `reading` → `reading`, a live burst a page can hold (`hold`). Nothing twice: what is held goes out after the
+ *   read only where it follows on from what the read gave.
+ * - `reading` → `reading-behind`, more than a page held or a resync (`fallBehind`). Nothing lost: what is dropped
+ *   is in the log, which is read again.
+ * - `reading`/`reading-behind` → `reading-behind`, a read failed (`readOn`). Nothing lost: it is tried again
+ *   after RETRY_READ_MS, since the event it missed could be the last one.
+ * - `reading`/`reading-behind` → `reading`, a full page read, or behind (`endRead`). Paging: the next page is
+ *   read only once the connection took this one, so a slow reader costs the gateway one page.
+ * - `reading` → `live`, a short page read (`endRead`), then what was held if it follows on. Order: held events go
+ *   out right after the page, with no second read.
+ * - `reading` → `reading`, a short page whose held events do not follow on (`endRead`). Gap repair: the next read
+ *   brings what is between.
+ * - `reading` → `live`, the job is gone from the log (`jobGone`): nothing more to read, no read loop.
+ * - `live` → `live`, a burst that follows on, or its part after `lastSeq` (`passOn`). Order and nothing twice:
+ *   repeated seqs are dropped, and a whole burst is passed on as the same array (one encoded frame for all).
+ * - `live` → `reading-behind`, a burst after a gap, or a resync (`fallBehind`, `readOn`). Gap repair: the log is
+ *   read from `lastSeq`.
+ * - any → `closed`, the terminal event delivered (`end`). Terminal end: the sink finishes once, the feed is left.
+ * - any → `closed`, `close()`: unsubscribed, replaced, not found, or the connection is gone. Late reads and
+ *   bursts deliver nothing.
  *
  * The first page answers the subscribe (`start`'s `begin`): when the log cannot give every event after
  * `afterSeq`, that answer says reset and `lastSeq` moves to what the log holds.
