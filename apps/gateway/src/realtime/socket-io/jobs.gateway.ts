@@ -56,14 +56,13 @@ function socketListener(
 @WebSocketGateway({ namespace: JOBS_NAMESPACE })
 export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
   private readonly transport: SubscriberTransport<JobsSocket>;
-  private readonly outbox: Outbox<JobsSocket>;
   private readonly onSubscribe = socketListener((socket, args) => {
     const { body, ack } = splitRequest<SubscribeAck>(args);
     const reply = (answer: SubscribeAck): void => {
       if (typeof ack === 'function') ack(answer);
     };
     const request = SubscribeRequestSchema.safeParse(body);
-    if (!request.success) return this.outbox.answer(socket, () => reply(validationError(request.error)));
+    if (!request.success) return this.transport.outbox.answer(socket, () => reply(validationError(request.error)));
     this.subscriptions
       .subscribeJob(socket.data, socket, this.transport, request.data, reply)
       .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
@@ -74,13 +73,13 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     if (request.success) this.subscriptions.unsubscribe(socket.data, request.data.jobId);
     if (typeof ack !== 'function') return;
     const answer: UnsubscribeAck = request.success ? { ok: true } : validationError(request.error);
-    this.outbox.answer(socket, () => ack(answer));
+    this.transport.outbox.answer(socket, () => ack(answer));
   });
   /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
   private readonly onDisconnect = socketListener((socket) => {
     this.metrics.socketsConnected.dec();
     this.subscriptions.closeAll(socket.data);
-    this.outbox.forget(socket);
+    this.transport.outbox.forget(socket);
   });
 
   constructor(
@@ -92,8 +91,7 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     private readonly metrics: GatewayMetrics,
     private readonly tokenExpiry: TokenExpiry,
   ) {
-    this.outbox = new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
-    this.transport = { outbox: this.outbox };
+    this.transport = { outbox: new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger) };
   }
 
   afterInit(namespace: JobsNamespace): void {
