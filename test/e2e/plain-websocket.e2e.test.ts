@@ -92,6 +92,22 @@ describe('plain WebSocket (GET /ws, jobcast.v1)', () => {
     expectCompleteSequence(await eager.eventsUntil(job.id));
   });
 
+  it('answers requests sent behind two auths in order, each auth checked in its turn', async () => {
+    const eager = plain(1);
+    await eager.opened;
+    eager.send({ type: 'auth', token: alice });
+    eager.send({ type: 'ping', id: 'a' });
+    eager.send({ type: 'auth', token: alice });
+    eager.send({ type: 'ping', id: 'b' });
+    await eager.answer('b');
+    expect(eager.messages.map((message) => [message.type, message.id])).toEqual([
+      ['welcome', undefined],
+      ['pong', 'a'],
+      ['welcome', undefined],
+      ['pong', 'b'],
+    ]);
+  });
+
   it('streams snapshot, backlog and live events, identical on both gateways, then ends the subscription by itself', async () => {
     const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 30, intervalMs: 20 } });
     const watchers = [await authed(0), await authed(1)];

@@ -27,7 +27,7 @@ import { GatewayLifecycle } from './lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from './metrics/gateway-metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { ConnectionGate } from './realtime/connection-gate';
-import { JobSubscriptions } from './realtime/job-subscriptions';
+import { Subscriptions } from './realtime/subscriptions';
 import { TokenExpiry } from './realtime/token-expiry';
 import { JobRelayFactory } from './realtime/job-relay.factory';
 import { LiveJobEvents } from './realtime/live-job-events';
@@ -91,7 +91,7 @@ export class GatewayModule {
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,
-        JobSubscriptions,
+        Subscriptions,
         TokenExpiry,
         ConnectionGate,
         JobsGateway,

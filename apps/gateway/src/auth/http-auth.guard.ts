@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiException } from '../http/api-exception';
+import { bearerToken } from './bearer-token';
 import type { Principal } from './principal';
 import { TokenVerifier } from './token-verifier';
 
@@ -13,8 +14,7 @@ export class HttpAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const [scheme, token] = (request.headers.authorization ?? '').split(' ');
-    const principal = scheme?.toLowerCase() === 'bearer' ? await this.verifier.verify(token) : null;
+    const principal = await this.verifier.verify(bearerToken(request.headers.authorization));
     if (!principal) throw ApiException.unauthorized();
     request.principal = principal;
     return true;

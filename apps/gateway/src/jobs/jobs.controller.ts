@@ -15,7 +15,6 @@ import {
 import {
   AppendEventsRequestSchema,
   ErrorCode,
-  JobIdSchema,
   ListJobsQuerySchema,
   SubmitJobRequestSchema,
   type AppendEventsResponse,
@@ -31,6 +30,7 @@ import { parseOrThrow } from '../http/parse-or-throw';
 import { ExternalJobReports } from './external-job-reports';
 import { JobService } from './job.service';
 import { JobSubmissions } from './job-submissions';
+import { validJobId } from './valid-job-id';
 
 /** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -99,10 +99,4 @@ export class JobsController {
     const events = parseOrThrow(AppendEventsRequestSchema, body);
     return { lastSeq: await this.externalJobs.append(request.principal, jobId, events, idempotencyKey) };
   }
-}
-
-/** A malformed id cannot name anyone's job, so it answers as a missing one. */
-export function validJobId(id: string): string {
-  if (!JobIdSchema.safeParse(id).success) throw ApiException.jobNotFound(id.slice(0, 64));
-  return id;
 }

@@ -143,11 +143,13 @@ afterEach(() => {
 });
 
 describe('JobRelay', () => {
-  it('answers with the snapshot and the events after afterSeq, then passes live bursts on as they are', async () => {
-    const { log, live, sink, answers, start } = setUp(1);
+  it('start → reading → live: answers with the snapshot and the events after afterSeq, then passes live bursts on as they are', async () => {
+    const { log, live, sink, relay, answers, start } = setUp(1);
+    expect(relay.currentState).toBe('reading');
     log.log(at(1), at(2), at(3));
     expect(await start()).toBe('started');
     expect(answers).toEqual([{ seqs: [2, 3], lastSeq: 3, reset: false, more: false }]);
+    expect(relay.currentState).toBe('live');
     const burst = log.log(at(4), at(5));
     live.publish(burst);
     // The same array: every socket that gets the burst shares one encoded frame.
@@ -155,7 +157,7 @@ describe('JobRelay', () => {
     expect(sink.bursts[0]).toBe(burst);
   });
 
-  it('does not deliver twice an event that was published while the log was read and is in the answer', async () => {
+  it('reading, a live burst held → live: does not deliver twice an event that was published while the log was read and is in the answer', async () => {
     const { log, live, sink, answers, start } = setUp();
     log.log(at(1));
     log.whileReading(() => live.publish(log.log(at(2))));
@@ -165,7 +167,7 @@ describe('JobRelay', () => {
     expect(sink.seqs).toEqual([]);
   });
 
-  it('delivers, after the answer and once, what was logged after the read while the subscribe was in flight', async () => {
+  it('reading, a live burst held → live: delivers, after the answer and once, what was logged after the read while the subscribe was in flight', async () => {
     const { log, live, sink, answers, start } = setUp();
     log.log(at(1));
     const started = start();
@@ -179,7 +181,7 @@ describe('JobRelay', () => {
     expect([...(answers[0]?.seqs ?? []), ...sink.seqs]).toEqual([1, 2]);
   });
 
-  it('sends the live events that came during the read right after the answer, without reading the log again', async () => {
+  it('reading, held events follow on → live: sends the live events that came during the read right after the answer, without reading the log again', async () => {
     const { log, live, sink, answers, start } = setUp();
     log.log(at(1));
     log.whileReading(() => {
@@ -193,7 +195,7 @@ describe('JobRelay', () => {
     expect(log.reads).toEqual([0]);
   });
 
-  it('reads the log again rather than hold more than a page of live events that came during a read', async () => {
+  it('reading, more than a page held → reading-behind → reading → live: reads the log again rather than hold more than a page of live events that came during a read', async () => {
     const { log, live, sink, answers, start } = setUp();
     log.log(at(1));
     log.whileReading(() => {
@@ -205,7 +207,7 @@ describe('JobRelay', () => {
     expect(log.reads).toEqual([0, 1, 5]);
   });
 
-  it('passes on only the new part of a burst that overlaps what was sent, and nothing of a repeated one', async () => {
+  it('live → live: passes on only the new part of a burst that overlaps what was sent, and nothing of a repeated one', async () => {
     const { log, live, sink, start } = setUp();
     log.log(at(1), at(2));
     await start();
@@ -218,30 +220,34 @@ describe('JobRelay', () => {
     expect(log.reads).toEqual([0]);
   });
 
-  it('fills a gap before a burst from the log: the missing events and the burst, in order, each once', async () => {
-    const { log, live, sink, start } = setUp();
+  it('live, a gap → reading-behind → reading → live: fills a gap before a burst from the log: the missing events and the burst, in order, each once', async () => {
+    const { log, live, sink, relay, start } = setUp();
     log.log(at(1));
     await start();
     log.log(at(2), at(3), at(4));
     // Seq 2 and 3 were lost on the way (a dropped Redis message): 4 arrives alone.
     live.publish([at(4)]);
+    expect(relay.currentState).toBe('reading-behind');
     await settle();
+    expect(relay.currentState).toBe('live');
     expect(sink.seqs).toEqual([2, 3, 4]);
     live.publish([at(3), at(4)]);
     expect(sink.seqs).toEqual([2, 3, 4]);
   });
 
-  it('re-reads the log when the live feed was interrupted, and delivers what it missed', async () => {
-    const { log, live, sink, start } = setUp();
+  it('live, a resync → reading-behind → reading → live: re-reads the log when the live feed was interrupted, and delivers what it missed', async () => {
+    const { log, live, sink, relay, start } = setUp();
     log.log(at(1));
     await start();
     log.log(at(2), at(3));
     live.resync();
+    expect(relay.currentState).toBe('reading-behind');
     await settle();
+    expect(relay.currentState).toBe('live');
     expect(sink.seqs).toEqual([2, 3]);
   });
 
-  it('tries a failed read again after a second, since the event it missed could be the last one', async () => {
+  it('reading, a read failed → reading-behind → (retry) reading → closed: tries a failed read again after a second, since the event it missed could be the last one', async () => {
     vi.useFakeTimers();
     const { log, live, sink, start } = setUp();
     log.log(at(1));
@@ -256,7 +262,7 @@ describe('JobRelay', () => {
     expect(sink.finished).toBe(1);
   });
 
-  it("answers 'closed' when closed while starting, without answering, and leaves the feed", async () => {
+  it("reading, close() → closed: answers 'closed' when closed while starting, without answering, and leaves the feed", async () => {
     const { log, live, relay, answers, start, open } = setUp();
     log.log(at(1));
     log.whileReading(() => relay.close());
@@ -266,7 +272,7 @@ describe('JobRelay', () => {
     expect(open()).toBe(0);
   });
 
-  it("answers 'not-found' for a job that does not exist, or one the connection may not read, and leaves the feed", async () => {
+  it("start → closed: answers 'not-found' for a job that does not exist, or one the connection may not read, and leaves the feed", async () => {
     for (const missing of ['gone', 'refused'] as const) {
       const { log, live, answers, start, open } = setUp();
       log.log(at(1));
@@ -279,7 +285,7 @@ describe('JobRelay', () => {
     }
   });
 
-  it('ends after the terminal event: finishes once, leaves the feed, and delivers nothing more', async () => {
+  it('live, the terminal event → closed: ends after the terminal event: finishes once, leaves the feed, and delivers nothing more', async () => {
     const { log, live, sink, relay, start, open } = setUp();
     log.log(at(1));
     await start();
@@ -289,11 +295,12 @@ describe('JobRelay', () => {
     expect(sink.seqs).toEqual([2, 3]);
     expect(sink.finished).toBe(1);
     expect(relay.isOpen).toBe(false);
+    expect(relay.currentState).toBe('closed');
     expect(live.listeners.size).toBe(0);
     expect(open()).toBe(0);
   });
 
-  it('finishes at once when resumed at the end of a finished job', async () => {
+  it('start → closed: finishes at once when resumed at the end of a finished job', async () => {
     const { log, sink, answers, relay, start } = setUp(3);
     log.log(at(1), at(2), completedAt(3));
     await start();
@@ -302,12 +309,13 @@ describe('JobRelay', () => {
     expect(relay.isOpen).toBe(false);
   });
 
-  it('answers a long backlog with its first page and more, and reads each next page only once the connection took the last', async () => {
-    const { log, live, sink, answers, start } = setUp();
+  it('reading, more pages → reading (paging) → live: answers a long backlog with its first page and more, and reads each next page only once the connection took the last', async () => {
+    const { log, live, sink, relay, answers, start } = setUp();
     log.log(...Array.from({ length: 10 }, (_, i) => at(i + 1)));
     sink.writable = false;
     await start();
     expect(answers).toEqual([{ seqs: [1, 2, 3, 4], lastSeq: 10, reset: false, more: true }]);
+    expect(relay.currentState).toBe('reading');
     await settle();
     expect(log.reads).toEqual([0]);
     // Live events while the backlog is read wait behind it.
@@ -320,9 +328,10 @@ describe('JobRelay', () => {
     live.publish(log.log(at(12)));
     // Caught up: live events go out as they come, the outbox bounds the rest.
     expect(sink.seqs.at(-1)).toBe(12);
+    expect(relay.currentState).toBe('live');
   });
 
-  it('holds a page back for as long as the connection does not take writes', async () => {
+  it('reading, more pages: holds a page back for as long as the connection does not take writes', async () => {
     const { log, sink, start } = setUp();
     log.log(...Array.from({ length: 6 }, (_, i) => at(i + 1)));
     sink.writable = false;
@@ -333,7 +342,7 @@ describe('JobRelay', () => {
     expect(log.reads).toEqual([0]);
   });
 
-  it('says reset when the log was trimmed past afterSeq, delivers what it still holds, and goes on from there', async () => {
+  it('start (reset) → live: says reset when the log was trimmed past afterSeq, delivers what it still holds, and goes on from there', async () => {
     const { log, live, sink, answers, start } = setUp(2);
     log.log(...Array.from({ length: 9 }, (_, i) => at(i + 1)));
     log.trimmedThrough = 6;
@@ -343,13 +352,76 @@ describe('JobRelay', () => {
     expect(sink.seqs).toEqual([10]);
   });
 
-  it('says reset with the whole log when afterSeq is past the last seq (Redis lost its last writes)', async () => {
+  it('start (reset) → live: says reset with the whole log when afterSeq is past the last seq (Redis lost its last writes)', async () => {
     const { log, live, sink, answers, start } = setUp(20);
     log.log(at(1), at(2));
     await start();
     expect(answers).toEqual([{ seqs: [1, 2], lastSeq: 2, reset: true, more: false }]);
     live.publish(log.log(at(3)));
     expect(sink.seqs).toEqual([3]);
+  });
+});
+
+describe('JobRelay transitions with no other test', () => {
+  it('reading, a resync → reading-behind: drops what it held, and the read that follows brings it, once', async () => {
+    const { log, live, sink, relay, answers, start } = setUp();
+    log.log(at(1));
+    log.whileReading(() => {
+      queueMicrotask(() => {
+        live.publish(log.log(at(2)));
+        live.resync();
+        // Left to the next read.
+        live.publish(log.log(at(3)));
+      });
+    });
+    await start();
+    await settle();
+    expect(answers[0]?.seqs).toEqual([1]);
+    expect(sink.seqs).toEqual([2, 3]);
+    expect(log.reads).toEqual([0, 1]);
+    expect(relay.currentState).toBe('live');
+  });
+
+  it('reading, the job gone from the log → live: stops reading, and a later gap reads again', async () => {
+    const { log, live, sink, relay, start } = setUp();
+    log.log(at(1));
+    await start();
+    log.exists = false;
+    live.publish([at(3)]);
+    await settle();
+    expect(relay.currentState).toBe('live');
+    expect(log.reads).toEqual([0, 1]);
+    expect(sink.seqs).toEqual([]);
+  });
+
+  it('reading-behind, a live burst: leaves it to the read to come', async () => {
+    const { log, live, sink, relay, start } = setUp();
+    log.log(at(1));
+    await start();
+    sink.writable = false;
+    live.resync();
+    live.publish(log.log(at(2)));
+    expect(relay.currentState).toBe('reading-behind');
+    expect(sink.seqs).toEqual([]);
+    sink.takeWrites();
+    await settle();
+    expect(sink.seqs).toEqual([2]);
+    expect(log.reads).toEqual([0, 1]);
+  });
+
+  it('closed: a late burst or resync delivers and reads nothing', async () => {
+    const { log, live, sink, relay, start } = setUp();
+    log.log(at(1));
+    await start();
+    const listener = [...live.listeners][0] as LiveEventListener;
+    relay.close();
+    relay.close();
+    listener.onEvents(log.log(at(2)));
+    listener.onResync();
+    await settle();
+    expect(sink.seqs).toEqual([]);
+    expect(log.reads).toEqual([0]);
+    expect(relay.currentState).toBe('closed');
   });
 });
 

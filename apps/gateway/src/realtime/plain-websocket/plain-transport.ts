@@ -29,6 +29,9 @@ function eventsFrame(events: readonly JobEvent[]): Buffer {
   return frame;
 }
 
+/** Answers a request through the socket's outbox: in line with its events, and counted toward its bound. */
+export type PlainReply = (socket: PlainSocket, message: PlainServerMessage) => void;
+
 /** Sends one message, while the socket is open. */
 export function sendMessage(socket: PlainSocket, message: PlainServerMessage): void {
   if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message), TEXT);

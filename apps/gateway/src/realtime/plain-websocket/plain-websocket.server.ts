@@ -1,110 +1,65 @@
 import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import {
-  ErrorCode,
-  PLAIN_WEBSOCKET_PATH,
-  PLAIN_WEBSOCKET_PROTOCOL,
-  PlainDisconnectReason,
-  type ApiErrorBody,
-  type PlainClientMessage,
-  type PlainServerMessage,
-  type SubscribeAck,
-} from '@jobcast/contracts';
+import { PLAIN_WEBSOCKET_PROTOCOL, PlainDisconnectReason, type PlainServerMessage } from '@jobcast/contracts';
 import type { IncomingMessage, Server } from 'node:http';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import type { Principal } from '../../auth/principal';
 import { TokenVerifier } from '../../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
-import { ConnectionGate, HANDSHAKE_REFUSALS } from '../connection-gate';
-import { JobSubscriptions } from '../job-subscriptions';
+import { ConnectionGate } from '../connection-gate';
 import { Outbox } from '../outbox';
+import { Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
+import { PlainAuth } from './plain-auth';
+import { PlainDispatch } from './plain-dispatch';
+import { heardFrom, PlainKeepalive } from './plain-keepalive';
 import { parsePlainMessage } from './plain-messages';
-import { PlainSocket } from './plain-socket';
+import { PlainSocket, socketListener } from './plain-socket';
 import { closeWithNotice, plainTransport, sendMessage } from './plain-transport';
-
-/** Engine.IO's path, whose upgrades are Engine.IO's to handle. */
-const SOCKET_IO_PATH = '/socket.io/';
-
-/** Refuses an upgrade before it happens, as plain HTTP with the JSON error body. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } } satisfies ApiErrorBody);
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-}
-
-/** Listeners shared by every socket, called with the socket as `this`: no closures per connection. */
-function socketListener<Args extends unknown[]>(
-  handle: (socket: PlainSocket, ...args: Args) => void,
-): (this: WebSocket, ...args: Args) => void {
-  return function (this: WebSocket, ...args: Args) {
-    // Every socket of this server is a PlainSocket (its `WebSocket` option).
-    handle(this as PlainSocket, ...args);
-  };
-}
-
-const ignoreError = (): void => undefined;
-
-/** Requests a client may send behind its `auth` before the welcome; they wait for the token's check. */
-const MAX_HELD_DURING_AUTH = 16;
+import { PlainUpgrades } from './plain-upgrade';
 
 /**
  * `GET /ws`, the plain WebSocket adapter to the delivery core (`jobcast.v1`): for clients with no Socket.IO
- * library. ws runs in noServer mode on the gateway's own HTTP server and takes only upgrades of `/ws`, so
- * Engine.IO keeps its own; compression is off and SOCKET_MAX_MESSAGE bounds a message (1009 above it).
- * Handshakes are refused before the upgrade, as HTTP with the JSON error body; auth comes from the
- * Authorization header or a first `auth` message, never the URL; then subscribes go through the same
- * JobSubscriptions and Outbox as Socket.IO's.
+ * library. ws runs in noServer mode on the gateway's own HTTP server; compression is off and
+ * SOCKET_MAX_MESSAGE bounds a message (1009 above it). This wires its parts: the handshakes (PlainUpgrades),
+ * who a socket is (PlainAuth), its requests (PlainDispatch, through the same Subscriptions and Outbox as
+ * Socket.IO's) and the keepalive (PlainKeepalive); and counts its sockets toward the shared limits, ends them
+ * on drain and when their tokens expire.
  */
 @Injectable()
 export class PlainWebSocketServer implements OnApplicationShutdown {
   private readonly sockets: WebSocketServer;
-  private readonly outbox: Outbox<PlainSocket>;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly transport: SubscriberTransport<PlainSocket>;
+  private readonly upgrades: PlainUpgrades;
+  private readonly auth: PlainAuth;
+  private readonly keepalive = new PlainKeepalive();
 
   private readonly onMessage = socketListener((socket, data: RawData, isBinary: boolean) => {
-    socket.missedPings = 0;
+    heardFrom(socket);
     const parsed = parsePlainMessage(data, isBinary);
     if ('rejected' in parsed) return this.reply(socket, { type: 'error', ...parsed.rejected });
-    const { authenticating } = socket;
-    if (!authenticating) return this.handle(socket, parsed.message);
-    // Requests sent right behind `auth` are answered once it is checked, in order, as if it had been at once.
-    if (socket.heldDuringAuth >= MAX_HELD_DURING_AUTH) {
-      const error = { code: ErrorCode.RATE_LIMITED, message: 'Wait for welcome before sending more' };
-      return this.reply(socket, { type: 'error', error });
-    }
-    socket.heldDuringAuth += 1;
-    const handled: Promise<void> = authenticating.then(() => {
-      socket.heldDuringAuth -= 1;
-      if (socket.authenticating === handled) socket.authenticating = undefined;
-      this.handle(socket, parsed.message);
-    });
-    socket.authenticating = handled;
+    this.auth.receive(socket, parsed.message);
   });
-  private readonly onPong = socketListener((socket) => {
-    socket.missedPings = 0;
-  });
+  private readonly onPong = socketListener(heardFrom);
   private readonly onClose = socketListener((socket) => {
     clearTimeout(socket.authTimer);
     this.metrics.plainSocketsConnected.dec();
     this.subscriptions.closeAll(socket);
-    this.outbox.forget(socket);
+    this.transport.outbox.forget(socket);
   });
   /** ws reports a protocol violation or an oversized message here, and closes the socket itself (1002, 1009). */
   private readonly onError = socketListener((socket, error: Error) => {
     this.logger.debug({ err: error.message, ip: socket.clientIp }, 'plain WebSocket closed for a protocol error');
   });
+  private readonly reply = (socket: PlainSocket, message: PlainServerMessage): void =>
+    this.transport.outbox.answer(socket, () => sendMessage(socket, message));
 
   constructor(
-    private readonly verifier: TokenVerifier,
-    private readonly subscriptions: JobSubscriptions,
+    verifier: TokenVerifier,
+    private readonly subscriptions: Subscriptions,
     private readonly gate: ConnectionGate,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -112,7 +67,7 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
     private readonly metrics: GatewayMetrics,
     tokenExpiry: TokenExpiry,
   ) {
-    this.outbox = new Outbox(plainTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
+    this.transport = { outbox: new Outbox(plainTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger) };
     this.sockets = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -121,6 +76,13 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
       // Offered subprotocols without jobcast.v1 are refused before this is asked.
       handleProtocols: () => PLAIN_WEBSOCKET_PROTOCOL,
     });
+    const dispatch = new PlainDispatch(subscriptions, this.transport, logger, this.reply);
+    this.auth = new PlainAuth(verifier, subscriptions, config, logger, this.reply, (socket, request) =>
+      dispatch.handle(socket, request),
+    );
+    this.upgrades = new PlainUpgrades(this.sockets, gate, verifier, logger, (socket, request, principal) =>
+      this.open(socket, request, principal),
+    );
     const clients = this.sockets.clients as Set<PlainSocket>;
     gate.limiter.addTransport({
       count: () => clients.size,
@@ -138,49 +100,12 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
 
   /** Takes `/ws` upgrades on the gateway's HTTP server, and pings every socket every WS_HEARTBEAT. */
   attach(server: Server): void {
-    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.upgrade(request, socket, head).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'plain WebSocket upgrade crashed');
-        socket.destroy();
-      });
-    });
-    this.heartbeat = setInterval(() => this.ping(), this.config.WS_HEARTBEAT).unref();
+    this.upgrades.attach(server);
+    this.keepalive.start(this.sockets.clients as Set<PlainSocket>, this.config.WS_HEARTBEAT);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.heartbeat);
-  }
-
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const path = (request.url ?? '/').split('?', 1)[0] as string;
-    if (path.startsWith(SOCKET_IO_PATH)) return;
-    // Until ws takes the socket over, a client that hangs up must not be an unhandled error.
-    socket.on('error', ignoreError);
-    if (path !== PLAIN_WEBSOCKET_PATH) {
-      return refuse(socket, 404, ErrorCode.NOT_FOUND, `No WebSocket endpoint at ${path}; use ${PLAIN_WEBSOCKET_PATH}`);
-    }
-    const offered = request.headers['sec-websocket-protocol'];
-    if (offered !== undefined && !offered.split(',').some((name) => name.trim() === PLAIN_WEBSOCKET_PROTOCOL)) {
-      return refuse(
-        socket,
-        400,
-        ErrorCode.VALIDATION_FAILED,
-        `Only the ${PLAIN_WEBSOCKET_PROTOCOL} subprotocol is spoken`,
-      );
-    }
-    const refusal = this.gate.refusal(request);
-    if (refusal) return refuse(socket, HANDSHAKE_REFUSALS[refusal], refusal, `Connection refused: ${refusal}`);
-    let principal: Principal | null = null;
-    const { authorization } = request.headers;
-    if (authorization !== undefined) {
-      const [scheme, token] = authorization.split(' ');
-      principal = scheme?.toLowerCase() === 'bearer' ? await this.verifier.verify(token) : null;
-      if (!principal) return refuse(socket, 401, ErrorCode.UNAUTHORIZED, 'Invalid bearer token');
-    }
-    this.sockets.handleUpgrade(request, socket, head, (ws) => {
-      socket.off('error', ignoreError);
-      this.open(ws as PlainSocket, request, principal);
-    });
+    this.keepalive.stop();
   }
 
   private open(socket: PlainSocket, request: IncomingMessage, principal: Principal | null): void {
@@ -191,90 +116,6 @@ export class PlainWebSocketServer implements OnApplicationShutdown {
     socket.on('pong', this.onPong);
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
-    if (principal) return this.welcome(socket, principal);
-    socket.authTimer = setTimeout(
-      closeWithNotice,
-      this.config.WS_AUTH_TIMEOUT,
-      socket,
-      PlainDisconnectReason.AUTH_TIMEOUT,
-    );
+    this.auth.opened(socket, principal);
   }
-
-  private welcome(socket: PlainSocket, principal: Principal): void {
-    if (socket.authenticated) {
-      if (!this.subscriptions.renew(socket, principal)) return this.refuseToken(socket);
-    } else {
-      clearTimeout(socket.authTimer);
-      socket.authTimer = undefined;
-      this.subscriptions.admit(socket, principal);
-    }
-    this.reply(socket, { type: 'welcome', gateway: this.config.GATEWAY_ID, heartbeatMs: this.config.WS_HEARTBEAT });
-  }
-
-  private refuseToken(socket: PlainSocket): void {
-    sendMessage(socket, { type: 'error', error: { code: ErrorCode.UNAUTHORIZED, message: 'Invalid token' } });
-    closeWithNotice(socket, PlainDisconnectReason.UNAUTHORIZED);
-  }
-
-  private handle(socket: PlainSocket, message: PlainClientMessage): void {
-    if (message.type === 'auth') {
-      const checked = this.verifier.verify(message.token).then(
-        (principal) => (principal ? this.welcome(socket, principal) : this.refuseToken(socket)),
-        () => this.refuseToken(socket),
-      );
-      const settled: Promise<void> = checked.then(() => {
-        if (socket.authenticating === settled) socket.authenticating = undefined;
-      });
-      socket.authenticating = settled;
-      return;
-    }
-    const { id } = message;
-    const echo = id === undefined ? {} : { id };
-    if (!socket.authenticated) {
-      const error = { code: ErrorCode.UNAUTHORIZED, message: 'Send {"type":"auth","token"} first' };
-      return this.reply(socket, { type: 'error', ...echo, error });
-    }
-    switch (message.type) {
-      case 'ping':
-        return this.reply(socket, { type: 'pong', ...echo });
-      case 'unsubscribe':
-        this.subscriptions.unsubscribe(socket, message.jobId);
-        return this.reply(socket, { type: 'unsubscribed', ...echo, jobId: message.jobId });
-      case 'subscribe': {
-        const { jobId } = message;
-        const answer = (ack: SubscribeAck): void =>
-          sendMessage(
-            socket,
-            ack.ok
-              ? { type: 'subscribed', ...echo, jobId, ...withoutOk(ack) }
-              : { type: 'error', ...echo, jobId, error: ack.error },
-          );
-        this.subscriptions
-          .subscribe(socket, socket, this.outbox, message, answer)
-          .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
-      }
-    }
-  }
-
-  /** Answers a request through the socket's outbox: in line with its events, and counted toward its bound. */
-  private reply(socket: PlainSocket, message: PlainServerMessage): void {
-    this.outbox.answer(socket, () => sendMessage(socket, message));
-  }
-
-  /** Every socket gets a ping frame; one that has not answered the last two is gone. */
-  private ping(): void {
-    for (const socket of this.sockets.clients as Set<PlainSocket>) {
-      if (socket.missedPings >= 2) {
-        socket.terminate();
-        continue;
-      }
-      socket.missedPings += 1;
-      socket.ping();
-    }
-  }
-}
-
-function withoutOk<T extends { ok: true }>(ack: T): Omit<T, 'ok'> {
-  const { ok: _ok, ...rest } = ack;
-  return rest;
 }

@@ -1,9 +1,9 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@jobcast/contracts';
 import type { Namespace, Socket } from 'socket.io';
-import type { WatcherState } from '../job-subscriptions';
+import type { Watcher } from '../watcher';
 
-/** What the gateway keeps on each socket: the watcher state every transport keeps. */
-export type JobsSocketData = WatcherState;
+/** What the gateway keeps on each socket: the delivery core's fields of a connection. */
+export type JobsSocketData = Watcher;
 
 export type JobsSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, JobsSocketData>;
 export type JobsNamespace = Namespace<

@@ -18,8 +18,9 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config'
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { forgetToken } from '../framework-internals';
-import { JobSubscriptions, validationError } from '../job-subscriptions';
 import { Outbox } from '../outbox';
+import { validationError } from '../subscribe-acks';
+import { Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
 import { disconnectWithNotice } from './disconnect-with-notice';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
@@ -48,22 +49,22 @@ function socketListener(
 
 /**
  * The `/jobs` namespace, Socket.IO's adapter to the delivery core: authenticates the handshake, then lets a
- * socket subscribe to the jobs its user owns (JobSubscriptions) and delivers through its outbox. Every
+ * socket subscribe to the jobs its user may read (Subscriptions) and delivers through its outbox. Every
  * request is answered by its ack — an error ack for anything malformed — and never crashes or silently
  * drops.
  */
 @WebSocketGateway({ namespace: JOBS_NAMESPACE })
 export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
-  private readonly outbox: Outbox<JobsSocket>;
+  private readonly transport: SubscriberTransport<JobsSocket>;
   private readonly onSubscribe = socketListener((socket, args) => {
     const { body, ack } = splitRequest<SubscribeAck>(args);
     const reply = (answer: SubscribeAck): void => {
       if (typeof ack === 'function') ack(answer);
     };
     const request = SubscribeRequestSchema.safeParse(body);
-    if (!request.success) return this.outbox.answer(socket, () => reply(validationError(request.error)));
+    if (!request.success) return this.transport.outbox.answer(socket, () => reply(validationError(request.error)));
     this.subscriptions
-      .subscribe(socket.data, socket, this.outbox, request.data, reply)
+      .subscribeJob(socket.data, socket, this.transport, request.data, reply)
       .catch((error: unknown) => this.logger.error({ err: error }, 'subscribe crashed'));
   });
   private readonly onUnsubscribe = socketListener((socket, args) => {
@@ -72,25 +73,25 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     if (request.success) this.subscriptions.unsubscribe(socket.data, request.data.jobId);
     if (typeof ack !== 'function') return;
     const answer: UnsubscribeAck = request.success ? { ok: true } : validationError(request.error);
-    this.outbox.answer(socket, () => ack(answer));
+    this.transport.outbox.answer(socket, () => ack(answer));
   });
   /** Bound here rather than through Nest's OnGatewayDisconnect, whose hook is a closure per socket. */
   private readonly onDisconnect = socketListener((socket) => {
     this.metrics.socketsConnected.dec();
     this.subscriptions.closeAll(socket.data);
-    this.outbox.forget(socket);
+    this.transport.outbox.forget(socket);
   });
 
   constructor(
     private readonly verifier: TokenVerifier,
-    private readonly subscriptions: JobSubscriptions,
+    private readonly subscriptions: Subscriptions,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
     private readonly metrics: GatewayMetrics,
     private readonly tokenExpiry: TokenExpiry,
   ) {
-    this.outbox = new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
+    this.transport = { outbox: new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger) };
   }
 
   afterInit(namespace: JobsNamespace): void {

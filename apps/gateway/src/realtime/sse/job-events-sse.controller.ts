@@ -1,47 +1,63 @@
 import { LOGGER } from '@jobcast/observability';
 import { Controller, Get, Headers, HttpStatus, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ErrorCode, EventStreamQuerySchema, TERMINAL_STATUSES } from '@jobcast/contracts';
+import { ErrorCode, EventStreamQuerySchema, TERMINAL_STATUSES, type SubscribeAck } from '@jobcast/contracts';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { mayReadJob, readAccessKey, readAccessOf } from '../../auth/access-policy';
+import { bearerToken } from '../../auth/bearer-token';
 import { TokenVerifier } from '../../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { ApiException } from '../../http/api-exception';
 import { parseOrThrow } from '../../http/parse-or-throw';
-import { validJobId } from '../../jobs/jobs.controller';
+import { validJobId } from '../../jobs/valid-job-id';
 import { GatewayLifecycle } from '../../lifecycle/gateway-lifecycle';
 import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { ConnectionGate, HANDSHAKE_REFUSALS } from '../connection-gate';
-import { JobRelayFactory } from '../job-relay.factory';
 import { Outbox } from '../outbox';
+import { Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
-import { OpenStreams, type OpenStream, type StreamRefusal } from './open-streams';
-import { endStream, sseEventFrame, sseTransport } from './sse-transport';
+import { OpenStream, OpenStreams, type StreamRefusal } from './open-streams';
+import { endStream, sseTransport, writeStreamHead } from './sse-transport';
+
+/** The HTTP status of each refused subscribe a stream can get from the core; a closed one answers nothing. */
+const REFUSED_SUBSCRIBE_STATUS: Partial<Record<string, HttpStatus>> = {
+  [ErrorCode.JOB_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,
+  [ErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
+  [ErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
+};
 
 /**
- * `GET /jobs/:id/events`, SSE's adapter to the delivery core: the same relay and outbox as a socket
- * subscription, as Server-Sent Events. Resumes after `Last-Event-ID` (what EventSource sends on reconnect)
- * or `?afterSeq=`, and ends after the terminal event. EventSource cannot set headers, so the token may also
- * come as `?access_token=`. When the log cannot give every event after the resume point, the stream starts
- * with `event: reset` carrying the snapshot. A stream counts toward MAX_CONNECTIONS_PER_IP with the sockets,
- * and ends when its token expires, when the gateway drains, or when its client falls too far behind.
+ * `GET /jobs/:id/events`, SSE's adapter to the delivery core: a stream is a connection with one subscription,
+ * made through the same Subscriptions and Outbox as a socket's, written as Server-Sent Events. Resumes after
+ * `Last-Event-ID` (what EventSource sends on reconnect) or `?afterSeq=`, and ends after the terminal event.
+ * EventSource cannot set headers, so the token may also come as `?access_token=`. When the log cannot give
+ * every event after the resume point, the stream starts with `event: reset` carrying the snapshot. A stream
+ * counts toward MAX_CONNECTIONS_PER_IP with the sockets, and ends when its token expires, when the gateway
+ * drains, or when its client falls too far behind.
  */
 @Controller('jobs')
 export class JobEventsSseController {
-  private readonly outbox: Outbox<Response>;
+  private readonly transport: SubscriberTransport<OpenStream>;
   private readonly streams: OpenStreams;
 
   constructor(
     private readonly verifier: TokenVerifier,
-    private readonly relayFactory: JobRelayFactory,
+    private readonly subscriptions: Subscriptions,
     private readonly gate: ConnectionGate,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) logger: Logger,
     private readonly lifecycle: GatewayLifecycle,
-    private readonly metrics: GatewayMetrics,
+    metrics: GatewayMetrics,
     tokenExpiry: TokenExpiry,
   ) {
-    this.outbox = new Outbox(sseTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger);
+    this.transport = {
+      outbox: new Outbox(sseTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger),
+      // The stream's one subscription ended after its terminal event: so does the stream.
+      subscriptionEnded: (stream) => {
+        clearInterval(stream.heartbeat);
+        stream.response.end();
+      },
+    };
     this.streams = new OpenStreams(config.SSE_MAX_STREAMS_PER_USER, config.SSE_START_RATE);
     gate.limiter.addTransport(this.streams);
     tokenExpiry.track<OpenStream>({
@@ -64,9 +80,7 @@ export class JobEventsSseController {
       const status = HANDSHAKE_REFUSALS[handshakeRefusal];
       throw new ApiException(handshakeRefusal, status, `Stream refused: ${handshakeRefusal}`);
     }
-    const [scheme, headerToken] = (request.headers.authorization ?? '').split(' ');
-    const token = scheme?.toLowerCase() === 'bearer' ? headerToken : query.access_token;
-    const principal = await this.verifier.verify(token);
+    const principal = await this.verifier.verify(bearerToken(request.headers.authorization) ?? query.access_token);
     if (!principal) throw ApiException.unauthorized();
     const jobId = validJobId(id);
     const { afterSeq: queryAfterSeq } = parseOrThrow(EventStreamQuerySchema, { afterSeq: query.afterSeq });
@@ -74,65 +88,48 @@ export class JobEventsSseController {
       lastEventId !== undefined
         ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq
         : queryAfterSeq;
-    const access = readAccessOf(principal);
-    const reader = readAccessKey(access);
-    const streamRefusal = this.streams.refusal(reader);
+    const stream = new OpenStream(response, this.gate.limiter.clientIp(request));
+    this.subscriptions.admit(stream, principal);
+    const streamRefusal = this.streams.refusal(stream.reader);
     if (streamRefusal) throw this.refuseStream(streamRefusal);
 
-    const stream: OpenStream = {
-      response,
-      clientIp: this.gate.limiter.clientIp(request),
-      reader,
-      expiresAtS: Math.floor(principal.expiresAt / 1000),
-    };
     this.streams.add(stream);
     this.gate.limiter.add(stream.clientIp);
-    let heartbeat: NodeJS.Timeout | undefined;
-    const relay = this.relayFactory.create(jobId, afterSeq ?? 0, {
-      deliver: (events) => this.outbox.deliver(response, events),
-      finish: () => {
-        clearInterval(heartbeat);
-        response.end();
-      },
-      whenWritable: () => this.outbox.whenWritable(response),
-    });
     // On drain the stream just ends; EventSource reconnects (to another gateway) with Last-Event-ID.
     const stopOnDrain = this.lifecycle.onDrain(() => response.end());
     response.on('close', () => {
-      clearInterval(heartbeat);
+      clearInterval(stream.heartbeat);
       stopOnDrain();
-      relay.close();
-      this.outbox.forget(response);
+      this.subscriptions.closeAll(stream);
+      this.transport.outbox.forget(stream);
       this.streams.delete(stream);
     });
-    const outcome = await relay.start(
-      (record) => mayReadJob(access, record),
-      (snapshot, backlog, reset) => {
-        if (backlog.length === 0 && !reset && TERMINAL_STATUSES.includes(snapshot.status)) {
-          // Resumed at the end of a finished job: 204 is what tells EventSource to stop reconnecting.
-          response.writeHead(204).end();
-          return;
-        }
-        response.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-cache, no-transform',
-          connection: 'keep-alive',
-          // Tells nginx not to buffer the stream.
-          'x-accel-buffering': 'no',
-        });
-        const resetFrame = reset ? `event: reset\ndata: ${JSON.stringify(snapshot)}\n\n` : '';
-        response.write(`retry: 1000\n\n${resetFrame}${backlog.map(sseEventFrame).join('')}`);
-        this.metrics.recordDelivered(backlog.length, 'sse');
-        // A stream that is behind has traffic enough; the comment only keeps an idle one open.
-        heartbeat = setInterval(() => {
-          if (response.writableLength === 0) response.write(': keep-alive\n\n');
-        }, this.config.SSE_HEARTBEAT);
-      },
-    );
-    if (outcome === 'not-found') {
-      this.streams.delete(stream);
-      throw ApiException.jobNotFound(jobId);
+    let answer: SubscribeAck | undefined;
+    await this.subscriptions.subscribeJob(stream, stream, this.transport, { jobId, afterSeq }, (ack) => {
+      answer = ack;
+      if (ack.ok) this.open(stream, ack);
+    });
+    if (!answer || answer.ok || answer.error.code === ErrorCode.SUBSCRIPTION_CLOSED) return;
+    this.streams.delete(stream);
+    const { code, message } = answer.error;
+    const status = REFUSED_SUBSCRIBE_STATUS[code] ?? HttpStatus.INTERNAL_SERVER_ERROR;
+    // The core answers only with codes of the contract.
+    throw new ApiException(code as ErrorCode, status, message);
+  }
+
+  /** The subscribe's answer: the stream's head, or 204 for one resumed at the end of a finished job. */
+  private open(stream: OpenStream, { snapshot, events, reset }: SubscribeAck & { ok: true }): void {
+    const { response } = stream;
+    if (events.length === 0 && !reset && TERMINAL_STATUSES.includes(snapshot.status)) {
+      // 204 is what tells EventSource to stop reconnecting.
+      response.writeHead(204).end();
+      return;
     }
+    writeStreamHead(response, snapshot, events, reset === true);
+    // A stream that is behind has traffic enough; the comment only keeps an idle one open.
+    stream.heartbeat = setInterval(() => {
+      if (response.writableLength === 0) response.write(': keep-alive\n\n');
+    }, this.config.SSE_HEARTBEAT);
   }
 
   private refuseStream(refusal: StreamRefusal): ApiException {

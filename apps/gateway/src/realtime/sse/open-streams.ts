@@ -1,16 +1,28 @@
 import type { Response } from 'express';
+import { readAccessKey, type ReadAccess } from '../../auth/access-policy';
 import type { OpenConnections } from '../connection-limiter';
+import type { ConnectionSubscriptions } from '../connection-subscriptions';
 import { SubscribeRate } from '../subscribe-rate';
+import type { Watcher } from '../watcher';
 
-/** One open SSE stream, as the limits and the token's expiry see it. */
-export interface OpenStream {
-  response: Response;
-  /** The client's IP as the connection limit counts it. */
-  clientIp: string;
-  /** Whose stream it is: its token's `readAccessKey` (auth/access-policy). */
-  reader: string;
-  /** The token's `exp`, in whole seconds since epoch. */
-  expiresAtS: number;
+/**
+ * One open SSE stream: a connection of the delivery core with one subscription, and what the limits, the
+ * token's expiry and the heartbeat need of it.
+ */
+export class OpenStream implements Watcher {
+  /** Nothing until the core admits the stream's token. */
+  reader: ReadAccess = { kind: 'nothing' };
+  expiresAtS = 0;
+  subscriptions: ConnectionSubscriptions = undefined;
+  subscribeAt = 0;
+  /** The comment that keeps an idle stream open, from its head on. */
+  heartbeat: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly response: Response,
+    /** The client's IP as the connection limit counts it. */
+    readonly clientIp: string,
+  ) {}
 }
 
 /** Why a stream may not start, beyond the handshake checks every transport shares. */
@@ -39,7 +51,8 @@ export class OpenStreams implements OpenConnections {
   }
 
   /** Why the reader may not start another stream now, or null; a stream that may start counts as started. */
-  refusal(reader: string): StreamRefusal | null {
+  refusal(access: ReadAccess): StreamRefusal | null {
+    const reader = readAccessKey(access);
     if ((this.perReader.get(reader) ?? 0) >= this.maxPerReader) return 'TOO_MANY_STREAMS';
     const next = this.startRate.take(this.startedAt.get(reader) ?? this.startRate.initial);
     if (next === undefined) return 'RATE_LIMITED';
@@ -50,14 +63,16 @@ export class OpenStreams implements OpenConnections {
 
   add(stream: OpenStream): void {
     this.streams.add(stream);
-    this.perReader.set(stream.reader, (this.perReader.get(stream.reader) ?? 0) + 1);
+    const reader = readAccessKey(stream.reader);
+    this.perReader.set(reader, (this.perReader.get(reader) ?? 0) + 1);
   }
 
   delete(stream: OpenStream): void {
     if (!this.streams.delete(stream)) return;
-    const left = (this.perReader.get(stream.reader) ?? 1) - 1;
-    if (left > 0) this.perReader.set(stream.reader, left);
-    else this.perReader.delete(stream.reader);
+    const reader = readAccessKey(stream.reader);
+    const left = (this.perReader.get(reader) ?? 1) - 1;
+    if (left > 0) this.perReader.set(reader, left);
+    else this.perReader.delete(reader);
   }
 
   values(): IterableIterator<OpenStream> {

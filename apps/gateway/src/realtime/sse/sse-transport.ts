@@ -1,7 +1,8 @@
-import type { JobEvent } from '@jobcast/contracts';
+import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
 import type { Response } from 'express';
 import { eventJson } from '../event-json';
 import type { OutboxTransport } from '../outbox';
+import type { OpenStream } from './open-streams';
 
 /** Bytes an SSE response may hold unsent before the outbox starts holding (and conflating) events itself. */
 const RESPONSE_HIGH_WATER = 64 * 1024;
@@ -14,18 +15,39 @@ export function sseEventFrame(event: JobEvent): string {
 }
 
 /**
+ * A stream's head, the subscribe's answer: `retry:`, an `event: reset` with the snapshot when the log could not
+ * give every event after the resume point, then the first page of the backlog.
+ */
+export function writeStreamHead(
+  response: Response,
+  snapshot: JobSnapshot,
+  backlog: readonly JobEvent[],
+  reset: boolean,
+) {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    // Tells nginx not to buffer the stream.
+    'x-accel-buffering': 'no',
+  });
+  const resetFrame = reset ? `event: reset\ndata: ${JSON.stringify(snapshot)}\n\n` : '';
+  response.write(`retry: 1000\n\n${resetFrame}${backlog.map(sseEventFrame).join('')}`);
+}
+
+/**
  * The outbox's way to an SSE stream. A stream that falls too far behind is ended with a comment saying why;
  * EventSource reconnects by itself with Last-Event-ID, the last event it read whole.
  */
-export const sseTransport: OutboxTransport<Response> = {
+export const sseTransport: OutboxTransport<OpenStream> = {
   name: 'sse',
-  isBusy: (response) => response.writableLength > RESPONSE_HIGH_WATER,
-  write(response, events: readonly JobEvent[]) {
+  isBusy: ({ response }) => response.writableLength > RESPONSE_HIGH_WATER,
+  write({ response }, events: readonly JobEvent[]) {
     // A stream ended on purpose (token expiry, drain) may still have a relay finishing its last read.
     if (!response.writableEnded) response.write(events.map(sseEventFrame).join(''));
   },
-  onceDrained: (response, onDrain) => response.once('drain', onDrain),
-  dropSlow: (response) => endStream(response, 'too far behind; reconnect with Last-Event-ID'),
+  onceDrained: ({ response }, onDrain) => response.once('drain', onDrain),
+  dropSlow: ({ response }) => endStream(response, 'too far behind; reconnect with Last-Event-ID'),
 };
 
 /**
