@@ -1,4 +1,4 @@
-import { loadConfig } from '@jobcast/config';
+import { BARE_SECONDS_VARIABLES, loadConfig, RENAMED_VARIABLES } from '@jobcast/config';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,13 @@ describe("README's configuration tables", () => {
     for (const [variables = '', cell = ''] of launcherRows) {
       for (const name of variablesIn(variables)) expectDefault(READERS.launcher, name, cell);
     }
+  });
+
+  it('name every old spelling that is still read', () => {
+    const paragraph = README.slice(README.indexOf('**Older spellings still work**')).split('\n\n')[0] ?? '';
+    const named = variablesIn(paragraph);
+    for (const name of [...Object.entries(RENAMED_VARIABLES).flat(), ...BARE_SECONDS_VARIABLES])
+      expect(named, name).toContain(name);
   });
 
   it("give the schema's default wherever README.md and docs/protocol.md write one beside a variable: `NAME` (`default`)", () => {

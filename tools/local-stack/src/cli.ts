@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, takeDeprecationWarnings } from '@jobcast/config';
+import { ConfigError, loadConfig } from '@jobcast/config';
 import { join } from 'node:path';
 import { LauncherEnvSchema, type LauncherEnv } from './launcher-env';
 import { LocalStack } from './local-stack';
@@ -21,9 +21,7 @@ function announce(message: string): void {
 /** The launcher's settings; a bad one stops it here, named, before anything starts. */
 function launcherEnv(): LauncherEnv {
   try {
-    const env = loadConfig(LauncherEnvSchema);
-    for (const warning of takeDeprecationWarnings()) announce(`deprecated: ${warning}`);
-    return env;
+    return loadConfig(LauncherEnvSchema);
   } catch (error) {
     announce(`cannot start: ${error instanceof ConfigError ? error.message : String(error)}`);
     process.exit(1);

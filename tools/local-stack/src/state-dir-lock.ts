@@ -5,7 +5,7 @@ import { identify, isRunning, type ProcessIdentity } from './process-identity';
 /** The lock's file in the state directory. */
 export const LAUNCHER_LOCK_FILE = 'launcher.json';
 
-/** Longer than the apps' SHUTDOWN_GRACE_MS (10 s by default), so a leftover app can finish what it does. */
+/** Longer than the apps' SHUTDOWN_GRACE (10 s by default), so a leftover app can finish what it does. */
 const LEFTOVER_GRACE_MS = 15_000;
 
 export interface RecordedProcess extends ProcessIdentity {
