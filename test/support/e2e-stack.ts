@@ -54,9 +54,9 @@ export class E2eStack {
         LOG_LEVEL: 'info',
         // Fast enough that demo.steps at 50 ms per step is never coalesced; throttling has its own test.
         PROGRESS_MAX_HZ: '100',
-        WORKER_LOCK_MS: '4000',
-        WORKER_STALLED_INTERVAL_MS: '2000',
-        SHUTDOWN_GRACE_MS: '5000',
+        WORKER_LOCK: '4000',
+        WORKER_STALLED_INTERVAL: '2000',
+        SHUTDOWN_GRACE: '5000',
         // Limits have their own tests; the others submit and subscribe freely.
         SUBMIT_RATE_PER_MINUTE: '100000',
         SOCKET_SUBSCRIBE_RATE: '100000',
