@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES, type JobSnapshot } from '@jobcast/contracts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signToken, useE2eStack } from '../support/e2e-stack';
 import { eventually, sleep } from '../support/eventually';
@@ -98,6 +99,18 @@ describe('nothing lost under faults', () => {
       (await request<string>(`${stack.url(1)}/jobs/${job.id}/events?afterSeq=20&access_token=${token}`)).body,
     );
     expect(viaQuery.map((frame) => frame.data.seq)).toEqual([21, 22, 23]);
+  });
+
+  it("SSE: HEAD of a running job's stream answers at once with the head a GET would get, and holds no stream", async () => {
+    const job = await submitJob(stack.url(0), token, { type: 'demo.steps', payload: { steps: 50, intervalMs: 200 } });
+    const head = await request(`${stack.url(1)}/jobs/${job.id}/events`, { method: 'HEAD', token });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(head.body).toBe('');
+    // Answered while the job still runs: a HEAD that held its stream would answer only once the job ended.
+    const after = await request<JobSnapshot>(`${stack.url(0)}/jobs/${job.id}`, { token });
+    expect(TERMINAL_STATUSES).not.toContain(after.body.status);
+    await request(`${stack.url(0)}/jobs/${job.id}/cancel`, { method: 'POST', token });
   });
 });
 

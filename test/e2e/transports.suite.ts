@@ -277,15 +277,6 @@ export function transportSuite(stack: E2eStack, topology: Topology): void {
         readAgain();
         const events = await watcher.done;
         expectCompleteSequence(events);
-        if (transport === 'sse') {
-          // SSE stays connected too by docs/protocol.md, but the gateway ends a stream as soon as its relay has
-          // handed over the terminal event, while the outbox still holds what the stopped reader has not taken
-          // (the terminal event included): the stream ends short of it, and the rest comes by a resume, read
-          // from the log, so whether the part before was conflated is left to chance. When the gateway writes
-          // what it held before it ends the stream, SSE joins the checks below.
-          expect(watcher.endings).toEqual([{ byClient: false }]);
-          return;
-        }
         expect(watcher.endings).toEqual([]);
         expect(events.some((event) => event.fromSeq !== undefined)).toBe(true);
         // Fewer than one event a step plus queued and completed: some steps reached it conflated.

@@ -126,6 +126,11 @@ export class JobEventsSseController {
       return;
     }
     writeStreamHead(response, snapshot, events, reset === true);
+    // HEAD gets the head a GET would, and no stream: Node sends a HEAD answer's headers only once it ends.
+    if (response.req.method === 'HEAD') {
+      response.end();
+      return;
+    }
     // A stream that is behind has traffic enough; the comment only keeps an idle one open.
     stream.heartbeat = setInterval(() => {
       if (response.writableLength === 0) response.write(': keep-alive\n\n');
