@@ -192,6 +192,7 @@ export class JobService {
       id: jobId,
       type: request.type,
       owner,
+      tags: request.tags,
       ...(!check && { external: { publisher, leaseMs } }),
     });
     await this.index.add(owner, jobId, job.createdAt);
