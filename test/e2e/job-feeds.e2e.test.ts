@@ -113,8 +113,14 @@ for (const topology of ['single', 'cluster'] as const) {
       const empty = await world.feeds.read(feed, { limit: 3 });
       expect(empty.jobs).toEqual([]);
       expect(empty.more).toBeUndefined();
+      // Reading a feed no job touched yet leaves nothing behind in Redis.
+      expect(await world.redis.exists(world.keys.feedClock(feed))).toBe(0);
       const jobs = [];
       for (let i = 0; i < 5; i += 1) jobs.push(await createJob(owner));
+      // A cursor of the feed from before it had any job resumes at its start.
+      const fromEmpty = await world.feeds.read(feed, { since: empty.cursor, limit: 10 });
+      expect(fromEmpty.reset).toBeUndefined();
+      expect(ids(fromEmpty.jobs)).toEqual(ids(jobs));
       // The first job changes last: it moves to the front, once.
       await change(owner, jobs[0]!.id, { type: 'started', data: { attempt: 1 } });
       const page = await world.feeds.read(feed, { limit: 3 });
@@ -303,6 +309,23 @@ for (const topology of ['single', 'cluster'] as const) {
       await world.feeds.touchJob({ owner, snapshot: (await world.log.getRecord(b))!.snapshot });
       expect((await world.feeds.getBatch(batchId))?.snapshot).toMatchObject({ percent: 100, done: true });
       await world.subscriber.sunsubscribe(channel);
+    });
+
+    it('keeps every job of a batch in its feed, past FEED_MAX_JOBS', async () => {
+      const owner = newOwner();
+      const batchId = randomUUID();
+      const jobIds = Array.from({ length: MAX_JOBS + 5 }, () => randomUUID());
+      await world.feeds.createBatch({ id: batchId, owner, jobIds });
+      const feed: FeedIdentity = { kind: 'batch', batchId };
+      const { cursor } = await world.feeds.read(feed, { limit: 10 });
+      for (const id of jobIds) {
+        const job = await world.log.create({ id, type: 'demo.steps', owner, batchId });
+        await world.feeds.touchJob({ owner, snapshot: job });
+      }
+      const since = await world.feeds.read(feed, { since: cursor, limit: 100 });
+      expect(since.reset).toBeUndefined();
+      expect(ids(since.jobs)).toEqual(jobIds);
+      expect(since.batch?.counts.queued).toBe(MAX_JOBS + 5);
     });
 
     it('refuses a touch of a batch that does not exist, or of a job not in it', async () => {

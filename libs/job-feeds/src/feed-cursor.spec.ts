@@ -8,6 +8,7 @@ describe('feed cursors', () => {
     const cursor = encodeFeedCursor(position);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(decodeFeedCursor(cursor)).toEqual(position);
+    expect(decodeFeedCursor(encodeFeedCursor({ epoch: '', clock: 0 }))).toEqual({ epoch: '', clock: 0 });
   });
 
   it('refuse what they did not make, with VALIDATION_FAILED', () => {

@@ -1,11 +1,17 @@
 import { ErrorCode } from '@jobcast/contracts';
 import { randomBytes } from 'node:crypto';
 
-/** A position in one feed: the feed's epoch (which a Redis that lost the feed does not have) and its clock. */
+/**
+ * A position in one feed: the feed's epoch (which a Redis that lost the feed does not have; '' for a feed no
+ * job had touched yet) and its clock.
+ */
 export interface FeedPosition {
   epoch: string;
   clock: number;
 }
+
+/** How a cursor spells the epoch of a feed that had none: no epoch newFeedEpoch makes (in all likelihood). */
+const NO_EPOCH = '0000000000000000';
 
 /** A cursor the feed store did not issue: answered with VALIDATION_FAILED, as any bad input. */
 export class FeedCursorError extends Error {
@@ -26,7 +32,7 @@ export function newFeedEpoch(): string {
 
 /** The opaque cursor of a position: base64url, so it is safe in a URL, a header and an SSE `id:`. */
 export function encodeFeedCursor(position: FeedPosition): string {
-  return Buffer.from(`${position.epoch}.${position.clock}`).toString('base64url');
+  return Buffer.from(`${position.epoch || NO_EPOCH}.${position.clock}`).toString('base64url');
 }
 
 /** The position a cursor names; FeedCursorError for anything encodeFeedCursor did not make. */
@@ -35,5 +41,5 @@ export function decodeFeedCursor(cursor: string): FeedPosition {
     ? POSITION.exec(Buffer.from(cursor, 'base64url').toString('latin1'))
     : null;
   if (!match) throw new FeedCursorError();
-  return { epoch: match[1] as string, clock: Number(match[2]) };
+  return { epoch: match[1] === NO_EPOCH ? '' : (match[1] as string), clock: Number(match[2]) };
 }

@@ -1,4 +1,4 @@
-import type { BatchSnapshot, JobSnapshot } from '@jobcast/contracts';
+import { MAX_BATCH_JOBS, type BatchSnapshot, type JobSnapshot } from '@jobcast/contracts';
 import type { JobEventLog } from '@jobcast/job-log';
 import type { FeedIdentity, RedisClient, RedisKeys } from '@jobcast/redis';
 import { batchShareOf, decodeBatchRecord, newBatchFields, type BatchRecord } from './batch-record';
@@ -84,7 +84,7 @@ export class JobFeeds {
    */
   async touch(feeds: readonly FeedIdentity[], snapshot: JobSnapshot): Promise<void> {
     const json = JSON.stringify(snapshot);
-    const common = [snapshot.id, json, newFeedEpoch(), String(this.retention.maxJobs), String(this.retention.ttlMs)];
+    const [epoch, ttlMs] = [newFeedEpoch(), String(this.retention.ttlMs)];
     await this.guarded(() =>
       Promise.all(
         feeds.map((feed) => {
@@ -93,12 +93,20 @@ export class JobFeeds {
             this.keys.feedChanges(feed),
             this.keys.feedChannel(feed),
           ] as const;
-          if (feed.kind !== 'batch') return this.redis.jobcastTouchFeed(...feedKeys, ...common);
+          if (feed.kind !== 'batch') {
+            const maxJobs = String(this.retention.maxJobs);
+            return this.redis.jobcastTouchFeed(...feedKeys, snapshot.id, json, epoch, maxJobs, ttlMs);
+          }
+          // A batch's feed holds each of its jobs once: the batch bounds it, so it is never trimmed.
           return this.redis.jobcastTouchBatchFeed(
             ...feedKeys,
             this.keys.batchRecord(feed.batchId),
             this.keys.batchJobStates(feed.batchId),
-            ...common,
+            snapshot.id,
+            json,
+            epoch,
+            String(MAX_BATCH_JOBS),
+            ttlMs,
             snapshot.status,
             String(batchShareOf(snapshot)),
             String(snapshot.lastSeq),
@@ -126,10 +134,9 @@ export class JobFeeds {
     const [epoch, clock, kind, flat] = await this.redis.jobcastReadFeed(
       this.keys.feedClock(feed),
       this.keys.feedChanges(feed),
-      newFeedEpoch(),
-      String(this.retention.ttlMs),
+      since === undefined ? '0' : '1',
       since?.epoch ?? '',
-      since === undefined ? '' : String(since.clock),
+      String(since?.clock ?? 0),
       String(options.limit),
     );
     const entries: Array<{ jobId: string; clock: number }> = [];

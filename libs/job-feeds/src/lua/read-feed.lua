@@ -1,21 +1,23 @@
--- Reads a page of a feed, and its clock, together, so that they agree.
+-- Reads a page of a feed, and its clock, together, so that they agree. Writes nothing: a feed no job has
+-- touched yet has no keys, and reading it leaves none.
 -- KEYS: the feed's clock, changes.
--- ARGV: a new epoch (for a feed never written: reading gives it one, so that a cursor of it can resume),
--- ttl in ms, the cursor's epoch and clock ('' and '' for none), the page size.
+-- ARGV: '1' with a cursor ('0' without), the cursor's epoch ('' for a feed that had none) and clock, the
+-- page size.
 --
--- With a cursor the feed can serve (same epoch, clock not ahead of the feed's, not below its floor): the
--- jobs changed after it, oldest change first, one more than the page when there are. Otherwise, and without
--- a cursor: the most recently changed jobs, newest first, one more than the page when there are.
--- Answers { epoch, clock, 'since' | 'newest' | 'reset', { job id, clock, ... } }.
-if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+-- A cursor the feed can serve: from its epoch (or from before the feed had one, at clock 0), not ahead of
+-- its clock (a Redis that lost writes), not below its floor (older than what it keeps). Then: the jobs
+-- changed after it, oldest change first, one more than the page when there are. Otherwise, and without a
+-- cursor: the most recently changed jobs, newest first, one more than the page when there are.
+-- Answers { epoch ('' for none), clock, 'since' | 'newest' | 'reset', { job id, clock, ... } }.
 local state = redis.call('HMGET', KEYS[1], 'epoch', 'clock', 'floor')
-local epoch, clock, floor = state[1], tonumber(state[2] or '0'), tonumber(state[3] or '0')
-local pageSize = tonumber(ARGV[5])
+local epoch, clock, floor = state[1] or '', tonumber(state[2] or '0'), tonumber(state[3] or '0')
+local pageSize = tonumber(ARGV[4])
 local kind = 'newest'
-if ARGV[3] ~= '' then
-  local since = tonumber(ARGV[4])
-  if ARGV[3] == epoch and since <= clock and since >= floor then
-    local page = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[4], '+inf', 'WITHSCORES', 'LIMIT', 0, pageSize + 1)
+if ARGV[1] == '1' then
+  local since = tonumber(ARGV[3])
+  local sameFeed = ARGV[2] == epoch or (ARGV[2] == '' and since == 0)
+  if sameFeed and since <= clock and since >= floor then
+    local page = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[3], '+inf', 'WITHSCORES', 'LIMIT', 0, pageSize + 1)
     return { epoch, tostring(clock), 'since', page }
   end
   kind = 'reset'
