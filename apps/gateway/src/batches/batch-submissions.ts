@@ -103,15 +103,16 @@ export class BatchSubmissions {
     jobs: readonly JobToCreate[],
     idempotencyKey: string | undefined,
   ): Promise<Omit<BatchSubmitOutcome, 'watchToken'>> {
-    await this.reserveAll(owner, jobs);
+    const jobIds = jobs.map((job) => job.id);
+    await this.activeJobs.reserve(owner, jobIds);
     if (idempotencyKey !== undefined) {
       const existingId = await this.index.claimIdempotencyKey(owner, `batch ${idempotencyKey}`, batchId);
       if (existingId) {
-        await Promise.all(jobs.map((job) => this.activeJobs.release(owner, job.id)));
+        await this.activeJobs.release(owner, jobIds);
         return { ...(await this.existing(owner, existingId)), created: false };
       }
     }
-    const batch = await this.feeds.createBatch({ id: batchId, owner, jobIds: jobs.map((job) => job.id) });
+    const batch = await this.feeds.createBatch({ id: batchId, owner, jobIds });
     const created: JobSnapshot[] = new Array<JobSnapshot>(jobs.length);
     let next = 0;
     const createNext = async (): Promise<void> => {
@@ -122,20 +123,6 @@ export class BatchSubmissions {
     };
     await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, jobs.length) }, createNext));
     return { batch, jobs: created, created: true };
-  }
-
-  /** A place in the owner's active jobs for every job of the batch, or none (429 TOO_MANY_ACTIVE_JOBS). */
-  private async reserveAll(owner: string, jobs: readonly JobToCreate[]): Promise<void> {
-    const reserved: string[] = [];
-    try {
-      for (const job of jobs) {
-        await this.activeJobs.reserve(owner, job.id);
-        reserved.push(job.id);
-      }
-    } catch (error) {
-      await Promise.all(reserved.map((jobId) => this.activeJobs.release(owner, jobId)));
-      throw error;
-    }
   }
 
   /** The batch an idempotency key points at, with its jobs; its creator may still be writing it, so wait. */
