@@ -78,6 +78,7 @@ describe('many jobs at once', () => {
       const bob = await signToken('batch-bad');
       const { jobs } = batchOf(5);
       const badPayload = [...jobs.slice(0, 3), { type: 'demo.steps', payload: { steps: 'many' } }, ...jobs.slice(4)];
+      const badTag = [...jobs.slice(0, 4), { ...quick, tags: ['no spaces'] }];
       const answer = await post<{ error: { code: string; details: { index: number } } }>('/batches', bob, {
         jobs: badPayload,
       });
@@ -85,6 +86,14 @@ describe('many jobs at once', () => {
         400,
         'VALIDATION_FAILED',
         3,
+      ]);
+      const tagAnswer = await post<{ error: { code: string; details: { index: number } } }>('/batches', bob, {
+        jobs: badTag,
+      });
+      expect([tagAnswer.status, tagAnswer.body.error.code, tagAnswer.body.error.details.index]).toEqual([
+        400,
+        'VALIDATION_FAILED',
+        4,
       ]);
       const unknownType = [...jobs.slice(0, 2), { type: 'no.such.type' }, ...jobs.slice(3)];
       const unknown = await post<{ error: { code: string; details: { index: number } } }>('/batches', bob, {

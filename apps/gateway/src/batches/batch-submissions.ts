@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
-  MAX_JOB_TAGS,
+  batchJobTags,
   type JobSnapshot,
   type SubmitBatchRequest,
   type SubmitBatchResponse,
@@ -67,7 +67,10 @@ export class BatchSubmissions {
     return { ...outcome, watchToken: await this.watchTokens.mintFor({ batch: outcome.batch.id }) };
   }
 
-  /** Every job checked, in order; the first bad one answers its own error with its index in `details`. */
+  /**
+   * Every job checked against its type, in order; the first bad one answers its own error with its index in
+   * `details` (as the request's schema does: see BatchesController).
+   */
   private async checkAll(
     grant: SubmitGrant & { external: false },
     request: SubmitBatchRequest,
@@ -75,15 +78,9 @@ export class BatchSubmissions {
   ): Promise<JobToCreate[]> {
     const jobs: JobToCreate[] = [];
     for (const [index, job] of request.jobs.entries()) {
-      const tags = [...new Set([...(request.tags ?? []), ...(job.tags ?? [])])];
+      // The request's schema bounds them.
+      const tags = batchJobTags(request.tags, job.tags);
       try {
-        if (tags.length > MAX_JOB_TAGS) {
-          throw new ApiException(
-            ErrorCode.VALIDATION_FAILED,
-            HttpStatus.BAD_REQUEST,
-            `tags: at most ${MAX_JOB_TAGS} per job, the batch's included`,
-          );
-        }
         const newJob = await this.checks.check(grant, { type: job.type, payload: job.payload, attempts: job.attempts });
         jobs.push({ id: randomUUID(), type: job.type, owner: grant.owner, tags, batchId, job: newJob });
       } catch (error) {
