@@ -1,9 +1,14 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { JobCancellation, JobEventLog, createJobLog, type JobLog } from '@jobcast/job-log';
+import { JobFeeds, JobFeedTouches, JobTagIndex } from '@jobcast/job-feeds';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
+import { BatchJobs } from './batches/batch-jobs';
+import { BatchService } from './batches/batch.service';
+import { BatchesController } from './batches/batches.controller';
+import { BatchSubmissions } from './batches/batch-submissions';
 import { DevTokenController } from './auth/dev-token.controller';
 import { HttpAuthGuard } from './auth/http-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
@@ -15,6 +20,7 @@ import { JobTypeCatalog } from './jobs/job-type-catalog';
 import { JobTypesController } from './jobs/job-types.controller';
 import { ExternalJobReports } from './jobs/external-job-reports';
 import { JobService } from './jobs/job.service';
+import { JobListing } from './jobs/job-listing';
 import { JobSubmissions } from './jobs/job-submissions';
 import { NewJobChecks } from './jobs/new-job-checks';
 import { JobsController } from './jobs/jobs.controller';
@@ -59,6 +65,34 @@ export class GatewayModule {
         inject: [JOB_LOG],
         useFactory: (jobLog: JobLog) => new JobTypeDirectory(jobLog.redis, jobLog.keys),
       },
+      // Feeds of many jobs: their store, the tags' listing index, and the write hook of every append here.
+      {
+        provide: JobFeeds,
+        inject: [JOB_LOG],
+        useFactory: (jobLog: JobLog) =>
+          new JobFeeds(jobLog.redis, jobLog.keys, jobLog.events, {
+            maxJobs: config.FEED_MAX_JOBS,
+            ttlMs: config.JOB_MAX_AGE,
+          }),
+      },
+      {
+        provide: JobTagIndex,
+        inject: [JOB_LOG],
+        useFactory: (jobLog: JobLog) =>
+          new JobTagIndex(jobLog.redis, jobLog.keys, {
+            maxAgeMs: config.JOB_MAX_AGE,
+            maxJobs: config.TAG_INDEX_MAX_JOBS,
+          }),
+      },
+      {
+        provide: JobFeedTouches,
+        inject: [JobFeeds, JOB_LOG],
+        useFactory: (feeds: JobFeeds, jobLog: JobLog) =>
+          new JobFeedTouches(feeds, jobLog.events, {
+            maxHz: config.FEED_MAX_HZ,
+            onError: (error, jobId) => logger.warn({ jobId, err: error }, 'feed touch failed'),
+          }),
+      },
     ];
     return {
       module: GatewayModule,
@@ -67,6 +101,7 @@ export class GatewayModule {
         MetricsController,
         DemoPageController,
         JobsController,
+        BatchesController,
         JobTypesController,
         JobEventsSseController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
@@ -88,6 +123,10 @@ export class GatewayModule {
         JobSubmissions,
         JobService,
         ExternalJobReports,
+        JobListing,
+        BatchJobs,
+        BatchSubmissions,
+        BatchService,
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,

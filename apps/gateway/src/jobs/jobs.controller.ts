@@ -14,7 +14,6 @@ import {
 } from '@nestjs/common';
 import {
   AppendEventsRequestSchema,
-  ErrorCode,
   ListJobsQuerySchema,
   SubmitJobRequestSchema,
   type AppendEventsResponse,
@@ -26,14 +25,13 @@ import {
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
 import { ApiException } from '../http/api-exception';
+import { checkIdempotencyKey } from '../http/idempotency-key';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { ExternalJobReports } from './external-job-reports';
 import { JobService } from './job.service';
+import { JobListing } from './job-listing';
 import { JobSubmissions } from './job-submissions';
 import { validJobId } from './valid-job-id';
-
-/** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 @Controller('jobs')
 @UseGuards(HttpAuthGuard)
@@ -42,6 +40,7 @@ export class JobsController {
     private readonly jobs: JobService,
     private readonly submissions: JobSubmissions,
     private readonly externalJobs: ExternalJobReports,
+    private readonly listing: JobListing,
   ) {}
 
   /** 202 with the new job; 200 with the existing one when the idempotency key was used before. */
@@ -58,7 +57,7 @@ export class JobsController {
 
   @Get()
   list(@Req() request: AuthenticatedRequest, @Query() query: unknown): Promise<ListJobsResponse> {
-    return this.jobs.list(request.principal, parseOrThrow(ListJobsQuerySchema, query));
+    return this.listing.list(request.principal, parseOrThrow(ListJobsQuerySchema, query));
   }
 
   @Get(':id')
@@ -89,13 +88,7 @@ export class JobsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<AppendEventsResponse> {
     const jobId = validJobId(id);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ApiException(
-        ErrorCode.VALIDATION_FAILED,
-        HttpStatus.BAD_REQUEST,
-        'Idempotency-Key must be 1 to 200 visible ASCII characters',
-      );
-    }
+    checkIdempotencyKey(idempotencyKey);
     const events = parseOrThrow(AppendEventsRequestSchema, body);
     return { lastSeq: await this.externalJobs.append(request.principal, jobId, events, idempotencyKey) };
   }
