@@ -24,7 +24,6 @@ import {
 } from '@jobcast/contracts';
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
-import { ApiException } from '../http/api-exception';
 import { checkIdempotencyKey } from '../http/idempotency-key';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { ExternalJobReports } from './external-job-reports';
