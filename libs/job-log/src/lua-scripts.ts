@@ -4,6 +4,7 @@ import appendEvents from './lua/append-events.lua';
 import appendToLog from './lua/append-to-log.lua';
 import createJob from './lua/create-job.lua';
 import expireLease from './lua/expire-lease.lua';
+import outputRefusal from './lua/output-refusal.lua';
 import readSince from './lua/read-since.lua';
 import refuseEndedJob from './lua/refuse-ended-job.lua';
 import requestCancel from './lua/request-cancel.lua';
@@ -20,7 +21,7 @@ const TERMINAL_STATUSES_LUA = `local TERMINAL_STATUSES = { ${TERMINAL_STATUSES.m
 
 /** A script that writes events, after the functions it calls. */
 function writingEvents(script: string): string {
-  return [TERMINAL_STATUSES_LUA, refuseEndedJob, appendToLog, script].join('\n');
+  return [TERMINAL_STATUSES_LUA, refuseEndedJob, outputRefusal, appendToLog, script].join('\n');
 }
 
 export const APPEND_EVENT_LUA = writingEvents(appendEvent);

@@ -26,6 +26,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Most progress events logged per job per second; the latest value always wins. @default 10 */
   progressMaxHz?: number;
+  /** How often a job's output streams' pending text is logged, at most. @default 25 */
+  outputFlushMs?: number;
+  /** The most output one job may write over all its streams, in UTF-8 bytes; the same as the gateways'. @default 1048576 (1 MiB) */
+  outputMaxBytes?: number;
   /** The longest any attempt may run, whatever its job type or payload asks. @default 3600000 (1h) */
   maxTimeoutMs?: number;
   /** How long a job's log and snapshot live after it ends; the same as the gateways'. @default 86400000 (24h) */
@@ -98,6 +102,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
       lockMs: settings.WORKER_LOCK_MS,
       stalledIntervalMs: settings.WORKER_STALLED_INTERVAL_MS,
       progressMaxHz: settings.PROGRESS_MAX_HZ,
+      outputFlushMs: settings.OUTPUT_FLUSH_MS,
+      outputMaxBytes: settings.OUTPUT_MAX_BYTES,
       maxTimeoutMs: settings.JOB_TIMEOUT_MAX,
       shutdownGraceMs: settings.SHUTDOWN_GRACE_MS,
     },
