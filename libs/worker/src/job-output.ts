@@ -2,11 +2,17 @@ import { ErrorCode, OUTPUT_EVENT_MAX_CHARS, OUTPUT_KEY_PATTERN, outputBytes } fr
 import type { JobLogAppendError } from '@jobcast/job-log';
 import type { OutputStream } from './job-type';
 
-/** Why a handler's write was refused: OUTPUT_TOO_LARGE, JOB_FINISHED, or VALIDATION_FAILED (a bad key or text). */
+/**
+ * Why a handler's write was refused: OUTPUT_TOO_LARGE, JOB_FINISHED, VALIDATION_FAILED (a bad key or text), or
+ * SERVICE_UNAVAILABLE (the job log could not take earlier text: the stream would have a hole from there on).
+ */
 export class OutputError extends Error {
   constructor(
     readonly code:
-      typeof ErrorCode.OUTPUT_TOO_LARGE | typeof ErrorCode.JOB_FINISHED | typeof ErrorCode.VALIDATION_FAILED,
+      | typeof ErrorCode.OUTPUT_TOO_LARGE
+      | typeof ErrorCode.JOB_FINISHED
+      | typeof ErrorCode.VALIDATION_FAILED
+      | typeof ErrorCode.SERVICE_UNAVAILABLE,
     message: string,
   ) {
     super(message);
@@ -85,7 +91,14 @@ export class JobOutput {
     }
     const appends: Array<Promise<void>> = [];
     for (const { key, text } of pieces) {
-      for (const part of split(text)) appends.push(this.append(key, part).then((reason) => this.refused(reason)));
+      for (const part of split(text)) {
+        appends.push(
+          this.append(key, part).then(
+            (reason) => this.refused(reason),
+            (error: Error) => this.failed(error),
+          ),
+        );
+      }
     }
     return Promise.all(appends).then(() => undefined);
   }
@@ -136,6 +149,14 @@ export class JobOutput {
     if (this.timer) return;
     const wait = Math.max(0, this.lastFlushAt + this.options.flushMs - this.now());
     this.timer = setTimeout(() => void this.flush(), wait);
+  }
+
+  /** Redis failed the append (it gave up retrying): later text cannot follow on from it. */
+  private failed(error: Error): void {
+    this.refusal ??= new OutputError(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      `The job log could not take the job's output (${error.message}): nothing more is written`,
+    );
   }
 
   private refused(reason: JobLogAppendError['reason'] | undefined): void {

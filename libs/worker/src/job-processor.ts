@@ -98,9 +98,9 @@ export class JobProcessor {
       maxBytes: this.options.outputMaxBytes,
       writtenBytes: attempt.outputBytes,
     });
-    // Pending output goes before anything else the job logs, so its streams read in order with its events.
+    // Progress does not flush pending output: a handler that reports progress per token would log its output
+    // per token too. Log lines and lifecycle events do, so that the streams read in order with them.
     const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
-      void output.flush();
       await writer.append({ type: 'progress', data: progress });
     });
     const context: JobContext<unknown> = {
