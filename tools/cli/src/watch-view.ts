@@ -27,6 +27,7 @@ export class WatchView {
   private lastBar = '';
   /** The job's output left the cursor inside a line: what follows starts on a new one, and no bar is drawn. */
   private midLine = false;
+  private outputShown = false;
 
   constructor(private readonly out: Terminal) {
     this.redraw = out.isTTY === true;
@@ -40,6 +41,8 @@ export class WatchView {
     }
     if (event.type === 'progress') {
       this.rate.add(event.at, event.data.percent);
+      // A job that writes output shows it instead: progress lines would cut into its text.
+      if (this.midLine || (!this.redraw && this.outputShown)) return;
       const line = this.progressLine(event.data.percent, snapshot);
       if (this.redraw) this.drawBar(event.data.percent, line);
       else this.line(`progress ${line}`);
@@ -77,6 +80,7 @@ export class WatchView {
     this.barShown = false;
     const printable = outputText(text);
     this.out.write(printable);
+    this.outputShown = true;
     if (printable.length > 0) this.midLine = !printable.endsWith('\n');
   }
 
