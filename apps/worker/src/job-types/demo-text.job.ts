@@ -110,10 +110,20 @@ export const demoTextJob = defineJobType({
     failAfter: z.number().int().min(0).optional(),
     /** Put the time each word is written in it, for benchmarks that measure latency. */
     timestamps: z.boolean().optional(),
+    /** Log each word as a `log` event of its own instead: what benchmarks compare output streams with. */
+    asLogEvents: z.boolean().optional(),
   }),
   timeoutMs: 3_600_000,
-  async run({ payload, signal, progress, stream }) {
+  async run({ payload, signal, progress, stream, log }) {
     let words = 0;
+    if (payload.asLogEvents) {
+      for await (const token of pacedTokens(payload, signal)) {
+        log('info', token);
+        words += 1;
+        progress({ current: words, total: payload.words });
+      }
+      return { words };
+    }
     async function* counted(): AsyncGenerator<string> {
       for await (const token of pacedTokens(payload, signal)) {
         yield token;
