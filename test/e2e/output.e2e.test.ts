@@ -247,9 +247,15 @@ describe('output streams', () => {
       details: { key: 'log', expected: 12 },
     });
     expect((await append([output('bad key', 0, 'x')])).status).toBe(400);
+    // At most OUTPUT_MAX_STREAMS (64) streams: 'log' and 63 more, then no other.
+    const keys = Array.from({ length: 63 }, (_, i) => `k${i}`);
+    expect((await append(keys.map((key) => output(key, 0, '.')))).status).toBe(200);
+    const oneTooMany = await append([output('k63', 0, '.')]);
+    expect(oneTooMany.status).toBe(413);
+    expect(oneTooMany.body.error?.code).toBe('OUTPUT_TOO_LARGE');
     const block = 'x'.repeat(16_000);
     let offset = 12;
-    for (let sent = 0; sent + block.length * 2 <= OUTPUT_MAX_BYTES - 20; sent += block.length * 2) {
+    for (let sent = 0; sent + block.length * 2 <= OUTPUT_MAX_BYTES - 100; sent += block.length * 2) {
       expect((await append([output('log', offset, block), output('log', offset + block.length, block)])).status).toBe(
         200,
       );

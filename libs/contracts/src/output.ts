@@ -7,6 +7,9 @@
 /** A stream's key: bounded like a tag. */
 export const OUTPUT_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
+/** The most output streams (distinct keys) one job may write: each costs the job log a field. */
+export const OUTPUT_MAX_STREAMS = 64;
+
 /** The most text one `output` event carries, in UTF-16 code units; a writer splits a longer flush. */
 export const OUTPUT_EVENT_MAX_CHARS = 16_384;
 

@@ -53,8 +53,8 @@ export function decodeJobRecord(flat: readonly string[]): JobRecord | null {
     else if (name === 'publisher') publisher = raw;
     else if (name === 'leaseMs') leaseMs = Number(raw);
     else if (name === 'outputBytes') outputBytes = Number(raw);
-    // Kept for the job log's scripts: the lease deadline, and each output stream's length.
-    else if (name === 'leaseUntil' || name.startsWith('output:')) continue;
+    // Kept for the job log's scripts: the lease deadline, each output stream's length, how many there are.
+    else if (name === 'leaseUntil' || name === 'outputStreams' || name.startsWith('output:')) continue;
     else if (JSON_FIELDS.has(name)) fields[name] = JSON.parse(raw);
     else if (NUMBER_FIELDS.has(name)) fields[name] = Number(raw);
     else fields[name] = raw;

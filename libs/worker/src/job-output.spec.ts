@@ -1,4 +1,4 @@
-import { OUTPUT_EVENT_MAX_CHARS } from '@jobcast/contracts';
+import { OUTPUT_EVENT_MAX_CHARS, OUTPUT_MAX_STREAMS } from '@jobcast/contracts';
 import { describe, expect, it, vi } from 'vitest';
 import { JobOutput, OutputError } from './job-output';
 
@@ -77,11 +77,13 @@ describe('JobOutput', () => {
     const output = new JobOutput(append, { flushMs: 25, maxBytes: 100, writtenBytes: 0 });
     expect(() => output.stream('')).toThrow(OutputError);
     expect(() => output.stream('bad key')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-    const stream = output.stream('a');
+    for (let key = 0; key < OUTPUT_MAX_STREAMS; key += 1) output.stream(`s${key}`);
+    expect(() => output.stream('one-more')).toThrow(expect.objectContaining({ code: 'OUTPUT_TOO_LARGE' }));
+    const stream = output.stream('s0');
     stream.end();
     expect(() => stream.write('x')).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     await output.close();
-    expect(() => output.stream('b').write('x')).toThrow(expect.objectContaining({ code: 'JOB_FINISHED' }));
+    expect(() => output.stream('s1').write('x')).toThrow(expect.objectContaining({ code: 'JOB_FINISHED' }));
   });
 
   it('pipes an iterable, and rejects with its error after writing what it gave', async () => {

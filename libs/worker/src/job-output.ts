@@ -1,4 +1,10 @@
-import { ErrorCode, OUTPUT_EVENT_MAX_CHARS, OUTPUT_KEY_PATTERN, outputBytes } from '@jobcast/contracts';
+import {
+  ErrorCode,
+  OUTPUT_EVENT_MAX_CHARS,
+  OUTPUT_KEY_PATTERN,
+  OUTPUT_MAX_STREAMS,
+  outputBytes,
+} from '@jobcast/contracts';
 import type { JobLogAppendError } from '@jobcast/job-log';
 import type { OutputStream } from './job-type';
 
@@ -65,6 +71,9 @@ export class JobOutput {
       );
     }
     let stream = this.streams.get(key);
+    if (!stream && this.streams.size >= OUTPUT_MAX_STREAMS) {
+      throw new OutputError(ErrorCode.OUTPUT_TOO_LARGE, `A job writes at most ${OUTPUT_MAX_STREAMS} output streams`);
+    }
     if (!stream) {
       stream = this.createStream(key);
       this.streams.set(key, stream);

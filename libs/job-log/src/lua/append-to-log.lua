@@ -16,6 +16,7 @@ local function append(head, tail, terminal, maxLen, ttl, at)
     local length = tonumber(ARGV[at + 2])
     local offset = redis.call('HINCRBY', KEYS[1], 'output:' .. ARGV[at], length) - length
     redis.call('HINCRBY', KEYS[1], 'outputBytes', ARGV[at + 3])
+    if offset == 0 then redis.call('HINCRBY', KEYS[1], 'outputStreams', 1) end
     event = event .. offset .. ARGV[at + 5]
   end
   at = afterOutputSpec(at)
