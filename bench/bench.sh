@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 node --input-type=module -e "import('./scripts/workspace.mjs').then((workspace) => workspace.prepareWorkspace())"
 node_modules/.bin/tsc -p bench/tsconfig.json
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65535 2>/dev/null || true
+# `npm run bench -- tokens …`: S5, token streams (bench/tokens.ts), on its own.
+if [ "${1:-}" = "tokens" ]; then shift; exec node bench/dist/tokens.js "$@"; fi
 exec node bench/dist/main.js "$@"

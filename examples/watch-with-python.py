@@ -1,10 +1,13 @@
 """Watches a Jobcast job over the plain WebSocket with Debian's python3-websockets, and resumes on the next
-gateway after a drop, from the last seq it printed. No Jobcast library: only docs/protocol.md."""
+gateway after a drop, from the last seq it printed. No Jobcast library: only docs/protocol.md. It submits
+demo.steps, or the job type and payload given: `watch-with-python.py demo.text '{"words": 50}'`. Like every
+client, it skips message types, event types and fields it does not know."""
 
 import asyncio
 import itertools
 import json
 import os
+import sys
 import urllib.request
 
 import websockets
@@ -52,5 +55,7 @@ async def watch(job_id, token):
 
 
 token = post("/auth/dev-token", {"sub": "alice"})["token"]
-job = post("/jobs", {"type": "demo.steps", "payload": {"steps": 20, "intervalMs": 100}}, token)["job"]
+job_type = sys.argv[1] if len(sys.argv) > 1 else "demo.steps"
+payload = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {"steps": 20, "intervalMs": 100}
+job = post("/jobs", {"type": job_type, "payload": payload}, token)["job"]
 asyncio.run(watch(job["id"], token))

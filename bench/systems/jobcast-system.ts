@@ -10,6 +10,8 @@ export interface JobcastTopology {
   gateways: number;
   /** 0 leaves submitted jobs queued: silent jobs for idle watchers. */
   workers: number;
+  /** Settings over the bench's own (S5: the worker's defaults for progress, and its OUTPUT_FLUSH_MS). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export const JOBCAST_LABEL = 'Jobcast';
@@ -53,6 +55,7 @@ export class JobcastSystem implements StreamingSystem {
         SUBMIT_RATE_PER_MINUTE: '1000000',
         MAX_ACTIVE_JOBS_PER_USER: '1000000',
         MAX_CONNECTIONS_PER_IP: '1000000',
+        ...topology.env,
       },
     });
     try {
@@ -72,6 +75,17 @@ export class JobcastSystem implements StreamingSystem {
 
   get socketUrls(): string[] {
     return this.stack.gatewayUrls;
+  }
+
+  get redisUrl(): string {
+    return this.stack.redisUrl;
+  }
+
+  /** Submits a job of any type; answers its id. `finishJobs` cancels it with the others. */
+  async submit(type: string, payload: unknown): Promise<string> {
+    const { job } = await this.request<{ job: JobSnapshot }>('POST', '/jobs', { type, payload });
+    this.openIds.push(job.id);
+    return job.id;
   }
 
   processes(): MeasuredProcess[] {

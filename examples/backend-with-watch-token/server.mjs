@@ -44,9 +44,13 @@ const page = `<!doctype html>
           const message = JSON.parse(data);
           if (message.type === 'welcome') socket.send(JSON.stringify({ type: 'subscribe', jobId }));
           if (message.type === 'error') $('status').textContent = message.error.code;
-          for (const event of message.events ?? []) {
+          // Message and event types a page does not know (a newer gateway's) are skipped, as every client must.
+          if (message.type !== 'subscribed' && message.type !== 'events') return;
+          for (const event of message.events) {
             if (event.type === 'progress') $('bar').value = event.data.percent;
-            $('status').textContent = event.type;
+            if (['queued', 'started', 'retrying', 'completed', 'failed', 'cancelled'].includes(event.type)) {
+              $('status').textContent = event.type;
+            }
           }
         };
       };

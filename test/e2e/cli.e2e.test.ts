@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatedTokens } from '../../apps/worker/src/job-types/demo-text.job';
+import { outputText } from '../../tools/cli/src/terminal-text';
 import { E2eStack } from '../support/e2e-stack';
 import { request } from '../support/http-api';
 
@@ -91,6 +93,23 @@ describe('the jobcast CLI', () => {
     expect(JSON.parse(lines.slice(completedAt + 1).join('\n'))).toEqual({ steps: 10 });
   });
 
+  it("submit --watch prints a job's output as it comes, between its lifecycle lines", async () => {
+    const run = await jobcast(
+      'submit',
+      'demo.text',
+      '--payload',
+      JSON.stringify({ words: 80, wordsPerSecond: 200, seed: 6 }),
+      '--watch',
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Without the terminal controls the CLI never prints (the zero-width joiner of 👩‍💻 among them).
+    const text = outputText([...generatedTokens(6, 80)].join(''));
+    expect(run.stdout).toContain(`started (attempt 1)\n`);
+    expect(run.stdout).toContain(`${text}\ncompleted\n`);
+    expect(run.stdout.indexOf(text)).toBeGreaterThan(run.stdout.indexOf('started (attempt 1)'));
+  });
+
   it('submit --watch of a failing job shows the error; exit 1', async () => {
     const run = await jobcast(
       'submit',
@@ -158,6 +177,7 @@ describe('the jobcast CLI', () => {
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith(' '))).toEqual([
       'demo.steps  (1 worker, 3 attempts)',
+      'demo.text  (1 worker, 1 attempt)',
       'hash.sha256  (1 worker, 2 attempts)',
       'text.wordcount  (1 worker, 2 attempts)',
     ]);
@@ -165,6 +185,7 @@ describe('the jobcast CLI', () => {
     const json = await jobcast('types', '--json');
     expect((JSON.parse(json.stdout) as Array<{ name: string }>).map((type) => type.name)).toEqual([
       'demo.steps',
+      'demo.text',
       'hash.sha256',
       'text.wordcount',
     ]);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generatedTokens } from '../../apps/worker/src/job-types/demo-text.job';
 import { launchChromium, type Browser } from '../support/chromium';
 import { E2eStack } from '../support/e2e-stack';
 
@@ -123,6 +124,32 @@ describe('the demo page', () => {
     expect(await testId(page, 'connection-log').textContent()).toContain('over websocket');
     const job = await submitSteps(10, 50);
     await expectCompleted(job, 10);
+    expect(errors).toEqual([]);
+  });
+
+  it("shows a job's output growing under its progress bar, to the last byte", async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`http://${HOST_B}/`);
+    await testId(page, 'user-name').fill('frank');
+    await testId(page, 'get-token').click();
+    await until(() => testId(page, 'connection-state').getAttribute('data-state')).toBe('connected');
+    await testId(page, 'job-type').selectOption('demo.text');
+    // Each job type has its own fieldset (text.wordcount has `words` and `seed` too).
+    const form = page.locator('fieldset[data-job-type="demo.text"]');
+    await testId(form, 'payload-words').fill('120');
+    await testId(form, 'payload-wordsPerSecond').fill('60');
+    await testId(form, 'payload-seed').fill('4');
+    await testId(page, 'submit-job').click();
+    await until(() => testId(page, 'job').count()).toBe(1);
+    const job = testId(page, 'job').first();
+    const output = testId(job, 'job-output');
+    // Growing while the job runs, under its bar.
+    await until(async () => (await output.textContent())?.length ?? 0).toBeGreaterThan(0);
+    expect(await testId(job, 'job-status').textContent()).toBe('active');
+    await until(() => testId(job, 'job-status').textContent()).toBe('completed');
+    expect(await output.getAttribute('data-key')).toBe('text');
+    expect(await output.textContent()).toBe([...generatedTokens(4, 120)].join(''));
     expect(errors).toEqual([]);
   });
 

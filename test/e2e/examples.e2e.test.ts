@@ -58,6 +58,16 @@ describe('README examples', () => {
     expect(lines.at(-1)).toMatch(/^completed \{"result":\{"sha256":"[0-9a-f]{64}","bytes":16777216\}\}$/);
   });
 
+  it("streams a handler's piped answer to a watcher that prints it as it comes", async () => {
+    const example = readFileSync(join(root, 'examples/stream-an-answer.mjs'), 'utf8');
+    expect(readme).toContain(example);
+    const { stdout } = await run(process.execPath, [join(root, 'examples/stream-an-answer.mjs')], {
+      env: { ...process.env, JOBCAST_URL: stack.url(0), REDIS_URL: stack.stack.redisUrl },
+      timeout: 30_000,
+    });
+    expect(stdout).toBe('You asked: “Why stream?”. Here is the answer, word by word. 🚀\n');
+  });
+
   it('watches a job from Python over the plain WebSocket, and resumes on the other gateway when one drains', async () => {
     const example = readFileSync(join(root, 'examples/watch-with-python.py'), 'utf8');
     expect(readme).toContain(example);

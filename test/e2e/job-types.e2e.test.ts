@@ -162,7 +162,7 @@ void createWorker({ jobTypes: [type], concurrency: 2 }).then((worker) => worker.
 
   it('lists every registered type with its live workers', async () => {
     const names = (await jobTypes(0)).map((type) => type.name);
-    expect(names).toEqual([THUMBNAILS, 'demo.steps', 'hash.sha256', 'text.wordcount']);
+    expect(names).toEqual([THUMBNAILS, 'demo.steps', 'demo.text', 'hash.sha256', 'text.wordcount']);
     expect(await jobType(0, 'demo.steps')).toMatchObject({ attempts: 3, workers: 1 });
     expect((await request(`${stack.url(0)}/job-types`)).status).toBe(401);
   });

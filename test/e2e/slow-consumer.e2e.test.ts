@@ -5,32 +5,9 @@ import { sleep } from '../support/eventually';
 import { SLOW_CONSUMER_ENV, signToken, useE2eStack } from '../support/e2e-stack';
 import { submitJob } from '../support/http-api';
 import { MIB, rssBytes } from '../support/processes';
-import { subscribeRaw, type EventCollector, type RawSocket } from '../support/raw-socket';
+import { subscribeRaw, type EventCollector } from '../support/raw-socket';
+import { pause, resume } from '../support/stalled-reader';
 import { expectCompleteSequence } from '../support/watchers';
-
-interface PollingTransport {
-  readyState: string;
-  pause(onPause: () => void): void;
-  _poll(): void;
-}
-
-/**
- * A long-polling client that stops reading: while paused it sends no poll request, so the gateway can
- * only hold on to what it has for it — the slowest consumer there is.
- */
-function pollingTransport(socket: RawSocket): PollingTransport {
-  return socket.io.engine.transport as unknown as PollingTransport;
-}
-
-function pause(socket: RawSocket): Promise<void> {
-  return new Promise((resolve) => pollingTransport(socket).pause(resolve));
-}
-
-function resume(socket: RawSocket): void {
-  const transport = pollingTransport(socket);
-  transport.readyState = 'open';
-  transport._poll();
-}
 
 describe('slow consumers', () => {
   const stack = useE2eStack({

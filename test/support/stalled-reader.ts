@@ -23,3 +23,29 @@ export function stopReading(socket: RawSocket): () => void {
   tcp.pause();
   return () => tcp.resume();
 }
+
+interface PollingTransport {
+  readyState: string;
+  pause(onPause: () => void): void;
+  _poll(): void;
+}
+
+/**
+ * A long-polling client that stops reading: while paused it sends no poll request, so the gateway can
+ * only hold on to what it has for it — the slowest consumer there is.
+ */
+function pollingTransport(socket: RawSocket): PollingTransport {
+  return socket.io.engine.transport as unknown as PollingTransport;
+}
+
+/** Makes a long-polling client stop polling; resolves once its poll in flight is done. */
+export function pause(socket: RawSocket): Promise<void> {
+  return new Promise((resolve) => pollingTransport(socket).pause(resolve));
+}
+
+/** Makes a paused long-polling client poll again. */
+export function resume(socket: RawSocket): void {
+  const transport = pollingTransport(socket);
+  transport.readyState = 'open';
+  transport._poll();
+}

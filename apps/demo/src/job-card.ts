@@ -21,6 +21,7 @@ export class JobCard {
   private readonly percent: HTMLElement;
   private readonly stage: HTMLElement;
   private readonly message: HTMLElement;
+  private readonly outputs: HTMLElement;
   private readonly log: HTMLOListElement;
   private readonly result: HTMLPreElement;
   private readonly error: HTMLElement;
@@ -43,6 +44,7 @@ export class JobCard {
     this.percent = find('[data-testid="job-percent"]', this.element);
     this.stage = find('[data-testid="job-stage"]', this.element);
     this.message = find('[data-testid="job-message"]', this.element);
+    this.outputs = find('[data-testid="job-outputs"]', this.element);
     this.log = find<HTMLOListElement>('[data-testid="job-log"]', this.element);
     this.result = find<HTMLPreElement>('[data-testid="job-result"]', this.element);
     this.error = find('[data-testid="job-error"]', this.element);
@@ -55,7 +57,10 @@ export class JobCard {
   follow(watch: JobWatch): void {
     this.watch = watch;
     watch.onSnapshot((snapshot) => this.render(snapshot));
-    watch.onEvent((event) => this.addLogLine(event));
+    watch.onEvent((event) => {
+      if (event.type === 'output') this.showOutput(watch, event.data.key);
+      else this.addLogLine(event);
+    });
     watch.done.catch((error: unknown) => {
       // CLOSED is the page letting go of the watch (signing in again), not news for this card.
       if (error instanceof JobcastError && error.code === ClientErrorCode.CLOSED) return;
@@ -98,6 +103,30 @@ export class JobCard {
       this.showError(`Cancel failed: ${describe(error)}`);
       this.cancelButton.disabled = this.finished;
     }
+  }
+
+  /**
+   * The first time a job writes to a stream, a box that grows with it: the text so far, then each piece as it
+   * comes, scrolled along unless the reader scrolled up; after a reset, what the log holds.
+   */
+  private showOutput(watch: JobWatch, key: string): void {
+    if (this.outputs.querySelector(`[data-key="${CSS.escape(key)}"]`)) return;
+    const output = watch.output(key);
+    const box = document.createElement('pre');
+    box.className = 'output';
+    box.dataset.key = key;
+    box.dataset.testid = 'job-output';
+    box.setAttribute('aria-label', `Output ${key} of job ${this.jobId}`);
+    box.setAttribute('aria-live', 'polite');
+    box.textContent = output.text;
+    this.outputs.append(box);
+    const follow = (show: () => void): void => {
+      const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
+      show();
+      if (atBottom) box.scrollTop = box.scrollHeight;
+    };
+    output.onChunk((chunk) => follow(() => box.append(chunk)));
+    output.onReset((text) => follow(() => (box.textContent = text)));
   }
 
   private addLogLine(event: JobEvent): void {

@@ -211,3 +211,71 @@ describe('JobCursor', () => {
     expect(seen).toEqual([1]);
   });
 });
+
+describe('JobCursor output', () => {
+  const output = (seq: number, key: string, offset: number, text: string): JobEvent =>
+    event(seq, { type: 'output', data: { key, offset, text } });
+
+  it('builds each stream from its output events, for listeners and late askers alike', () => {
+    const { cursor: watch } = cursor();
+    const chunks: string[] = [];
+    watch.output('answer').onChunk((chunk) => chunks.push(chunk));
+    watch.start(snapshot(2), [event(1), output(2, 'answer', 0, 'Hel')]);
+    watch.offer(output(3, 'log', 0, 'x'));
+    watch.offer(output(4, 'answer', 3, 'lo 🚀'));
+    expect(watch.output('answer').text).toBe('Hello 🚀');
+    expect(watch.output('log').text).toBe('x');
+    expect(chunks).toEqual(['Hel', 'lo 🚀']);
+    // A replay after a reconnect does not add text twice.
+    watch.start(snapshot(4), [output(3, 'log', 0, 'x'), output(4, 'answer', 3, 'lo 🚀')]);
+    expect(watch.output('answer').text).toBe('Hello 🚀');
+  });
+
+  it('rebuilds the text from what the log holds on a reset, and says so', () => {
+    const { cursor: watch } = cursor();
+    const resets: string[] = [];
+    watch.output('a').onReset((text) => resets.push(text));
+    watch.start(snapshot(3), [event(1), output(2, 'a', 0, 'one '), output(3, 'a', 4, 'two ')]);
+    // Redis lost seq 3; the worker writes on where the log's stream ends.
+    watch.start(snapshot(2), [event(1), output(2, 'a', 0, 'one ')], { reset: true });
+    expect(watch.output('a').text).toBe('one ');
+    expect(resets).toEqual(['one ']);
+    watch.offer(output(3, 'a', 4, 'three'));
+    watch.offer(output(4, 'a', 9, '!'));
+    expect(watch.output('a').text).toBe('one three!');
+  });
+
+  it('iterates the text so far, then each piece, to the end of the job', async () => {
+    const { cursor: watch } = cursor();
+    watch.start(snapshot(1), [output(1, 'a', 0, 'ab')]);
+    const pieces: string[] = [];
+    const reading = (async () => {
+      for await (const piece of watch.output('a')) pieces.push(piece);
+    })();
+    watch.offer(output(2, 'a', 2, 'c'));
+    await Promise.resolve();
+    watch.offer(output(3, 'a', 3, 'd'));
+    watch.offer(completed(4));
+    await reading;
+    expect(pieces.join('')).toBe('abcd');
+  });
+
+  it('ends iteration with OUTPUT_RESET when a reset changed text it already yielded', async () => {
+    const { cursor: watch } = cursor();
+    watch.start(snapshot(2), [output(1, 'a', 0, 'ab'), output(2, 'a', 2, 'cd')]);
+    const iterator = watch.output('a')[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toBe('abcd');
+    watch.start(snapshot(1), [output(1, 'a', 0, 'ab')], { reset: true });
+    await expect(iterator.next()).rejects.toMatchObject({ code: 'OUTPUT_RESET' });
+  });
+
+  it('takes the seq of an event type it does not know and delivers nothing of it', () => {
+    const { cursor: watch, seen } = cursor();
+    const future = { jobId: 'job-1', seq: 2, at: 1, type: 'thought', data: { text: 'hm' } } as unknown as JobEvent;
+    watch.start(snapshot(1), [event(1)]);
+    expect(watch.offer(future)).toBe('next');
+    expect(watch.offer(event(3))).toBe('next');
+    expect(seen).toEqual([1, 3]);
+    expect(watch.snapshot?.lastSeq).toBe(3);
+  });
+});

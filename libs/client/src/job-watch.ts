@@ -1,8 +1,10 @@
 import { isTerminalEvent, isTerminalStatus, type JobEvent, type JobSnapshot } from '@jobcast/contracts/protocol';
 import { applyEvent } from './apply-event';
 import { classifyEvent, type EventOrder } from './event-order';
+import { OutputText, type JobOutput } from './job-output';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
 import { callListener } from './listeners';
+import { isKnownEvent } from './wire-checks';
 
 export interface WatchOptions {
   /** Deliver only events with a greater seq: the last seq this caller already has (default 0: all). */
@@ -35,6 +37,11 @@ export interface JobWatch extends AsyncIterable<JobEvent> {
    * Breaking out of the loop stops this iterator only, not the watch.
    */
   [Symbol.asyncIterator](): AsyncIterator<JobEvent>;
+  /**
+   * The job's output stream `key` (`ctx.stream(key)` in its handler): the text so far, a listener per piece,
+   * async iteration. Any key may be asked for at any time: the watch keeps every stream's text.
+   */
+  output(key: string): JobOutput;
   /** Stops watching: unsubscribes, and rejects `done` with `CLOSED` unless the job already ended. */
   close(): void;
 }
@@ -67,6 +74,9 @@ export class JobCursor implements JobWatch {
   private readonly resetListeners = new Set<(snapshot: JobSnapshot) => void>();
   /** Wakes iterators waiting for an event or the end. */
   private readonly wakers = new Set<() => void>();
+  private readonly outputs = new Map<string, OutputText>();
+  /** The seq of the last event the output streams include: a reset rebuilds them from its backlog at once. */
+  private outputSeq = 0;
 
   constructor(
     readonly jobId: string,
@@ -143,6 +153,15 @@ export class JobCursor implements JobWatch {
     }
   }
 
+  output(key: string): JobOutput {
+    let output = this.outputs.get(key);
+    if (!output) {
+      output = new OutputText(key, this);
+      this.outputs.set(key, output);
+    }
+    return output;
+  }
+
   close(): void {
     if (this.ended) return;
     this.end(new JobcastError(ClientErrorCode.CLOSED, `Stopped watching job ${this.jobId}`));
@@ -159,6 +178,7 @@ export class JobCursor implements JobWatch {
     const resetHere = reset && isResetFor(this.seq, snapshot, backlog);
     if (resetHere) for (const listener of [...this.resetListeners]) callListener(listener, snapshot);
     if (!this.current || snapshot.lastSeq >= this.current.lastSeq || resetHere) this.setSnapshot(snapshot);
+    if (resetHere) this.rebuildOutputs(backlog);
     // The snapshot and backlog are read together, so the backlog is all the log still holds up to
     // snapshot.lastSeq: a seq missing from it was trimmed (the log is capped) and will never come.
     // Taking the ack as is, and moving past what it skipped, keeps a gap check from re-reading forever.
@@ -190,15 +210,34 @@ export class JobCursor implements JobWatch {
   private accept(event: JobEvent, order: 'next' | 'duplicate'): void {
     // A listener may have closed the watch halfway through a backlog.
     if (this.ended) return;
-    if (order === 'next') {
+    // An event type this client does not know (a newer gateway's) takes its seq and is otherwise ignored.
+    if (order === 'next' && !isKnownEvent(event)) this.seq = event.seq;
+    else if (order === 'next') {
       const delivered = startsAfter(event, this.seq);
       this.seq = event.seq;
       if (this.current) this.setSnapshot(applyEvent(this.current, delivered));
+      if (delivered.type === 'output' && delivered.seq > this.outputSeq) {
+        this.outputSeq = delivered.seq;
+        (this.output(delivered.data.key) as OutputText).append(delivered.data);
+      }
       for (const listener of [...this.eventListeners]) callListener(listener, delivered);
     }
     // A terminal event settles the watch even as a duplicate: a caller resuming after the job's end
     // already has it, but `done` still needs it.
     if (isTerminalEvent(event) && !this.ended) this.finish(event);
+  }
+
+  /**
+   * After a reset, every output stream is what the log holds: the text of the backlog's `output` events
+   * (which starts later than the stream did when the log was trimmed).
+   */
+  private rebuildOutputs(backlog: readonly JobEvent[]): void {
+    const texts = new Map<string, string>([...this.outputs.keys()].map((key) => [key, '']));
+    for (const event of backlog) {
+      if (event.type === 'output') texts.set(event.data.key, (texts.get(event.data.key) ?? '') + event.data.text);
+    }
+    this.outputSeq = backlog.at(-1)?.seq ?? this.outputSeq;
+    for (const [key, text] of texts) (this.output(key) as OutputText).replace(text);
   }
 
   private finish(terminal: JobEvent): void {

@@ -4,6 +4,8 @@ export const ClientErrorCode = {
   CLOSED: 'CLOSED',
   /** The gateway answered something that does not match the protocol. */
   INVALID_RESPONSE: 'INVALID_RESPONSE',
+  /** A reset rebuilt an output stream's text into one that does not go on from what its iterator yielded. */
+  OUTPUT_RESET: 'OUTPUT_RESET',
   /** No gateway could be reached (HTTP calls). */
   UNREACHABLE: 'UNREACHABLE',
 } as const;

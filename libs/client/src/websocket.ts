@@ -9,6 +9,7 @@ import type { WebSocketClass } from './web-socket-class';
 export { applyEvent } from './apply-event';
 export type { ConnectionState, JobcastClient, StateListener } from './jobcast-client';
 export { ClientErrorCode, JobcastError } from './jobcast-error';
+export type { JobOutput } from './job-output';
 export type { JobWatch, WatchOptions } from './job-watch';
 
 export interface ConnectOptions extends BaseConnectOptions {

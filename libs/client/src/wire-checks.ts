@@ -13,11 +13,13 @@ import {
  * reads and their types); the gateway checks everything else before it is ever logged.
  */
 
-const EVENT_TYPES: ReadonlySet<unknown> = new Set([
+/** The event types this client knows; it takes an event of any other type's seq and ignores the rest of it. */
+const EVENT_TYPES: ReadonlySet<unknown> = new Set<JobEvent['type']>([
   'queued',
   'started',
   'progress',
   'log',
+  'output',
   'retrying',
   'completed',
   'failed',
@@ -33,16 +35,29 @@ function isSeq(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) > 0;
 }
 
+/** An event, of any type: the client relies on its job, seq and order whatever the type (see isKnownEvent). */
 export function isJobEvent(value: unknown): value is JobEvent {
   return (
     isRecord(value) &&
     typeof value.jobId === 'string' &&
     isSeq(value.seq) &&
     typeof value.at === 'number' &&
-    EVENT_TYPES.has(value.type) &&
+    typeof value.type === 'string' &&
     isRecord(value.data) &&
     (value.fromSeq === undefined || (isSeq(value.fromSeq) && value.fromSeq <= value.seq))
   );
+}
+
+/**
+ * Whether the client knows the event's type (and so what its data holds): a newer gateway may log types it
+ * does not, which it must skip rather than take as malformed. An `output` event's data is checked too, as
+ * the text is what the client builds from it.
+ */
+export function isKnownEvent(event: JobEvent): boolean {
+  if (!EVENT_TYPES.has(event.type)) return false;
+  if (event.type !== 'output') return true;
+  const { key, offset, text } = event.data as Partial<Record<string, unknown>>;
+  return typeof key === 'string' && Number.isSafeInteger(offset) && typeof text === 'string';
 }
 
 export function isJobSnapshot(value: unknown): value is JobSnapshot {

@@ -14,6 +14,10 @@ export const ErrorCode = {
   BATCH_NOT_FOUND: 'BATCH_NOT_FOUND',
   NOT_FOUND: 'NOT_FOUND',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** A write that would take a job's output past OUTPUT_MAX_BYTES (over HTTP, 413). */
+  OUTPUT_TOO_LARGE: 'OUTPUT_TOO_LARGE',
+  /** An external job's `output` event whose `offset` is not where its stream ends (details: `expected`). */
+  OUTPUT_OFFSET_MISMATCH: 'OUTPUT_OFFSET_MISMATCH',
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A user has SSE_MAX_STREAMS_PER_USER event streams open on the gateway already. */

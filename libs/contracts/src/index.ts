@@ -9,6 +9,7 @@ export * from './job-snapshot';
 export * from './job-tags';
 export * from './job-status';
 export * from './json-limits';
+export * from './output';
 export * from './plain-websocket';
 export * from './plain-websocket-protocol';
 export * from './snapshot-change';

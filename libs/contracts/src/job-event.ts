@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobIdSchema } from './job-id';
+import { OUTPUT_EVENT_MAX_CHARS, OUTPUT_KEY_PATTERN } from './output';
 
 const Seq = z.number().int().positive();
 const JobErrorSchema = z.object({ code: z.string().optional(), message: z.string() });
@@ -17,12 +18,21 @@ export const ProgressDataSchema = z.object({
 });
 export type ProgressData = z.infer<typeof ProgressDataSchema>;
 
+/** A piece of an output stream: `text` sits at `offset` (UTF-16 code units) in the stream named `key`. */
+export const OutputDataSchema = z.object({
+  key: z.string().regex(OUTPUT_KEY_PATTERN, 'a key is 1 to 64 of A-Z a-z 0-9 _ . : -, starting with a letter or digit'),
+  offset: z.number().int().nonnegative(),
+  text: z.string().min(1).max(OUTPUT_EVENT_MAX_CHARS),
+});
+export type OutputData = z.infer<typeof OutputDataSchema>;
+
 /** What a publisher appends: the event without the fields the log assigns (jobId, seq). */
 export const JobEventBodySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('queued'), data: z.object({}) }),
   z.object({ type: z.literal('started'), data: z.object({ attempt: z.number().int().positive() }) }),
   z.object({ type: z.literal('progress'), data: ProgressDataSchema }),
   z.object({ type: z.literal('log'), data: z.object({ level: LogLevelSchema, message: z.string().max(4000) }) }),
+  z.object({ type: z.literal('output'), data: OutputDataSchema }),
   z.object({
     type: z.literal('retrying'),
     data: z.object({

@@ -25,6 +25,7 @@ export function snapshotChangeFor(event: JobEventBody, at: number): SnapshotChan
       return { updatedAt, percent, ...(stage !== undefined && { stage }), ...(message !== undefined && { message }) };
     }
     case 'log':
+    case 'output':
       return { updatedAt };
     case 'retrying':
       return { updatedAt, status: 'retrying', error: event.data.error };

@@ -12,7 +12,8 @@ import { JobCancellation } from './job-cancellation';
 import { JobEventLog } from './job-event-log';
 
 /** The settings a process reaches the job log with: where Redis is, and how long jobs are kept. */
-export type JobLogEnv = RedisEnv & Pick<SharedEnv, 'JOB_TTL' | 'JOB_MAX_AGE' | 'JOB_LOG_MAX_EVENTS'>;
+export type JobLogEnv = RedisEnv &
+  Pick<SharedEnv, 'JOB_TTL' | 'JOB_MAX_AGE' | 'JOB_LOG_MAX_EVENTS' | 'OUTPUT_MAX_BYTES'>;
 
 export interface JobLogOptions {
   /** The process's connections are named after it in `CLIENT LIST`: `jobcast-gateway`, `jobcast-worker`. */
@@ -42,6 +43,7 @@ export function createJobLog(env: JobLogEnv, options: JobLogOptions): JobLog {
     ttlSeconds: Math.ceil(env.JOB_TTL / 1000),
     maxEvents: env.JOB_LOG_MAX_EVENTS,
     maxAgeMs: env.JOB_MAX_AGE,
+    outputMaxBytes: env.OUTPUT_MAX_BYTES,
   });
   const cancellation = new JobCancellation(redis, keys, () =>
     createRedisConnection(redisConfig, { name: `${options.connectionName}-cancel` }),

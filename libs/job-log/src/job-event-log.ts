@@ -1,4 +1,12 @@
-import { ErrorCode, isTerminalEvent, type JobEvent, type JobEventBody, type JobSnapshot } from '@jobcast/contracts';
+import {
+  DEFAULT_OUTPUT_MAX_BYTES,
+  ErrorCode,
+  isTerminalEvent,
+  outputBytes,
+  type JobEvent,
+  type JobEventBody,
+  type JobSnapshot,
+} from '@jobcast/contracts';
 import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { createHash } from 'node:crypto';
 import { APPEND_EVENTS_LUA, APPEND_EVENT_LUA, CREATE_JOB_LUA, EXPIRE_LEASE_LUA, READ_SINCE_LUA } from './lua-scripts';
@@ -18,6 +26,8 @@ export interface JobRetention {
   maxEvents: number;
   /** The longest a job's keys live from its creation, finished or not. */
   maxAgeMs: number;
+  /** The most output one job may write, in UTF-8 bytes (OUTPUT_MAX_BYTES). @default 1 MiB */
+  outputMaxBytes?: number;
 }
 
 export interface NewJob {
@@ -103,6 +113,16 @@ export class JobEventLog {
   }
 
   /**
+   * Appends `text` to the job's output stream `key`, at the offset where the stream ends (the log keeps it, so
+   * a later attempt of the job writes on after an earlier one's text); refused with JobLogAppendError once the
+   * job has finished (JOB_FINISHED) or when it would take the job's output past its bound (OUTPUT_TOO_LARGE).
+   */
+  async appendOutput(jobId: string, key: string, text: string, at = Date.now()): Promise<JobEvent> {
+    const body: JobEventBody = { type: 'output', data: { key, offset: 0, text } };
+    return JSON.parse(await this.run('jobcastAppend', jobId, body, at, [], {}, 'assign')) as JobEvent;
+  }
+
+  /**
    * Appends events in order, all or none, and answers the last seq. Only the last may be terminal (the
    * caller checks). Refused with JobLogAppendError once the job has finished, unless the idempotency key
    * was already applied: then nothing is appended and the seq it answered then is answered again.
@@ -115,7 +135,13 @@ export class JobEventLog {
   ): Promise<number> {
     const perEvent = bodies.flatMap((body) => {
       const [head, tail] = eventJsonAround(jobId, body, at);
-      return [head, tail, isTerminalEvent(body) ? '1' : '0', ...patchArgs(snapshotPatchFor(body, at))];
+      return [
+        head,
+        tail,
+        isTerminalEvent(body) ? '1' : '0',
+        ...this.outputSpec(body, 'check'),
+        ...patchArgs(snapshotPatchFor(body, at)),
+      ];
     });
     const keyHash = createHash('sha256')
       .update(options.idempotencyKey ?? '')
@@ -186,6 +212,7 @@ export class JobEventLog {
     at: number,
     leadingArgs: string[] = [],
     extraFields: Record<string, string> = {},
+    offset: 'assign' | 'check' = 'check',
   ): Promise<string> {
     const [head, tail] = eventJsonAround(jobId, body, at);
     const patch = snapshotPatchFor(body, at);
@@ -200,9 +227,28 @@ export class JobEventLog {
         isTerminalEvent(body) ? '1' : '0',
         String(this.retention.maxEvents),
         String(this.retention.ttlSeconds),
+        ...this.outputSpec(body, offset),
         ...patchArgs({ set: { ...extraFields, ...patch.set }, remove: patch.remove }),
       ),
     );
+  }
+
+  /**
+   * An event's output spec as output-refusal.lua takes it: '' for an event that is not `output`; else its key,
+   * its offset ('' when the log assigns it; 'check' compares the event's own with where the stream ends), its
+   * length and size, the job's bound, and its JSON after the offset.
+   */
+  private outputSpec(body: JobEventBody, offset: 'assign' | 'check'): string[] {
+    if (body.type !== 'output') return [''];
+    const { key, text } = body.data;
+    return [
+      key,
+      offset === 'assign' ? '' : String(body.data.offset),
+      String(text.length),
+      String(outputBytes(text)),
+      String(this.retention.outputMaxBytes ?? DEFAULT_OUTPUT_MAX_BYTES),
+      `,"text":${JSON.stringify(text)}}}`,
+    ];
   }
 
   /** Turns the scripts' error replies into JobLogAppendError. */
@@ -210,8 +256,15 @@ export class JobEventLog {
     try {
       return await call();
     } catch (error) {
-      const reason = /(JOB_NOT_FOUND|JOB_FINISHED|JOB_EXISTS)$/.exec((error as Error).message)?.[1];
-      if (reason) throw new JobLogAppendError(reason as JobLogAppendError['reason']);
+      const refusal =
+        /(JOB_NOT_FOUND|JOB_FINISHED|JOB_EXISTS|OUTPUT_TOO_LARGE|OUTPUT_OFFSET_MISMATCH)(?: (\d+) (\S+))?$/.exec(
+          (error as Error).message,
+        );
+      if (refusal) {
+        const [, reason, expected, key] = refusal;
+        const output = key === undefined ? undefined : { key, expected: Number(expected) };
+        throw new JobLogAppendError(reason as JobLogAppendError['reason'], output);
+      }
       throw error;
     }
   }
@@ -223,10 +276,12 @@ function patchArgs({ set, remove }: SnapshotPatch): string[] {
   return [String(pairs.length / 2), ...pairs, String(remove.length), ...remove];
 }
 
-/** The event's JSON before and after its seq, which the script allocates and splices in. */
+/**
+ * The event's JSON before and after its seq, which the script allocates and splices in. An `output` event's
+ * tail stops at its offset, which the script splices in too, before the rest (outputSpec).
+ */
 function eventJsonAround(jobId: string, body: JobEventBody, at: number): [head: string, tail: string] {
-  return [
-    `{"jobId":${JSON.stringify(jobId)},"seq":`,
-    `,"type":${JSON.stringify(body.type)},"at":${at},"data":${JSON.stringify(body.data)}}`,
-  ];
+  const data =
+    body.type === 'output' ? `{"key":${JSON.stringify(body.data.key)},"offset":` : `${JSON.stringify(body.data)}}`;
+  return [`{"jobId":${JSON.stringify(jobId)},"seq":`, `,"type":${JSON.stringify(body.type)},"at":${at},"data":${data}`];
 }

@@ -8,6 +8,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   /** An external job's: the service that reports its events, and how long each append extends its lease. */
   external?: { publisher: string; leaseMs: number };
+  /** How much output the job has written so far, in UTF-8 bytes (counted as contracts' outputBytes does). */
+  outputBytes?: number;
 }
 
 /** The snapshot hash's fields an event sets, with their stored values, and those it removes. */
@@ -53,6 +55,7 @@ export function decodeJobRecord(flat: readonly string[]): JobRecord | null {
   let cancelRequested = false;
   let publisher: string | undefined;
   let leaseMs = 0;
+  let outputBytes: number | undefined;
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i] as string;
     const raw = flat[i + 1] as string;
@@ -60,7 +63,9 @@ export function decodeJobRecord(flat: readonly string[]): JobRecord | null {
     else if (name === 'cancelRequested') cancelRequested = raw === '1';
     else if (name === 'publisher') publisher = raw;
     else if (name === 'leaseMs') leaseMs = Number(raw);
-    else if (name === 'leaseUntil') continue;
+    else if (name === 'outputBytes') outputBytes = Number(raw);
+    // Kept for the job log's scripts: the lease deadline, each output stream's length, how many there are.
+    else if (name === 'leaseUntil' || name === 'outputStreams' || name.startsWith('output:')) continue;
     else if (JSON_FIELDS.has(name)) fields[name] = JSON.parse(raw);
     else if (NUMBER_FIELDS.has(name)) fields[name] = Number(raw);
     else fields[name] = raw;
@@ -69,6 +74,7 @@ export function decodeJobRecord(flat: readonly string[]): JobRecord | null {
     snapshot: JobSnapshotSchema.parse(fields),
     owner,
     cancelRequested,
+    ...(outputBytes !== undefined && { outputBytes }),
     ...(publisher !== undefined && { external: { publisher, leaseMs } }),
   };
 }

@@ -33,6 +33,10 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Most progress events logged per job per second; the latest value always wins (PROGRESS_MAX_HZ). */
   progressMaxHz?: number;
+  /** How often a job's output streams' pending text is logged, at most (OUTPUT_FLUSH_MS). */
+  outputFlushMs?: number;
+  /** The most output one job may write over all its streams, in UTF-8 bytes; the same as the gateways' (OUTPUT_MAX_BYTES). */
+  outputMaxBytes?: number;
   /** The longest any attempt may run, whatever its job type or payload asks (JOB_TIMEOUT_MAX). */
   maxTimeoutMs?: number;
   /** How long a job's log and snapshot live after it ends; the same as the gateways' (JOB_TTL). */
@@ -125,6 +129,8 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
       lockMs: settings.WORKER_LOCK,
       stalledIntervalMs: settings.WORKER_STALLED_INTERVAL,
       progressMaxHz: settings.PROGRESS_MAX_HZ,
+      outputFlushMs: settings.OUTPUT_FLUSH_MS,
+      outputMaxBytes: settings.OUTPUT_MAX_BYTES,
       maxTimeoutMs: settings.JOB_TIMEOUT_MAX,
       shutdownGraceMs: settings.SHUTDOWN_GRACE,
     },

@@ -11,7 +11,9 @@ export {
   type JobContext,
   type JobType,
   type LogLevel,
+  type OutputStream,
   type ProgressDetails,
 } from './job-type';
+export { OutputError } from './job-output';
 export { workerOptionsFromEnv } from './worker-options-from-env';
 export { z } from 'zod';

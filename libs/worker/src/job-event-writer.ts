@@ -24,7 +24,28 @@ export class JobEventWriter {
 
   /** Resolves false when the job had already finished, so the event was not logged. */
   append(body: JobEventBody): Promise<boolean> {
-    const appended = this.tail.then(() => this.appendNow(body));
+    return this.enqueue(() => this.appendNow(body));
+  }
+
+  /**
+   * Appends `text` to the output stream `key`, where the log says that stream ends. Resolves with why the log
+   * refused it (the job finished, or its output would pass OUTPUT_MAX_BYTES), or undefined once logged.
+   */
+  appendOutput(key: string, text: string): Promise<JobLogAppendError['reason'] | undefined> {
+    return this.enqueue(async () => {
+      try {
+        await this.eventLog.appendOutput(this.jobId, key, text);
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof JobLogAppendError)) throw error;
+        this.logger.info({ jobId: this.jobId, event: 'output', reason: error.reason }, 'event not logged');
+        return error.reason;
+      }
+    });
+  }
+
+  private enqueue<T>(appendNow: () => Promise<T>): Promise<T> {
+    const appended = this.tail.then(appendNow);
     this.tail = appended.catch(() => undefined);
     return appended;
   }

@@ -6,6 +6,7 @@ import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { JobEventWriter } from './job-event-writer';
 import { JobFinishedElsewhere } from './job-finished-elsewhere';
+import { JobOutput } from './job-output';
 import { DEFAULT_TIMEOUT_MS, type JobContext, type JobType } from './job-type';
 import { ProgressThrottle, toPercent } from './progress-throttle';
 import { queuedJobRetryDelayMs } from './queued-job-retry-delay';
@@ -14,6 +15,10 @@ import type { WorkerMetrics } from './worker-metrics';
 
 export interface JobProcessorOptions {
   progressMaxHz: number;
+  /** Output streams' pending text is logged at most this often (OUTPUT_FLUSH_MS). */
+  outputFlushMs: number;
+  /** The most output one job may write, in UTF-8 bytes (OUTPUT_MAX_BYTES). */
+  outputMaxBytes: number;
   /** Caps every attempt's timeout, so no payload holds a worker for days. */
   maxTimeoutMs: number;
 }
@@ -24,6 +29,8 @@ interface Attempt {
   number: number;
   token: string | undefined;
   writer: JobEventWriter;
+  /** What earlier attempts wrote to the job's output streams, in bytes. */
+  outputBytes: number;
 }
 
 /**
@@ -82,7 +89,7 @@ export class JobProcessor {
       throw new UnrecoverableError(message);
     }
     if (!(await writer.append({ type: 'started', data: { attempt: number } }))) return undefined;
-    const attempt: Attempt = { job, type: this.type, number, token, writer };
+    const attempt: Attempt = { job, type: this.type, number, token, writer, outputBytes: record.outputBytes ?? 0 };
     return this.run(attempt, parsed.data, signal ?? new AbortController().signal);
   }
 
@@ -94,6 +101,13 @@ export class JobProcessor {
     const deadline = new AbortController();
     const deadlineTimer = setTimeout(() => deadline.abort(), timeoutMs);
     const signal = AbortSignal.any([workerSignal, deadline.signal]);
+    const output = new JobOutput((key, text) => writer.appendOutput(key, text), {
+      flushMs: this.options.outputFlushMs,
+      maxBytes: this.options.outputMaxBytes,
+      writtenBytes: attempt.outputBytes,
+    });
+    // Progress does not flush pending output: a handler that reports progress per token would log its output
+    // per token too. Log lines and lifecycle events do, so that the streams read in order with them.
     const throttle = new ProgressThrottle(1000 / this.options.progressMaxHz, async (progress) => {
       await writer.append({ type: 'progress', data: progress });
     });
@@ -107,16 +121,20 @@ export class JobProcessor {
       log: (level, message) => {
         // Pending progress goes first, so the log reads in the order the handler wrote it.
         void throttle.flush();
+        void output.flush();
         void writer.append({ type: 'log', data: { level, message } });
       },
+      stream: (key) => output.stream(key),
     };
     try {
       const result = await untilAborted(type.run(context), signal);
       await throttle.flush();
+      await output.close();
       await writer.appendOrStop({ type: 'completed', data: { result: result ?? null } });
       return result;
     } catch (error) {
       await throttle.flush();
+      await output.close();
       if (error instanceof JobFinishedElsewhere) throw new UnrecoverableError(error.message);
       return this.fail(attempt, timeoutMs, signal, workerSignal, error);
     } finally {

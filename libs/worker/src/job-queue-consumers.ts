@@ -16,6 +16,8 @@ export interface ConsumerOptions {
   lockMs: number;
   stalledIntervalMs: number;
   progressMaxHz: number;
+  outputFlushMs: number;
+  outputMaxBytes: number;
   maxTimeoutMs: number;
   shutdownGraceMs: number;
 }
@@ -42,6 +44,8 @@ export class JobQueueConsumers {
     this.workers = jobTypes.map((type) => {
       const processor = new JobProcessor(type, jobLog.events, feedTouches, logger, metrics, {
         progressMaxHz: options.progressMaxHz,
+        outputFlushMs: options.outputFlushMs,
+        outputMaxBytes: options.outputMaxBytes,
         maxTimeoutMs: options.maxTimeoutMs,
       });
       const connection = bullmqConnection(jobLog.redisConfig, `jobcast-worker-queue:${type.name}`);

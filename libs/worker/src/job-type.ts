@@ -11,6 +11,25 @@ export interface ProgressDetails {
   message?: string;
 }
 
+/**
+ * A job's output stream: text that watchers get as it comes, byte for byte (an LLM's answer, a build log).
+ * Writes are cheap: they are concatenated and logged at most every OUTPUT_FLUSH_MS.
+ */
+export interface OutputStream {
+  /**
+   * Appends `text`. Throws (an error with `code`) when it would take the job's output past OUTPUT_MAX_BYTES
+   * (OUTPUT_TOO_LARGE: nothing of it is written), after `end()`, or once the job has ended (JOB_FINISHED).
+   */
+  write(text: string): void;
+  /** No more writes to this stream. */
+  end(): void;
+  /**
+   * Writes each string of `source` as it comes (an LLM SDK's text stream pipes straight in), then ends the
+   * stream unless `end: false`. Rejects with the source's error, after what it gave before is written.
+   */
+  pipe(source: AsyncIterable<string> | Iterable<string>, options?: { end?: boolean }): Promise<void>;
+}
+
 /** What a handler's `run` gets: its validated payload and the means to report and to stop. */
 export interface JobContext<Payload> {
   readonly jobId: string;
@@ -22,6 +41,11 @@ export interface JobContext<Payload> {
   /** Reports progress as a percent or as `{current, total}`; cheap to call often, it is coalesced. */
   progress: (value: number | { current: number; total: number }, details?: ProgressDetails) => void;
   log: (level: LogLevel, message: string) => void;
+  /**
+   * The output stream named `key` (1 to 64 of `A-Z a-z 0-9 _ . : -`, starting with a letter or digit). A
+   * stream belongs to the job: a retry's writes go on after what earlier attempts wrote.
+   */
+  stream: (key: string) => OutputStream;
 }
 
 /** A job type: one file that names it, describes its payload and runs it. */

@@ -15,6 +15,13 @@ export const WorkerEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(4),
     /** Most progress events logged per job per second; the latest value always wins. @default 10 */
     PROGRESS_MAX_HZ: z.coerce.number().min(0.1).max(1000).default(10),
+    /**
+     * A job's output streams' pending text is logged at most this often. A duration like any other (`25ms`,
+     * `0.1s`, a bare number of ms); its name keeps the unit, as the product has always spelled it. @default 25ms
+     */
+    OUTPUT_FLUSH_MS: duration
+      .default(25)
+      .pipe(z.number().min(1, 'must be at least 1ms').max(10_000, 'must be at most 10s')),
     /** A running job's lock; a worker that dies holds its jobs at most this long. @default 30s */
     WORKER_LOCK: duration.default(30_000),
     /** How often workers look for jobs whose worker died. @default 30s */

@@ -18,4 +18,12 @@ describe("a worker's settings", () => {
     ).toMatchObject({ jobTtlMs: 60_000, lockMs: 4000, shutdownGraceMs: 2000, heartbeatMs: 500 });
     expect(takeDeprecationWarnings()).toHaveLength(2);
   });
+
+  it('read OUTPUT_FLUSH_MS as a duration, though its name keeps the unit: a bare number is ms, a unit is taken', () => {
+    expect(workerOptionsFromEnv({}).outputFlushMs).toBe(25);
+    expect(workerOptionsFromEnv({ OUTPUT_FLUSH_MS: '40' }).outputFlushMs).toBe(40);
+    expect(workerOptionsFromEnv({ OUTPUT_FLUSH_MS: '0.1s' }).outputFlushMs).toBe(100);
+    expect(() => resolveSettings({ jobTypes: [], outputFlushMs: 0 })).toThrow(/outputFlushMs: must be at least 1ms/);
+    expect(() => workerOptionsFromEnv({ OUTPUT_FLUSH_MS: '1m' })).toThrow(/OUTPUT_FLUSH_MS/);
+  });
 });

@@ -13,6 +13,8 @@ export const ENV_OF: Readonly<Record<Setting, keyof WorkerEnv>> = {
   keyPrefix: 'REDIS_KEY_PREFIX',
   concurrency: 'WORKER_CONCURRENCY',
   progressMaxHz: 'PROGRESS_MAX_HZ',
+  outputFlushMs: 'OUTPUT_FLUSH_MS',
+  outputMaxBytes: 'OUTPUT_MAX_BYTES',
   maxTimeoutMs: 'JOB_TIMEOUT_MAX',
   jobTtlMs: 'JOB_TTL',
   jobMaxAgeMs: 'JOB_MAX_AGE',

@@ -14,6 +14,13 @@ export function plainText(text: string): string {
   return text.replace(/[\t\n\r]/g, ' ').replace(TERMINAL_CONTROLS, '');
 }
 
+/** A job's output text as it may be printed: its line breaks and tabs stay, every other control goes. */
+export function outputText(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(TERMINAL_CONTROLS, (control) => (control === '\n' || control === '\t' ? control : ''));
+}
+
 /**
  * JSON as it may be printed: the same data (JSON.parse gives it back), with every control character that
  * JSON.stringify leaves raw (DEL, C1, bidi and zero-width marks) written as a \u escape.

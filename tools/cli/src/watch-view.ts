@@ -1,7 +1,7 @@
 import type { ConnectionState } from '@jobcast/client';
 import type { DisconnectNotice, JobEvent, JobSnapshot } from '@jobcast/contracts';
 import { formatDuration, ProgressRate } from './progress-rate';
-import { plainText, terminalJson } from './terminal-text';
+import { outputText, plainText, terminalJson } from './terminal-text';
 
 /** Where the view writes: process.stdout, or a fake in tests. */
 export interface Terminal {
@@ -25,6 +25,9 @@ export class WatchView {
   private readonly redraw: boolean;
   private barShown = false;
   private lastBar = '';
+  /** The job's output left the cursor inside a line: what follows starts on a new one, and no bar is drawn. */
+  private midLine = false;
+  private outputShown = false;
 
   constructor(private readonly out: Terminal) {
     this.redraw = out.isTTY === true;
@@ -32,8 +35,14 @@ export class WatchView {
 
   /** An event, with the job's snapshot after it. */
   event(event: JobEvent, snapshot: JobSnapshot | undefined): void {
+    if (event.type === 'output') {
+      this.output(event.data.text);
+      return;
+    }
     if (event.type === 'progress') {
       this.rate.add(event.at, event.data.percent);
+      // A job that writes output shows it instead: progress lines would cut into its text.
+      if (this.midLine || (!this.redraw && this.outputShown)) return;
       const line = this.progressLine(event.data.percent, snapshot);
       if (this.redraw) this.drawBar(event.data.percent, line);
       else this.line(`progress ${line}`);
@@ -60,18 +69,32 @@ export class WatchView {
 
   /** Leaves the bar where it is, so what follows starts on a line of its own. */
   endBar(): void {
-    if (this.barShown) this.out.write('\n');
+    if (this.barShown || this.midLine) this.out.write('\n');
     this.barShown = false;
+    this.midLine = false;
+  }
+
+  /** A piece of the job's output, printed as it comes, in place of the bar while it runs. */
+  private output(text: string): void {
+    if (this.barShown) this.out.write(CLEAR_LINE);
+    this.barShown = false;
+    const printable = outputText(text);
+    this.out.write(printable);
+    this.outputShown = true;
+    if (printable.length > 0) this.midLine = !printable.endsWith('\n');
   }
 
   /** Prints one line above the bar; a line break in job text cannot start a line that looks like ours. */
   private line(text: string): void {
+    if (this.midLine) this.out.write('\n');
+    this.midLine = false;
     if (this.barShown) this.out.write(CLEAR_LINE);
     this.out.write(`${plainText(text)}\n`);
     if (this.barShown) this.out.write(this.lastBar);
   }
 
   private drawBar(percent: number, line: string): void {
+    if (this.midLine) return;
     const bar = `${progressBar(percent)} ${plainText(line)}`;
     // One character short of the width, so the line never wraps (a wrapped line cannot be redrawn in place).
     this.lastBar = bar.slice(0, Math.max(20, (this.out.columns || 80) - 1));
@@ -120,5 +143,7 @@ export function describeEvent(event: JobEvent): string {
       return `cancelled${event.data.reason ? `: ${event.data.reason}` : ''}`;
     case 'progress':
       return `progress ${event.data.percent}%`;
+    case 'output':
+      return event.data.text;
   }
 }

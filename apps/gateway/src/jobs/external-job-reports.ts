@@ -54,6 +54,21 @@ export class ExternalJobReports {
         await this.feedTouches.changed(jobId);
         throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} has already ended`);
       }
+      if (error.reason === ErrorCode.OUTPUT_TOO_LARGE) {
+        throw new ApiException(
+          ErrorCode.OUTPUT_TOO_LARGE,
+          HttpStatus.PAYLOAD_TOO_LARGE,
+          `Job ${jobId}'s output would pass its bound`,
+        );
+      }
+      if (error.reason === ErrorCode.OUTPUT_OFFSET_MISMATCH) {
+        throw new ApiException(
+          ErrorCode.OUTPUT_OFFSET_MISMATCH,
+          HttpStatus.CONFLICT,
+          "An output event's offset is not where its stream ends",
+          error.output,
+        );
+      }
       throw ApiException.jobNotFound(jobId);
     }
   }

@@ -2,16 +2,27 @@
 -- KEYS: the job's snapshot, log, channel, and the request's idempotency key (in the job's slot; unused when
 -- ARGV[1] is '0').
 -- ARGV: use the key ('1'|'0'), maxLen, ttl seconds, the job's new lease deadline in ms ('' for none), the
--- number of events, then for each: its JSON head and tail, terminal ('1'|'0'), its snapshot patch.
+-- number of events, then for each: its JSON head and tail, terminal ('1'|'0'), its output spec, its snapshot
+-- patch.
 -- Answers the last seq; a request whose key was already applied appends nothing and answers the seq it did.
--- The caller checks that only the last event may be terminal, so nothing can fail half-way.
+-- The caller checks that only the last event may be terminal, and every output spec is checked before the
+-- first append, so nothing can fail half-way.
 if ARGV[1] == '1' then
   local done = redis.call('GET', KEYS[4])
   if done then return done end
 end
 local refused = refuseEndedJob()
 if refused then return refused end
-local seq, at = 0, 6
+local pending, at = {}, 6
+for _ = 1, tonumber(ARGV[5]) do
+  refused = outputRefusal(at + 3, pending)
+  if refused then return refused end
+  local patch = afterOutputSpec(at + 3)
+  local setEnd = patch + 2 * tonumber(ARGV[patch])
+  at = setEnd + 2 + tonumber(ARGV[setEnd + 1])
+end
+local seq = 0
+at = 6
 for _ = 1, tonumber(ARGV[5]) do
   local appended, _, nextAt = append(ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[2], ARGV[3], at + 3)
   seq, at = appended, nextAt

@@ -2,14 +2,24 @@
 -- does. KEYS: the job's snapshot, log, channel.
 --
 -- The event's JSON comes in two halves, spliced around the seq allocated here, so Redis never parses JSON.
--- Its snapshot patch starts at ARGV[at]: how many fields it sets, their names and values, then how many
--- it removes, and their names. A terminal event ('1') starts the job's retention (`ttl` seconds). The log
--- keeps about `maxLen` events.
+-- At ARGV[at] comes its output spec (output-refusal.lua; checked by the caller before anything is appended):
+-- an `output` event's offset is where its stream ends, spliced in after `tail`, followed by the rest of its
+-- JSON. Then its snapshot patch: how many fields it sets, their names and values, then how many it removes,
+-- and their names. A terminal event ('1') starts the job's retention (`ttl` seconds). The log keeps about
+-- `maxLen` events.
 --
 -- Answers the seq, the event, and the index of the first ARGV after the patch.
 local function append(head, tail, terminal, maxLen, ttl, at)
   local seq = redis.call('HINCRBY', KEYS[1], 'lastSeq', 1)
   local event = head .. seq .. tail
+  if ARGV[at] ~= '' then
+    local length = tonumber(ARGV[at + 2])
+    local offset = redis.call('HINCRBY', KEYS[1], 'output:' .. ARGV[at], length) - length
+    redis.call('HINCRBY', KEYS[1], 'outputBytes', ARGV[at + 3])
+    if offset == 0 then redis.call('HINCRBY', KEYS[1], 'outputStreams', 1) end
+    event = event .. offset .. ARGV[at + 5]
+  end
+  at = afterOutputSpec(at)
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxLen, '0-' .. seq, 'e', event)
   local setEnd = at + 2 * tonumber(ARGV[at])
   -- One HSET for the whole patch: this runs for every progress event.
