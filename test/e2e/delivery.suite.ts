@@ -121,6 +121,18 @@ export function deliverySuite(stack: E2eStack): void {
     expect((other.snapshot.result as { sha256: string }).sha256).not.toBe(result.sha256);
   });
 
+  it("keeps a job's tags: its snapshot carries them, over HTTP and in a subscribe answer, to the end", async () => {
+    const job = await submitJob(stack.url(0), alice, {
+      type: 'demo.steps',
+      payload: { steps: 2, intervalMs: 10 },
+      tags: ['uploads', 'user:42'],
+    });
+    expect(job.tags).toEqual(['uploads', 'user:42']);
+    expect((await waitForEnd(stack.url(1), alice, job.id)).tags).toEqual(['uploads', 'user:42']);
+    const ack = await emitWithAck<SubscribeAck>(socketTo(1), 'subscribe', { jobId: job.id });
+    expect(ack.ok && ack.snapshot.tags).toEqual(['uploads', 'user:42']);
+  });
+
   it('cancels a running job from the other gateway: its watcher ends with cancelled', async () => {
     const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 100, intervalMs: 50 } });
     const watcher = new EventCollector(socketTo(1), job.id);
@@ -177,6 +189,8 @@ export function deliverySuite(stack: E2eStack): void {
         [{ body: { type: 'demo.steps', payload: { steps: 1 } } }, 'VALIDATION_FAILED'],
         [{ body: { type: 'demo.steps', payload: { steps: 1, intervalMs: 1 }, attempts: 0 } }, 'VALIDATION_FAILED'],
         [{ body: ['not', 'an', 'object'] }, 'VALIDATION_FAILED'],
+        [{ body: { type: 'demo.steps', payload: { steps: 1, intervalMs: 1 }, tags: ['a', 'a'] } }, 'VALIDATION_FAILED'],
+        [{ body: { type: 'demo.steps', payload: { steps: 1, intervalMs: 1 }, tags: ['{a}'] } }, 'VALIDATION_FAILED'],
       ];
       for (const [init, code] of cases) {
         const answer = await post(init);

@@ -10,6 +10,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   JOB_NOT_FOUND: 'JOB_NOT_FOUND',
   JOB_FINISHED: 'JOB_FINISHED',
+  /** A batch that does not exist, or is not the caller's (answered alike, as for jobs). */
+  BATCH_NOT_FOUND: 'BATCH_NOT_FOUND',
   NOT_FOUND: 'NOT_FOUND',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   RATE_LIMITED: 'RATE_LIMITED',

@@ -2,26 +2,41 @@ import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, jsonDepth } from './json-limits';
 import { JobEventBodySchema } from './job-event';
 import { isTerminalEvent } from './terminal-events';
-import { JobSnapshotSchema } from './job-snapshot';
+import { JobSnapshotSchema, JobStatusSchema } from './job-snapshot';
+import { BatchIdSchema, BatchSnapshotSchema, MAX_BATCH_JOBS } from './batch-snapshot';
+import { JobTagSchema, JobTagsSchema } from './job-tags';
+
+const JobTypeNameSchema = z.string().min(1).max(100);
+
+/** A job's payload: any JSON, bounded in depth and size. */
+const PayloadSchema = z
+  .unknown()
+  .refine((payload) => jsonDepth(payload, MAX_PAYLOAD_DEPTH + 1) <= MAX_PAYLOAD_DEPTH, {
+    message: `must nest at most ${MAX_PAYLOAD_DEPTH} levels deep`,
+    // Stop here: the size check serializes the payload, which a very deep one would overflow the stack for.
+    abort: true,
+  })
+  .refine((payload) => payload === undefined || JSON.stringify(payload).length <= MAX_PAYLOAD_BYTES, {
+    message: `must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON`,
+  });
+
+/** Overrides the job type's default number of attempts. */
+const AttemptsSchema = z.number().int().min(1).max(25);
+
+/** A `jobs:submit` service submits for this user, whose job it then is. */
+const OnBehalfOwnerSchema = z.strictObject({
+  sub: z.string().min(1).max(200),
+  tenant: z.string().min(1).max(200).optional(),
+});
 
 export const SubmitJobRequestSchema = z.strictObject({
-  type: z.string().min(1).max(100),
-  payload: z
-    .unknown()
-    .refine((payload) => jsonDepth(payload, MAX_PAYLOAD_DEPTH + 1) <= MAX_PAYLOAD_DEPTH, {
-      message: `must nest at most ${MAX_PAYLOAD_DEPTH} levels deep`,
-      // Stop here: the size check serializes the payload, which a very deep one would overflow the stack for.
-      abort: true,
-    })
-    .refine((payload) => payload === undefined || JSON.stringify(payload).length <= MAX_PAYLOAD_BYTES, {
-      message: `must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON`,
-    })
-    .optional(),
+  type: JobTypeNameSchema,
+  payload: PayloadSchema.optional(),
+  /** Set once: a job's tags never change. Feeds and `GET /jobs?tag=` select jobs by them. */
+  tags: JobTagsSchema.optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
-  /** Overrides the job type's default number of attempts. */
-  attempts: z.number().int().min(1).max(25).optional(),
-  /** A `jobs:submit` service submits for this user, whose job it then is. */
-  owner: z.strictObject({ sub: z.string().min(1).max(200), tenant: z.string().min(1).max(200).optional() }).optional(),
+  attempts: AttemptsSchema.optional(),
+  owner: OnBehalfOwnerSchema.optional(),
   /** A `jobs:publish` service runs the work itself and reports it with `POST /jobs/:id/events`: nothing is queued. */
   external: z.boolean().optional(),
   /** An external job fails with LEASE_EXPIRED when no append comes for this long. @default 60000 */
@@ -40,7 +55,40 @@ export const SubmitJobResponseSchema = z.object({
 });
 export type SubmitJobResponse = z.infer<typeof SubmitJobResponseSchema>;
 
+/**
+ * `POST /batches`: 1 to MAX_BATCH_JOBS jobs, all checked before any is created. `tags` go on every job, with
+ * each job's own (a job still has at most MAX_JOB_TAGS in all, which the gateway checks per job).
+ */
+export const SubmitBatchRequestSchema = z.strictObject({
+  jobs: z
+    .array(
+      z.strictObject({
+        type: JobTypeNameSchema,
+        payload: PayloadSchema.optional(),
+        tags: JobTagsSchema.optional(),
+        attempts: AttemptsSchema.optional(),
+      }),
+    )
+    .min(1)
+    .max(MAX_BATCH_JOBS),
+  tags: JobTagsSchema.optional(),
+  owner: OnBehalfOwnerSchema.optional(),
+});
+export type SubmitBatchRequest = z.infer<typeof SubmitBatchRequestSchema>;
+
+/** `202`: the batch and its jobs, in the order given, each with `batchId`. */
+export const SubmitBatchResponseSchema = z.object({
+  batch: BatchSnapshotSchema,
+  jobs: z.array(JobSnapshotSchema),
+});
+export type SubmitBatchResponse = z.infer<typeof SubmitBatchResponseSchema>;
+
+/** `GET /jobs`: filters combine (AND); newest first. */
 export const ListJobsQuerySchema = z.object({
+  status: JobStatusSchema.optional(),
+  type: JobTypeNameSchema.optional(),
+  tag: JobTagSchema.optional(),
+  batch: BatchIdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** Opaque cursor from the previous page's `nextCursor`. */
   cursor: z

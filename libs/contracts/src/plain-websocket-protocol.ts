@@ -1,4 +1,5 @@
 import type { ApiError } from './api-error';
+import type { PlainFeedJobs, PlainFeedSubscribed, PlainFeedUnsubscribed } from './feed';
 import type { JobEvent } from './job-event';
 import type { JobSnapshot } from './job-snapshot';
 
@@ -57,4 +58,7 @@ export type PlainServerMessage =
   | { type: 'pong'; id?: string }
   | { type: 'events'; jobId: string; events: JobEvent[] }
   | { type: 'error'; id?: string; jobId?: string; error: ApiError }
-  | { type: 'disconnect'; reason: PlainDisconnectReason; message: string };
+  | { type: 'disconnect'; reason: PlainDisconnectReason; message: string }
+  | PlainFeedSubscribed
+  | PlainFeedJobs
+  | PlainFeedUnsubscribed;

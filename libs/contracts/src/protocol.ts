@@ -12,3 +12,5 @@ export type { ApiError, ApiErrorBody } from './api-error';
 export type { JobEvent, JobEventType } from './job-event';
 export type { JobSnapshot } from './job-snapshot';
 export type { SubscribeAck, SubscribeRequest, UnsubscribeAck } from './socket';
+export type { BatchCounts, BatchSnapshot } from './batch-snapshot';
+export type { Feed, FeedJobs, FeedStreamData, FeedSubscribeAck, FeedSubscribeRequest } from './feed';

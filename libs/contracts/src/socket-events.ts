@@ -7,6 +7,8 @@ export const SocketEvent = {
   UNSUBSCRIBE: 'unsubscribe',
   JOB_EVENT: 'job:event',
   JOB_EVENTS: 'job:events',
+  /** A feed's live update (`FeedJobs`). */
+  FEED_JOBS: 'feed:jobs',
   DISCONNECT_NOTICE: 'gateway:disconnect',
 } as const;
 

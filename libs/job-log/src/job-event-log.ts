@@ -3,7 +3,13 @@ import type { RedisClient, RedisKeys } from '@jobcast/redis';
 import { createHash } from 'node:crypto';
 import { APPEND_EVENTS_LUA, APPEND_EVENT_LUA, CREATE_JOB_LUA, EXPIRE_LEASE_LUA, READ_SINCE_LUA } from './lua-scripts';
 import { JobLogAppendError } from './job-log-append-error';
-import { decodeJobRecord, snapshotPatchFor, type JobRecord, type SnapshotPatch } from './snapshot-codec';
+import {
+  creationFields,
+  decodeJobRecord,
+  snapshotPatchFor,
+  type JobRecord,
+  type SnapshotPatch,
+} from './snapshot-codec';
 
 export interface JobRetention {
   /** How long a job's log and snapshot live after its terminal event. */
@@ -18,6 +24,10 @@ export interface NewJob {
   id: string;
   type: string;
   owner: string;
+  /** Stored with the job and carried by its snapshot; they never change. None: the snapshot has no `tags`. */
+  tags?: readonly string[];
+  /** The batch the job was submitted in. */
+  batchId?: string;
   /** For an external job: the service that reports its events, and its lease. */
   external?: { publisher: string; leaseMs: number };
 }
@@ -69,7 +79,13 @@ export class JobEventLog {
   /** Creates the job's snapshot and logs `queued` as seq 1; its keys live at most `maxAgeMs` from now. */
   async create(job: NewJob, at = Date.now()): Promise<JobSnapshot> {
     const body: JobEventBody = { type: 'queued', data: {} };
-    const fields: Record<string, string> = { id: job.id, type: job.type, owner: job.owner, createdAt: String(at) };
+    const fields: Record<string, string> = {
+      id: job.id,
+      type: job.type,
+      owner: job.owner,
+      createdAt: String(at),
+      ...creationFields(job),
+    };
     if (job.external) {
       fields.publisher = job.external.publisher;
       fields.leaseMs = String(job.external.leaseMs);

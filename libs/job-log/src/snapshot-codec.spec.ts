@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJobRecord, snapshotPatchFor, type SnapshotPatch } from './snapshot-codec';
+import { creationFields, decodeJobRecord, snapshotPatchFor, type SnapshotPatch } from './snapshot-codec';
 
 function flat(fields: Record<string, string>): string[] {
   return Object.entries(fields).flat();
@@ -64,5 +64,30 @@ describe('snapshot codec', () => {
 
   it('answers null for a missing job', () => {
     expect(decodeJobRecord([])).toBeNull();
+  });
+});
+
+describe('a job created with tags and a batch', () => {
+  it('carries them in its snapshot, and events leave them as they are', () => {
+    const fields = {
+      id: 'j2',
+      type: 'demo.steps',
+      owner: ':alice',
+      createdAt: '100',
+      lastSeq: '2',
+      ...creationFields({ tags: ['upload', 'user:42'], batchId: 'b1' }),
+      ...snapshotPatchFor({ type: 'queued', data: {} }, 100).set,
+      ...snapshotPatchFor({ type: 'completed', data: { result: 1 } }, 120).set,
+    };
+    expect(decodeJobRecord(flat(fields))?.snapshot).toMatchObject({
+      status: 'completed',
+      tags: ['upload', 'user:42'],
+      batchId: 'b1',
+    });
+  });
+
+  it('stores nothing for no tags, so such a snapshot has no `tags`', () => {
+    expect(creationFields({ tags: [] })).toEqual({});
+    expect(creationFields({})).toEqual({});
   });
 });

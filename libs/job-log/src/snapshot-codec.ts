@@ -16,8 +16,19 @@ export interface SnapshotPatch {
   remove: string[];
 }
 
-const JSON_FIELDS = new Set(['result', 'error']);
+const JSON_FIELDS = new Set(['result', 'error', 'tags']);
 const NUMBER_FIELDS = new Set(['percent', 'attempt', 'lastSeq', 'createdAt', 'updatedAt']);
+
+/**
+ * The snapshot fields a job gets when it is created and keeps for good (no event's change names them): its
+ * tags, when it has any, and its batch.
+ */
+export function creationFields(job: { tags?: readonly string[]; batchId?: string }): Record<string, string> {
+  return {
+    ...(job.tags !== undefined && job.tags.length > 0 && { tags: encodeField('tags', job.tags) }),
+    ...(job.batchId !== undefined && { batchId: job.batchId }),
+  };
+}
 
 /** The event's snapshot change (snapshotChangeFor) as the hash stores it. */
 export function snapshotPatchFor(body: JobEventBody, at: number): SnapshotPatch {
@@ -29,7 +40,7 @@ export function snapshotPatchFor(body: JobEventBody, at: number): SnapshotPatch 
   return patch;
 }
 
-/** A field's value as the hash stores it: JSON for the result and the error, plain text for the rest. */
+/** A field's value as the hash stores it: JSON for the result, the error and the tags, plain text for the rest. */
 function encodeField(field: string, value: unknown): string {
   return JSON_FIELDS.has(field) ? JSON.stringify(value) : String(value);
 }

@@ -1,4 +1,14 @@
 /**
+ * A feed: a live view of many jobs. An owner's (every job of one owner key), a tag's within one owner, a tag's
+ * within one tenant (what a service that may read sees), a batch's.
+ */
+export type FeedIdentity =
+  | { kind: 'owner'; owner: string }
+  | { kind: 'tag'; owner: string; tag: string }
+  | { kind: 'tenant-tag'; tenant: string; tag: string }
+  | { kind: 'batch'; batchId: string };
+
+/**
  * Every key Jobcast writes. A job's keys share the hash tag `{jobId}`, so on a Redis Cluster they live in
  * one slot and one Lua script can update them together.
  */
@@ -55,6 +65,49 @@ export class RedisKeys {
     return this.ofOwner(owner, `submits:${window}`);
   }
 
+  /**
+   * An owner's job ids with one tag, scored by creation time: `GET /jobs?tag=` for a user. In the owner's slot,
+   * so a job's creation adds it to the owner's index and these in one MULTI.
+   */
+  ownerTagJobs(owner: string, tag: string): string {
+    return this.ofOwner(owner, `tag:${tag}:jobs`);
+  }
+
+  /** A tenant's job ids with one tag, scored by creation time: `GET /jobs?tag=` for a service. */
+  tenantTagJobs(tenant: string, tag: string): string {
+    return `${this.prefix}:tenant:{${tenant}}:tag:${tag}:jobs`;
+  }
+
+  /** A feed's clock: a Hash of `epoch` (set when the feed is first written), `clock`, and `floor`. */
+  feedClock(feed: FeedIdentity): string {
+    return this.ofFeed(feed, 'clock');
+  }
+
+  /** A feed's jobs, each once, scored by the clock of its latest change. */
+  feedChanges(feed: FeedIdentity): string {
+    return this.ofFeed(feed, 'changes');
+  }
+
+  /** The sharded Pub/Sub channel each change of a feed's job is published on. */
+  feedChannel(feed: FeedIdentity): string {
+    return this.ofFeed(feed, 'live');
+  }
+
+  /** A batch: owner, total, counts per status, percent sum, times. In its feed's slot (see ofFeed). */
+  batchRecord(batchId: string): string {
+    return this.ofFeed({ kind: 'batch', batchId }, 'batch');
+  }
+
+  /** Each job of a batch -> `<status>|<percent in hundredths>|<lastSeq>`, as last counted in the record. */
+  batchJobStates(batchId: string): string {
+    return this.ofFeed({ kind: 'batch', batchId }, 'job-states');
+  }
+
+  /** A batch's job ids, in the order they were submitted. */
+  batchJobIds(batchId: string): string {
+    return this.ofFeed({ kind: 'batch', batchId }, 'job-ids');
+  }
+
   /** Workers listen here for cancellation of jobs they may be running. */
   cancelChannel(): string {
     return `${this.prefix}:cancel`;
@@ -95,9 +148,32 @@ export class RedisKeys {
     return `${this.prefix}:owner:{${owner}}:${name}`;
   }
 
+  /**
+   * A key of one feed. Each feed has its own hash tag, so one Lua script moves its clock, its changes and
+   * (for a batch) the batch's record and counts together on a Redis Cluster, and different feeds spread over
+   * the masters. Owner keys and tenants are URI-encoded (no `:`, `{` or `}`) and tags and batch ids allow no
+   * braces, so no two feeds share a tag by accident.
+   */
+  private ofFeed(feed: FeedIdentity, name: string): string {
+    return `${this.prefix}:feed:{${feedTag(feed)}}:${name}`;
+  }
+
   /** A key of the job-type directory; they share one hash tag, so its script can update them together. */
   private ofJobTypes(name: string): string {
     return `{${this.prefix}:job-types}:${name}`;
+  }
+}
+
+function feedTag(feed: FeedIdentity): string {
+  switch (feed.kind) {
+    case 'owner':
+      return `owner:${feed.owner}`;
+    case 'tag':
+      return `tag:${feed.owner}:${feed.tag}`;
+    case 'tenant-tag':
+      return `tenant-tag:${feed.tenant}:${feed.tag}`;
+    case 'batch':
+      return `batch:${feed.batchId}`;
   }
 }
 

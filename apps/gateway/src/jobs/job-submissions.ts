@@ -73,6 +73,7 @@ export class JobSubmissions {
       id: jobId,
       type: request.type,
       owner,
+      tags: request.tags,
       ...(newJob.kind === 'external' && { external: { publisher: newJob.publisher, leaseMs: newJob.leaseMs } }),
     });
     await this.index.add(owner, jobId, job.createdAt);
