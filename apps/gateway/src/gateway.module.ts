@@ -1,6 +1,7 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { JobCancellation, JobEventLog, createJobLog, type JobLog } from '@jobcast/job-log';
+import { JobFeeds } from '@jobcast/job-feeds';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
@@ -29,11 +30,13 @@ import { MetricsController } from './metrics/metrics.controller';
 import { ConnectionGate } from './realtime/connection-gate';
 import { Subscriptions } from './realtime/subscriptions';
 import { TokenExpiry } from './realtime/token-expiry';
+import { FeedRelayFactory } from './realtime/feed-relay.factory';
 import { JobRelayFactory } from './realtime/job-relay.factory';
+import { LiveFeedUpdates } from './realtime/live-feed-updates';
 import { LiveJobEvents } from './realtime/live-job-events';
 import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
 import { JobsGateway } from './realtime/socket-io/jobs.gateway';
-import { JobEventsSseController } from './realtime/sse/job-events-sse.controller';
+import { SseStreamsController } from './realtime/sse/sse-streams.controller';
 
 /** The gateway's connection to the job log (createJobLog), from which its parts below are provided. */
 const JOB_LOG = Symbol('JOB_LOG');
@@ -55,6 +58,15 @@ export class GatewayModule {
       { provide: JobEventLog, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.events },
       { provide: JobCancellation, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.cancellation },
       {
+        provide: JobFeeds,
+        inject: [JOB_LOG],
+        useFactory: (jobLog: JobLog) =>
+          new JobFeeds(jobLog.redis, jobLog.keys, jobLog.events, {
+            maxJobs: config.FEED_MAX_JOBS,
+            ttlMs: config.JOB_MAX_AGE,
+          }),
+      },
+      {
         provide: JobTypeDirectory,
         inject: [JOB_LOG],
         useFactory: (jobLog: JobLog) => new JobTypeDirectory(jobLog.redis, jobLog.keys),
@@ -68,7 +80,7 @@ export class GatewayModule {
         DemoPageController,
         JobsController,
         JobTypesController,
-        JobEventsSseController,
+        SseStreamsController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
       ],
       providers: [
@@ -91,6 +103,8 @@ export class GatewayModule {
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,
+        LiveFeedUpdates,
+        FeedRelayFactory,
         Subscriptions,
         TokenExpiry,
         ConnectionGate,

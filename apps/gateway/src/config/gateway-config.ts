@@ -1,4 +1,5 @@
 import { booleanFlag, duration, originList, SharedEnvSchema } from '@jobcast/config';
+import { FeedEnvSchema } from '@jobcast/job-feeds';
 import { RedisEnvSchema } from '@jobcast/redis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ const byteSize = z
   });
 
 export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
+  .extend({ FEED_MAX_JOBS: FeedEnvSchema.shape.FEED_MAX_JOBS })
   .extend({
     /** HTTP and Socket.IO port. @default 3000 */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
