@@ -1,10 +1,14 @@
 import { LOGGER } from '@jobcast/observability';
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { JobCancellation, JobEventLog, createJobLog, type JobLog } from '@jobcast/job-log';
-import { JobFeeds } from '@jobcast/job-feeds';
+import { JobFeeds, JobFeedTouches, JobTagIndex } from '@jobcast/job-feeds';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { RedisKeys, REDIS } from '@jobcast/redis';
 import type { Logger } from 'pino';
+import { BatchJobs } from './batches/batch-jobs';
+import { BatchService } from './batches/batch.service';
+import { BatchesController } from './batches/batches.controller';
+import { BatchSubmissions } from './batches/batch-submissions';
 import { DevTokenController } from './auth/dev-token.controller';
 import { HttpAuthGuard } from './auth/http-auth.guard';
 import { TokenVerifier } from './auth/token-verifier';
@@ -16,6 +20,7 @@ import { JobTypeCatalog } from './jobs/job-type-catalog';
 import { JobTypesController } from './jobs/job-types.controller';
 import { ExternalJobReports } from './jobs/external-job-reports';
 import { JobService } from './jobs/job.service';
+import { JobListing } from './jobs/job-listing';
 import { JobSubmissions } from './jobs/job-submissions';
 import { NewJobChecks } from './jobs/new-job-checks';
 import { JobsController } from './jobs/jobs.controller';
@@ -58,6 +63,12 @@ export class GatewayModule {
       { provide: JobEventLog, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.events },
       { provide: JobCancellation, inject: [JOB_LOG], useFactory: (jobLog: JobLog) => jobLog.cancellation },
       {
+        provide: JobTypeDirectory,
+        inject: [JOB_LOG],
+        useFactory: (jobLog: JobLog) => new JobTypeDirectory(jobLog.redis, jobLog.keys),
+      },
+      // Feeds of many jobs: their store, the tags' listing index, and the write hook of every append here.
+      {
         provide: JobFeeds,
         inject: [JOB_LOG],
         useFactory: (jobLog: JobLog) =>
@@ -67,9 +78,22 @@ export class GatewayModule {
           }),
       },
       {
-        provide: JobTypeDirectory,
+        provide: JobTagIndex,
         inject: [JOB_LOG],
-        useFactory: (jobLog: JobLog) => new JobTypeDirectory(jobLog.redis, jobLog.keys),
+        useFactory: (jobLog: JobLog) =>
+          new JobTagIndex(jobLog.redis, jobLog.keys, {
+            maxAgeMs: config.JOB_MAX_AGE,
+            maxJobs: config.TAG_INDEX_MAX_JOBS,
+          }),
+      },
+      {
+        provide: JobFeedTouches,
+        inject: [JobFeeds, JOB_LOG],
+        useFactory: (feeds: JobFeeds, jobLog: JobLog) =>
+          new JobFeedTouches(feeds, jobLog.events, {
+            maxHz: config.FEED_MAX_HZ,
+            onError: (error, jobId) => logger.warn({ jobId, err: error }, 'feed touch failed'),
+          }),
       },
     ];
     return {
@@ -79,6 +103,7 @@ export class GatewayModule {
         MetricsController,
         DemoPageController,
         JobsController,
+        BatchesController,
         JobTypesController,
         SseStreamsController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
@@ -100,6 +125,10 @@ export class GatewayModule {
         JobSubmissions,
         JobService,
         ExternalJobReports,
+        JobListing,
+        BatchJobs,
+        BatchSubmissions,
+        BatchService,
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,

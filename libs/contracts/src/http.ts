@@ -83,8 +83,12 @@ export const SubmitBatchResponseSchema = z.object({
 });
 export type SubmitBatchResponse = z.infer<typeof SubmitBatchResponseSchema>;
 
-/** `GET /jobs`: filters combine (AND); newest first. */
+/**
+ * `GET /jobs`: filters combine (AND); newest first. A `jobs:read` service names what it lists: `owner` (a
+ * user's `sub`, within the service's tenant), `tag` (its tenant's jobs with it) or `batch`.
+ */
 export const ListJobsQuerySchema = z.object({
+  owner: z.string().min(1).max(200).optional(),
   status: JobStatusSchema.optional(),
   type: JobTypeNameSchema.optional(),
   tag: JobTagSchema.optional(),

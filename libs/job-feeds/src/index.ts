@@ -6,3 +6,4 @@ export * from './feed-update';
 export * from './feeds-of-job';
 export * from './job-feeds';
 export * from './job-tag-index';
+export * from './job-feed-touches';

@@ -1,5 +1,6 @@
 import { takeDeprecationWarnings } from '@jobcast/config';
 import { createLogger } from '@jobcast/observability';
+import { JobFeedTouches, JobFeeds } from '@jobcast/job-feeds';
 import { createJobLog } from '@jobcast/job-log';
 import { JobTypeDirectory } from '@jobcast/job-types';
 import { hostname } from 'node:os';
@@ -50,6 +51,12 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** How long a job type stays registered after its last worker is gone (JOB_TYPE_TTL). */
   jobTypeTtlMs?: number;
+  /** A job's progress touches its feeds at most this often a second; the same as the gateways' (FEED_MAX_HZ). */
+  feedMaxHz?: number;
+  /** Jobs a feed keeps; the same as the gateways' (FEED_MAX_JOBS). */
+  feedMaxJobs?: number;
+  /** Jobs a tag's listing index keeps; the same as the gateways' (TAG_INDEX_MAX_JOBS). */
+  tagIndexMaxJobs?: number;
   /** A pino logger. @default JSON lines on stdout at level info */
   logger?: Logger;
   /** Call `close()` on SIGTERM and SIGINT. @default true */
@@ -98,8 +105,20 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
     logger,
     metrics,
   );
+  const feedTouches = new JobFeedTouches(
+    new JobFeeds(jobLog.redis, jobLog.keys, jobLog.events, {
+      maxJobs: settings.FEED_MAX_JOBS,
+      ttlMs: settings.JOB_MAX_AGE,
+    }),
+    jobLog.events,
+    {
+      maxHz: settings.FEED_MAX_HZ,
+      onError: (error, jobId) => logger.warn({ jobId, err: error }, 'feed touch failed'),
+    },
+  );
   const consumers = new JobQueueConsumers(
     jobLog,
+    feedTouches,
     jobTypes,
     {
       concurrency: settings.WORKER_CONCURRENCY,
@@ -118,6 +137,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
   } catch (error) {
     await registrar.stop();
     await consumers.close();
+    feedTouches.close();
     jobLog.redis.disconnect();
     throw error;
   }
@@ -128,6 +148,7 @@ export async function createWorker(options: WorkerOptions): Promise<JobcastWorke
       logger.info({ graceMs: settings.SHUTDOWN_GRACE }, 'shutting down: finishing running jobs');
       // The grace period starts now, whatever Redis answers to the withdrawal.
       await Promise.all([registrar.stop(), consumers.close()]);
+      feedTouches.close();
       jobLog.redis.disconnect();
       logger.info('worker stopped');
     })();

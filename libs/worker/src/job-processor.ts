@@ -1,4 +1,5 @@
 import { ErrorCode } from '@jobcast/contracts';
+import type { JobFeedTouches } from '@jobcast/job-feeds';
 import { type JobEventLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
@@ -34,6 +35,7 @@ export class JobProcessor {
   constructor(
     private readonly type: JobType,
     private readonly eventLog: JobEventLog,
+    private readonly feedTouches: JobFeedTouches,
     private readonly logger: Logger,
     private readonly metrics: WorkerMetrics,
     private readonly options: JobProcessorOptions,
@@ -54,7 +56,13 @@ export class JobProcessor {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     const { jobId } = job.data;
-    const writer = new JobEventWriter(jobId, this.eventLog, this.logger.child({ jobId }), this.metrics);
+    const writer = new JobEventWriter(
+      jobId,
+      this.eventLog,
+      this.feedTouches.track(jobId),
+      this.logger.child({ jobId }),
+      this.metrics,
+    );
     const number = Math.max(1, job.attemptsStarted);
     const record = await this.eventLog.getRecord(jobId);
     if (!record) throw new UnrecoverableError(`job ${jobId} has no snapshot (expired?)`);

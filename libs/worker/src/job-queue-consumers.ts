@@ -1,3 +1,4 @@
+import type { JobFeedTouches } from '@jobcast/job-feeds';
 import { ErrorCode } from '@jobcast/contracts';
 import type { JobLog } from '@jobcast/job-log';
 import type { QueuedJobData } from '@jobcast/job-types';
@@ -32,13 +33,14 @@ export class JobQueueConsumers {
 
   constructor(
     private readonly jobLog: JobLog,
+    feedTouches: JobFeedTouches,
     jobTypes: readonly JobType[],
     private readonly options: ConsumerOptions,
     private readonly logger: Logger,
     metrics: WorkerMetrics,
   ) {
     this.workers = jobTypes.map((type) => {
-      const processor = new JobProcessor(type, jobLog.events, logger, metrics, {
+      const processor = new JobProcessor(type, jobLog.events, feedTouches, logger, metrics, {
         progressMaxHz: options.progressMaxHz,
         maxTimeoutMs: options.maxTimeoutMs,
       });

@@ -22,6 +22,9 @@ export const ENV_OF: Readonly<Record<Setting, keyof WorkerEnv>> = {
   shutdownGraceMs: 'SHUTDOWN_GRACE',
   heartbeatMs: 'WORKER_HEARTBEAT',
   jobTypeTtlMs: 'JOB_TYPE_TTL',
+  feedMaxHz: 'FEED_MAX_HZ',
+  feedMaxJobs: 'FEED_MAX_JOBS',
+  tagIndexMaxJobs: 'TAG_INDEX_MAX_JOBS',
 };
 
 /** createWorker's options with every default applied; throws a TypeError naming each bad option. */

@@ -11,6 +11,7 @@ import {
   readJob,
   sameReadAccess,
   submitJob,
+  type BatchResource,
   type FeedVerdict,
   type JobResource,
   type JobVerdict,
@@ -255,9 +256,11 @@ describe.each(Object.entries(table))('%s', (_, row) => {
   });
 
   it('lists', () => {
-    const verdict = listJobs(principal);
+    const verdict = listJobs(principal, {});
     expect(verdict.permitted ? 'ok' : 403).toBe(row.list);
-    if (verdict.permitted) expect(verdict.owner).toBe(ownerOf(principal as { sub: string }));
+    if (verdict.permitted) {
+      expect(verdict.source).toEqual({ kind: 'owner', owner: ownerOf(principal as { sub: string }) });
+    }
   });
 
   it('submits for itself, a user of acme, a user of globex', () => {
@@ -317,12 +320,12 @@ describe('read access', () => {
  * batch, a batch that does not exist. An answer names the feed read (`owner <key>`, `tag <owner>`,
  * `tenant-tag <tenant>`, `batch`), or the refusal.
  */
-const feedsAsked: Array<{ feed: Feed; batch?: { owner: string } | null }> = [
+const feedsAsked: Array<{ feed: Feed; batch?: BatchResource | null }> = [
   { feed: { owner: 'me' } },
   { feed: { owner: 'bob' } },
   { feed: { tag: 't' } },
-  { feed: { batch: 'b1' }, batch: { owner: 'acme:alice' } },
-  { feed: { batch: 'b2' }, batch: { owner: 'globex:carol' } },
+  { feed: { batch: 'b1' }, batch: { owner: 'acme:alice', snapshot: { id: 'b1' } } },
+  { feed: { batch: 'b2' }, batch: { owner: 'globex:carol', snapshot: { id: 'b2' } } },
   { feed: { batch: 'b3' }, batch: null },
 ];
 type FeedAnswer = string | 403 | 404;
@@ -368,6 +371,18 @@ describe('feeds', () => {
   it.each(Object.entries(feedTable))('%s', (name, expected) => {
     const access = readAccessOf((table[name] as Row).principal);
     expect(feedsAsked.map(({ feed, batch }) => feedAnswer(readFeed(access, feed, batch)))).toEqual(expected);
+  });
+
+  it('lets a batch’s watch token read that batch’s feed and no other feed', () => {
+    const access = readAccessOf({ kind: 'watch', batchId: 'b1', expiresAt });
+    expect(feedsAsked.map(({ feed, batch }) => feedAnswer(readFeed(access, feed, batch)))).toEqual([
+      403,
+      403,
+      403,
+      'batch',
+      404,
+      404,
+    ]);
   });
 
   it('lets a user name itself as the owner, as "me" does', () => {

@@ -23,6 +23,15 @@ export interface Forbidden {
   readonly reason: string;
 }
 
+/** What the rules read of a batch; a `BatchRecord` (libs/job-feeds) is one. A batch is owned like a job. */
+export interface BatchResource {
+  readonly owner: string;
+  readonly snapshot: { readonly id: string };
+}
+
+/** A permitted action on a batch carries the batch. */
+export type BatchVerdict<Batch extends BatchResource> = { readonly permitted: true; readonly batch: Batch } | Refusal;
+
 /** A permitted action on a job carries the job, so its caller goes on with one that is there. */
 export type JobVerdict<Job extends JobResource> = { readonly permitted: true; readonly job: Job } | Refusal;
 
@@ -30,7 +39,7 @@ export type JobVerdict<Job extends JobResource> = { readonly permitted: true; re
 export interface JobResource {
   /** Whose job it is: the `ownerOf` key of the user (or service) it was submitted for. */
   readonly owner: string;
-  readonly snapshot: { readonly id: string };
+  readonly snapshot: { readonly id: string; readonly batchId?: string };
   /** An external job's: the `ownerOf` key of the service that created it. */
   readonly external?: { readonly publisher: string };
 }
@@ -46,6 +55,8 @@ export type ReadAccess =
   | { readonly kind: 'owner'; readonly owner: string }
   /** A watch token: its one job. */
   | { readonly kind: 'job'; readonly jobId: string }
+  /** A watch token of a batch: the batch and each of its jobs. */
+  | { readonly kind: 'batch'; readonly batchId: string }
   /**
    * A `jobs:read` service: every job of its tenant (encoded as in owner keys), of every tenant when it has
    * none, and the external jobs it created.
@@ -69,7 +80,9 @@ export function readAccessOf(principal: Principal): ReadAccess {
     case 'user':
       return { kind: 'owner', owner: ownerOf(principal) };
     case 'watch':
-      return { kind: 'job', jobId: principal.jobId };
+      return 'batchId' in principal
+        ? { kind: 'batch', batchId: principal.batchId }
+        : { kind: 'job', jobId: principal.jobId };
     case 'service':
       if (principal.scopes.has(Scope.READ)) {
         return { kind: 'tenant', tenant: encodedTenant(principal), service: ownerOf(principal) };
@@ -90,6 +103,8 @@ export function readAccessKey(access: ReadAccess): string {
       return `owner ${access.owner}`;
     case 'job':
       return `job ${access.jobId}`;
+    case 'batch':
+      return `batch ${access.batchId}`;
     case 'tenant':
       // `%` alone is no encoded tenant: it stands for every tenant.
       return `tenant ${access.tenant ?? '%'} ${access.service}`;
@@ -105,6 +120,8 @@ export function mayReadJob(access: ReadAccess, job: JobResource): boolean {
   switch (access.kind) {
     case 'job':
       return job.snapshot.id === access.jobId;
+    case 'batch':
+      return job.snapshot.batchId !== undefined && job.snapshot.batchId === access.batchId;
     case 'publisher':
       return job.external?.publisher === access.service;
     case 'tenant':
@@ -125,11 +142,6 @@ function readsOwner(access: ReadAccess, owner: string): boolean {
   return false;
 }
 
-/** What the rules read of a batch: whose it is, owned like a job. */
-export interface BatchResource {
-  readonly owner: string;
-}
-
 /** A permitted feed subscription carries the feed it reads, as the feed store names it. */
 export type FeedVerdict = { readonly permitted: true; readonly feed: FeedIdentity } | Refusal;
 
@@ -137,13 +149,13 @@ export type FeedVerdict = { readonly permitted: true; readonly feed: FeedIdentit
  * Subscribe to a feed (Socket.IO, plain WebSocket, SSE). `{owner: "me"}`: a user's own jobs (a service's, the
  * jobs it submitted for itself); `{owner: sub}`: a user's, for a service that may read (within its tenant;
  * one of every tenant names a user of none). `{tag}`: the caller's jobs with the tag; a service that may read,
- * its tenant's. `{batch}`: a batch whose owner the caller reads; `batch` is null when there is none, and a
- * batch it may not read is answered as if there were none. A watch token or a service that may not read
- * reads no feed.
+ * its tenant's. `{batch}`: a batch the caller may read (`mayReadBatch`: its owner's reader, or the batch's
+ * watch token); `batch` is null when there is none, and a batch it may not read is answered as if there were
+ * none. Any other watch token, or a service that may not read, reads no feed.
  */
 export function readFeed(access: ReadAccess, feed: Feed, batch?: BatchResource | null): FeedVerdict {
   if ('batch' in feed) {
-    return batch && readsOwner(access, batch.owner)
+    return batch && mayReadBatch(access, batch)
       ? { permitted: true, feed: { kind: 'batch', batchId: feed.batch } }
       : NOT_FOUND;
   }
@@ -208,10 +220,98 @@ export function appendEvents<Job extends JobResource>(principal: Principal, job:
   return forbidden('Only the service that created an external job, or one of its tenant, reports it');
 }
 
-/** `GET /jobs`: a user's own jobs; `owner` is whose jobs the list shows. */
-export function listJobs(principal: Principal): { readonly permitted: true; readonly owner: string } | Forbidden {
-  if (principal.kind !== 'user') return forbidden('Only a user token lists its own jobs');
-  return { permitted: true, owner: ownerOf(principal) };
+/** Read a batch (`GET /batches/:id`, `GET /jobs?batch=`): whoever reads its owner's jobs, or its watch token. */
+export function mayReadBatch(access: ReadAccess, batch: BatchResource): boolean {
+  if (access.kind === 'batch') return access.batchId === batch.snapshot.id;
+  return readsOwner(access, batch.owner);
+}
+
+/** `GET /batches/:id`. `batch` is null when there is none; a batch one may not read answers as missing. */
+export function readBatch<Batch extends BatchResource>(principal: Principal, batch: Batch | null): BatchVerdict<Batch> {
+  return batch && mayReadBatch(readAccessOf(principal), batch) ? { permitted: true, batch } : NOT_FOUND;
+}
+
+/** `POST /batches/:id/cancel`: as for one job, its owner or a `jobs:submit` service within its tenant. */
+export function cancelBatch<Batch extends BatchResource>(
+  principal: Principal,
+  batch: Batch | null,
+): BatchVerdict<Batch> {
+  const read = readBatch(principal, batch);
+  if (!read.permitted) return read;
+  if (principal.kind === 'user' && read.batch.owner === ownerOf(principal)) return read;
+  if (principal.kind === 'service' && principal.scopes.has(Scope.SUBMIT) && withinTenant(principal, read.batch.owner)) {
+    return read;
+  }
+  return forbidden('This token may not cancel the batch');
+}
+
+/** `POST /batches/:id/watch-token`: anyone who may read the batch but a watch token. */
+export function mintBatchWatchToken<Batch extends BatchResource>(
+  principal: Principal,
+  batch: Batch | null,
+): BatchVerdict<Batch> {
+  if (principal.kind === 'watch') return forbidden('A watch token cannot make other tokens');
+  return readBatch(principal, batch);
+}
+
+/** What a listing asks for, as far as access goes. */
+export interface ListAccessRequest {
+  /** A user's jobs, by a service (`owner=<sub>`, within the service's tenant). */
+  readonly owner?: { readonly sub: string; readonly tenant?: string };
+  readonly tag?: string;
+  readonly batch?: string;
+}
+
+/**
+ * Which jobs a permitted listing reads its candidates from, newest first: an owner's, an owner's with a
+ * tag, a tenant's with a tag, or a batch's (whose access is then `readBatch` on its record).
+ */
+export type ListingSource =
+  | { readonly kind: 'owner'; readonly owner: string }
+  | { readonly kind: 'owner-tag'; readonly owner: string; readonly tag: string }
+  | { readonly kind: 'tenant-tag'; readonly tenant: string; readonly tag: string }
+  | { readonly kind: 'batch'; readonly batchId: string };
+
+/**
+ * `GET /jobs`: a user lists its own jobs; a watch token of a batch lists that batch; a `jobs:read` service
+ * names what it lists, so that no listing scans a tenant: a user (`owner`, within its tenant), a tag (its
+ * tenant's jobs with it; a service of every tenant: those of users without a tenant) or a batch. Anyone
+ * may name a batch; reading it is then `readBatch`'s rule.
+ */
+export function listJobs(
+  principal: Principal,
+  request: ListAccessRequest,
+): { readonly permitted: true; readonly source: ListingSource } | Forbidden {
+  if (request.batch !== undefined) {
+    if (principal.kind === 'watch' && !('batchId' in principal)) return forbidden('A watch token only reads its job');
+    return { permitted: true, source: { kind: 'batch', batchId: request.batch } };
+  }
+  if (principal.kind === 'watch') return forbidden('A watch token lists only its batch (`batch=`)');
+  const ofOwner = (owner: string): ListingSource =>
+    request.tag === undefined ? { kind: 'owner', owner } : { kind: 'owner-tag', owner, tag: request.tag };
+  if (principal.kind === 'user') {
+    const owner = ownerOf(principal);
+    if (request.owner && ownerOf({ tenant: principal.tenant, ...request.owner }) !== owner) {
+      return forbidden('A user token lists its own jobs only');
+    }
+    return { permitted: true, source: ofOwner(owner) };
+  }
+  if (!principal.scopes.has(Scope.READ)) return forbidden('Only a jobs:read service lists jobs');
+  if (request.owner) {
+    const tenant = request.owner.tenant ?? principal.tenant;
+    if (principal.tenant !== undefined && tenant !== principal.tenant) {
+      return forbidden(`This token acts within tenant ${principal.tenant} only`);
+    }
+    const owner = ownerOf({ sub: request.owner.sub, ...(tenant !== undefined && { tenant }) });
+    return { permitted: true, source: ofOwner(owner) };
+  }
+  if (request.tag !== undefined) {
+    return {
+      permitted: true,
+      source: { kind: 'tenant-tag', tenant: encodedTenant(principal) ?? '', tag: request.tag },
+    };
+  }
+  return forbidden('A service lists a user’s jobs (`owner`), a tag’s (`tag`) or a batch’s (`batch`)');
 }
 
 /** What a submit asks for, as far as access goes. */
@@ -230,6 +330,16 @@ export interface SubmitAccessRequest {
 export type SubmitGrant = { readonly permitted: true; readonly owner: string; readonly watchToken: boolean } & (
   { readonly external: false } | { readonly external: true; readonly publisher: string }
 );
+
+/** `POST /batches`: as `POST /jobs` for a job a worker runs; a service's answer carries a watch token of the batch. */
+export function submitBatch(
+  principal: Principal,
+  request: Pick<SubmitAccessRequest, 'owner'>,
+): (SubmitGrant & { readonly external: false }) | Forbidden {
+  const grant = submitJob(principal, { ...(request.owner && { owner: request.owner }) });
+  if (!grant.permitted || grant.external) return grant.permitted ? forbidden('A batch holds no external jobs') : grant;
+  return grant;
+}
 
 /**
  * `POST /jobs`: a user for itself only, never external; a `jobs:submit` service (`jobs:publish` for an

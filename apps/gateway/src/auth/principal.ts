@@ -34,9 +34,17 @@ export interface ServicePrincipal extends Expiring {
   scopes: ReadonlySet<Scope>;
 }
 
-export interface WatchPrincipal extends Expiring {
+/** A watch token: of one job, or of a batch (which reads the batch and each of its jobs). */
+export type WatchPrincipal = JobWatchPrincipal | BatchWatchPrincipal;
+
+export interface JobWatchPrincipal extends Expiring {
   kind: 'watch';
   jobId: string;
+}
+
+export interface BatchWatchPrincipal extends Expiring {
+  kind: 'watch';
+  batchId: string;
 }
 
 /**

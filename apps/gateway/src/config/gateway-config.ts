@@ -14,7 +14,7 @@ const byteSize = z
   });
 
 export const GatewayEnvSchema = SharedEnvSchema.extend(RedisEnvSchema.shape)
-  .extend({ FEED_MAX_JOBS: FeedEnvSchema.shape.FEED_MAX_JOBS })
+  .extend(FeedEnvSchema.shape)
   .extend({
     /** HTTP and Socket.IO port. @default 3000 */
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),

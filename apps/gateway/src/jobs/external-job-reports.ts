@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ErrorCode, isTerminalEvent, type AppendEventsRequest } from '@jobcast/contracts';
+import { JobFeedTouches } from '@jobcast/job-feeds';
 import { JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import { appendEvents } from '../auth/access-policy';
 import type { Principal } from '../auth/principal';
@@ -15,6 +16,7 @@ export class ExternalJobReports {
     private readonly eventLog: JobEventLog,
     private readonly rateLimits: RateLimits,
     private readonly leases: LeaseReaper,
+    private readonly feedTouches: JobFeedTouches,
   ) {}
 
   /**
@@ -40,11 +42,16 @@ export class ExternalJobReports {
         { ...(idempotencyKey !== undefined && { idempotencyKey }), ...(!ends && { leaseUntil }) },
         now,
       );
-      await (ends ? this.leases.forget(jobId) : this.leases.track(jobId, leaseUntil));
+      await Promise.all([
+        ends ? this.leases.forget(jobId) : this.leases.track(jobId, leaseUntil),
+        this.feedTouches.changed(jobId),
+      ]);
       return lastSeq;
     } catch (error) {
       if (!(error instanceof JobLogAppendError)) throw error;
       if (error.reason === ErrorCode.JOB_FINISHED) {
+        // Its end may have missed its feeds (a gateway died after appending it): they get it at least once.
+        await this.feedTouches.changed(jobId);
         throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} has already ended`);
       }
       throw ApiException.jobNotFound(jobId);

@@ -1,5 +1,6 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { ErrorCode, type JobSnapshot, type SubmitJobRequest, type WatchToken } from '@jobcast/contracts';
+import { JobFeedTouches, JobTagIndex } from '@jobcast/job-feeds';
 import { JobEventLog } from '@jobcast/job-log';
 import { randomUUID } from 'node:crypto';
 import { submitJob } from '../auth/access-policy';
@@ -24,6 +25,16 @@ export interface SubmitOutcome {
 
 const IDEMPOTENCY_WAIT_MS = 2000;
 
+/** A checked job to create: its id, whose it is, what it is, and the batch it is in. */
+export interface JobToCreate {
+  readonly id: string;
+  readonly type: string;
+  readonly owner: string;
+  readonly tags?: readonly string[];
+  readonly batchId?: string;
+  readonly job: NewJob;
+}
+
 /**
  * `POST /jobs`: creates the job (once per idempotency key) for whoever the access policy says, within the
  * owner's submit rate and active-job quota, then queues it, or starts the lease of an external one.
@@ -39,6 +50,8 @@ export class JobSubmissions {
     private readonly activeJobs: ActiveJobQuota,
     private readonly leases: LeaseReaper,
     private readonly watchTokens: WatchTokens,
+    private readonly tagIndex: JobTagIndex,
+    private readonly feedTouches: JobFeedTouches,
   ) {}
 
   async submit(principal: Principal, request: SubmitJobRequest): Promise<SubmitOutcome> {
@@ -69,17 +82,38 @@ export class JobSubmissions {
         return { job, created: false };
       }
     }
-    const job = await this.eventLog.create({
+    const job = await this.create({
       id: jobId,
       type: request.type,
       owner,
-      tags: request.tags,
+      ...(request.tags && { tags: request.tags }),
+      job: newJob,
+    });
+    return { job, created: true };
+  }
+
+  /**
+   * Creates a checked job whose place in its owner's active jobs is taken: logs it `queued`, indexes it
+   * (its owner's list, its tags' lists), touches its feeds, then queues it, or starts an external one's lease.
+   */
+  async create(toCreate: JobToCreate): Promise<JobSnapshot> {
+    const { id: jobId, owner, job: newJob } = toCreate;
+    const job = await this.eventLog.create({
+      id: jobId,
+      type: toCreate.type,
+      owner,
+      ...(toCreate.tags && { tags: toCreate.tags }),
+      ...(toCreate.batchId !== undefined && { batchId: toCreate.batchId }),
       ...(newJob.kind === 'external' && { external: { publisher: newJob.publisher, leaseMs: newJob.leaseMs } }),
     });
-    await this.index.add(owner, jobId, job.createdAt);
+    await Promise.all([
+      this.index.add(owner, jobId, job.createdAt),
+      this.tagIndex.add({ id: jobId, owner, tags: toCreate.tags ?? [], createdAt: job.createdAt }),
+      this.feedTouches.offer({ owner, snapshot: job }),
+    ]);
     if (newJob.kind === 'external') {
       await this.leases.track(jobId, job.createdAt + newJob.leaseMs);
-      return { job, created: true };
+      return job;
     }
     try {
       await this.queue.enqueue({ jobId, ...newJob });
@@ -89,10 +123,11 @@ export class JobSubmissions {
           type: 'failed',
           data: { error: { code: ErrorCode.SERVICE_UNAVAILABLE, message: 'could not queue the job' }, attempts: 0 },
         })
+        .then(() => this.feedTouches.changed(jobId))
         .catch(() => undefined);
       throw error;
     }
-    return { job, created: true };
+    return job;
   }
 
   /** The job an idempotency key points at; its creator may still be writing it, so wait briefly. */

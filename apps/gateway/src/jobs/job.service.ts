@@ -1,31 +1,24 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import {
-  ErrorCode,
-  isTerminalStatus,
-  type JobSnapshot,
-  type ListJobsQuery,
-  type ListJobsResponse,
-  type WatchToken,
-} from '@jobcast/contracts';
+import { ErrorCode, isTerminalStatus, type JobSnapshot, type WatchToken } from '@jobcast/contracts';
+import { JobFeedTouches } from '@jobcast/job-feeds';
 import { JobCancellation, JobEventLog, type JobRecord } from '@jobcast/job-log';
-import { cancelJob, listJobs, mintWatchToken, readJob } from '../auth/access-policy';
+import { cancelJob, mintWatchToken, readJob } from '../auth/access-policy';
 import type { Principal } from '../auth/principal';
 import { WatchTokens } from '../auth/watch-tokens';
 import { ApiException } from '../http/api-exception';
 import { JobQueue } from './job-queue';
 import { LeaseReaper } from './lease-reaper';
-import { OwnerJobIndex } from './owner-job-index';
 
-/** Reading, listing and cancelling jobs, and minting their watch tokens, for whoever the access policy lets. */
+/** Reading and cancelling jobs, and minting their watch tokens, for whoever the access policy lets. */
 @Injectable()
 export class JobService {
   constructor(
     private readonly eventLog: JobEventLog,
     private readonly cancellation: JobCancellation,
     private readonly queue: JobQueue,
-    private readonly index: OwnerJobIndex,
     private readonly leases: LeaseReaper,
     private readonly watchTokens: WatchTokens,
+    private readonly feedTouches: JobFeedTouches,
   ) {}
 
   /** The job's record, or JOB_NOT_FOUND when it does not exist or the principal may not read it. */
@@ -33,21 +26,6 @@ export class JobService {
     const verdict = readJob(principal, await this.eventLog.getRecord(jobId));
     if (!verdict.permitted) throw ApiException.refused(verdict, jobId);
     return verdict.job;
-  }
-
-  async list(principal: Principal, query: ListJobsQuery): Promise<ListJobsResponse> {
-    const verdict = listJobs(principal);
-    if (!verdict.permitted) throw ApiException.forbidden(verdict);
-    const { owner } = verdict;
-    const offset = query.cursor ? Number(query.cursor) : 0;
-    const ids = await this.index.page(owner, offset, query.limit);
-    const records = await Promise.all(ids.map((id) => this.eventLog.getRecord(id)));
-    await this.index.remove(
-      owner,
-      ids.filter((_, i) => records[i] === null),
-    );
-    const jobs = records.flatMap((record) => (record ? [record.snapshot] : []));
-    return { jobs, ...(ids.length === query.limit && { nextCursor: String(offset + query.limit) }) };
   }
 
   /**
@@ -58,20 +36,28 @@ export class JobService {
   async cancel(principal: Principal, jobId: string): Promise<JobSnapshot> {
     const verdict = cancelJob(principal, await this.eventLog.getRecord(jobId));
     if (!verdict.permitted) throw ApiException.refused(verdict, jobId);
-    const record = verdict.job;
-    const { snapshot } = record;
+    const { snapshot } = verdict.job;
     if (snapshot.status === 'cancelled') return snapshot;
     if (isTerminalStatus(snapshot.status)) {
       throw new ApiException(ErrorCode.JOB_FINISHED, HttpStatus.CONFLICT, `Job ${jobId} already ${snapshot.status}`);
     }
+    await this.cancelUnended(verdict.job);
+    return (await this.getReadable(principal, jobId)).snapshot;
+  }
+
+  /**
+   * Cancels a job that has not ended, whose cancel the access policy permitted (its own, or its batch's):
+   * logs `cancelled` here for a job no worker holds, and touches its feeds with it.
+   */
+  async cancelUnended(record: JobRecord): Promise<void> {
+    const jobId = record.snapshot.id;
     await this.cancellation.request(jobId);
-    if (record.external || (await this.queue.removeUnstarted(jobId, snapshot.type))) {
+    if (record.external || (await this.queue.removeUnstarted(jobId, record.snapshot.type))) {
       await this.eventLog
         .append(jobId, { type: 'cancelled', data: { reason: 'cancelled by its owner' } })
         .catch(() => undefined);
-      if (record.external) await this.leases.forget(jobId);
+      await Promise.all([record.external && this.leases.forget(jobId), this.feedTouches.changed(jobId)]);
     }
-    return (await this.getReadable(principal, jobId)).snapshot;
   }
 
   /** A token that reads and watches this job only. */

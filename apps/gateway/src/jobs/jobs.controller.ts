@@ -29,6 +29,7 @@ import { ApiException } from '../http/api-exception';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { ExternalJobReports } from './external-job-reports';
 import { JobService } from './job.service';
+import { JobListing } from './job-listing';
 import { JobSubmissions } from './job-submissions';
 import { validJobId } from './valid-job-id';
 
@@ -42,6 +43,7 @@ export class JobsController {
     private readonly jobs: JobService,
     private readonly submissions: JobSubmissions,
     private readonly externalJobs: ExternalJobReports,
+    private readonly listing: JobListing,
   ) {}
 
   /** 202 with the new job; 200 with the existing one when the idempotency key was used before. */
@@ -58,7 +60,7 @@ export class JobsController {
 
   @Get()
   list(@Req() request: AuthenticatedRequest, @Query() query: unknown): Promise<ListJobsResponse> {
-    return this.jobs.list(request.principal, parseOrThrow(ListJobsQuerySchema, query));
+    return this.listing.list(request.principal, parseOrThrow(ListJobsQuerySchema, query));
   }
 
   @Get(':id')
@@ -89,14 +91,19 @@ export class JobsController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
   ): Promise<AppendEventsResponse> {
     const jobId = validJobId(id);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new ApiException(
-        ErrorCode.VALIDATION_FAILED,
-        HttpStatus.BAD_REQUEST,
-        'Idempotency-Key must be 1 to 200 visible ASCII characters',
-      );
-    }
+    checkIdempotencyKey(idempotencyKey);
     const events = parseOrThrow(AppendEventsRequestSchema, body);
     return { lastSeq: await this.externalJobs.append(request.principal, jobId, events, idempotencyKey) };
+  }
+}
+
+/** An `Idempotency-Key` header, when there is one, is 1 to 200 visible ASCII characters. */
+export function checkIdempotencyKey(idempotencyKey: string | undefined): void {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ApiException(
+      ErrorCode.VALIDATION_FAILED,
+      HttpStatus.BAD_REQUEST,
+      'Idempotency-Key must be 1 to 200 visible ASCII characters',
+    );
   }
 }

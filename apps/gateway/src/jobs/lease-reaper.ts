@@ -1,3 +1,4 @@
+import { JobFeedTouches } from '@jobcast/job-feeds';
 import { JobEventLog, JobLogAppendError } from '@jobcast/job-log';
 import { LOGGER } from '@jobcast/observability';
 import { RedisKeys, REDIS, type RedisClient } from '@jobcast/redis';
@@ -32,6 +33,7 @@ export class LeaseReaper implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(REDIS) redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly eventLog: JobEventLog,
+    private readonly feedTouches: JobFeedTouches,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     redis.defineCommand('jobcastClaimLease', { numberOfKeys: 1, lua: claimExpiredLease });
@@ -84,8 +86,9 @@ export class LeaseReaper implements OnApplicationBootstrap, OnApplicationShutdow
       this.logger.info({ jobId }, 'external job failed: its lease expired');
     } catch (error) {
       if (!(error instanceof JobLogAppendError)) throw error;
-      // Ended or gone meanwhile: nothing left to do.
+      // Ended or gone meanwhile: only its feeds may still lack its end.
     }
+    await this.feedTouches.changed(jobId);
     await this.forget(jobId);
   }
 }
