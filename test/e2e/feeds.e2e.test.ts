@@ -1,4 +1,11 @@
-import { TERMINAL_STATUSES, type FeedJobs, type FeedSubscribeAck, type JobSnapshot } from '@jobcast/contracts';
+import { connect, type JobcastClient } from '@jobcast/client';
+import {
+  TERMINAL_STATUSES,
+  type BatchSnapshot,
+  type FeedJobs,
+  type FeedSubscribeAck,
+  type JobSnapshot,
+} from '@jobcast/contracts';
 import { encodeFeedCursor } from '@jobcast/job-feeds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually';
@@ -221,6 +228,88 @@ describe('feeds', () => {
     expect(client.messages.filter((message: PlainMessage) => message.type === 'jobs')).toEqual([]);
   });
 
+  it('ends a batch feed with every job at its terminal state and the batch counted exactly', async () => {
+    const { batch, jobs } = await submitBatch(stack.url(1), alice, 20, { failing: 3 });
+    const client = stack.closeAtStop(await openPlain(stack.url(0), alice));
+    client.send({ type: 'subscribe', id: 'b', feed: { batch: batch.id } });
+    const answer = await client.answer('b');
+    expect(answer).toMatchObject({ type: 'subscribed', batch: { id: batch.id, total: 20 } });
+    const batchOf = (message: PlainMessage): BatchSnapshot | undefined => message.batch as BatchSnapshot | undefined;
+    const last = await eventually(
+      'the batch to be done in the feed',
+      () => {
+        const done = client.messages.filter((message) => batchOf(message)?.done);
+        return done.length > 0 && batchOf(done.at(-1) as PlainMessage);
+      },
+      60_000,
+    );
+    expect(last.counts).toEqual({ queued: 0, active: 0, retrying: 0, completed: 17, failed: 3, cancelled: 0 });
+    // Failed jobs count 100 toward the mean, as finished ones.
+    expect(last.percent).toBe(100);
+    const http = await request<BatchSnapshot>(`${stack.url(1)}/batches/${batch.id}`, { token: alice });
+    expect(last).toEqual(http.body);
+    const now = await currentJobs(
+      stack.url(1),
+      alice,
+      jobs.map((job) => job.id),
+    );
+    await eventually('every job of the batch at its end in the feed', () => {
+      const got = latestByJob(plainFeedJobs(client));
+      return jobs.every((job) => got.get(job.id)?.lastSeq === now.get(job.id)?.lastSeq);
+    });
+    const got = latestByJob(plainFeedJobs(client));
+    for (const job of jobs) expect(got.get(job.id)).toEqual(now.get(job.id));
+  });
+
+  it.each(['websocket', 'socket.io'] as const)(
+    'the typed client (%s) holds a batch feed across a gateway killed with SIGKILL, and ends at every job’s final state',
+    async (transport) => {
+      const { batch, jobs } = await submitBatch(stack.url(1), alice, 30, { steps: 20, intervalMs: 50 });
+      const client: JobcastClient = stack.closeAtStop(
+        connect({ urls: [stack.url(0), stack.url(1)], token: alice, transport, reconnectDelayMs: 100 }),
+      );
+      const feed = client.feed({ batch: batch.id });
+      await eventually('the feed to show progress', () => [...feed.jobs.values()].some((job) => job.percent > 0));
+      expect(client.connectedUrl).toBe(stack.url(0));
+      stack.stack.gateways[0]?.kill('SIGKILL');
+      await eventually('the client to resume on the other gateway', () => client.connectedUrl === stack.url(1));
+      await eventually('the batch to be done', () => feed.batch?.done === true, 60_000);
+      const now = await currentJobs(
+        stack.url(1),
+        alice,
+        jobs.map((job) => job.id),
+      );
+      await eventually('every job at its final state', () =>
+        jobs.every((job) => feed.jobs.get(job.id)?.lastSeq === now.get(job.id)?.lastSeq),
+      );
+      for (const job of jobs) expect(feed.jobs.get(job.id)).toEqual(now.get(job.id));
+      expect(feed.batch?.counts.completed).toBe(30);
+      await stack.stack.gateways[0]?.start();
+    },
+  );
+
+  it('the typed client holds a batch feed across a Redis restart', async () => {
+    const { batch, jobs } = await submitBatch(stack.url(0), alice, 20, { steps: 20, intervalMs: 50 });
+    const client = stack.closeAtStop(connect({ urls: [stack.url(1)], token: alice, reconnectDelayMs: 100 }));
+    const feed = client.feed({ batch: batch.id });
+    const changes: JobSnapshot[] = [];
+    feed.onChange((changed) => changes.push(...changed));
+    await eventually('the feed to show progress', () => [...feed.jobs.values()].some((job) => job.percent > 0));
+    await stack.stack.redis?.stop();
+    await stack.stack.redis?.start();
+    await eventually('the batch to be done', () => feed.batch?.done === true, 60_000);
+    const now = await currentJobs(
+      stack.url(0),
+      alice,
+      jobs.map((job) => job.id),
+    );
+    await eventually('every job at its final state', () =>
+      jobs.every((job) => feed.jobs.get(job.id)?.lastSeq === now.get(job.id)?.lastSeq),
+    );
+    for (const job of jobs) expect(feed.jobs.get(job.id)).toEqual(now.get(job.id));
+    expect(changes.length).toBeGreaterThan(0);
+  });
+
   it('ends each job of the feed at its terminal state', async () => {
     const client = stack.closeAtStop(await openPlain(stack.url(1), alice));
     client.send({ type: 'subscribe', id: 't', feed: { tag: 'many' } });
@@ -240,6 +329,36 @@ describe('feeds', () => {
     }
   });
 });
+
+/** Submits a batch of `count` jobs of `steps` steps each through `baseUrl`; `failing` of them fail at step 2. */
+async function submitBatch(
+  baseUrl: string,
+  token: string,
+  count: number,
+  options: { steps?: number; intervalMs?: number; failing?: number } = {},
+): Promise<{ batch: BatchSnapshot; jobs: JobSnapshot[] }> {
+  const jobs = Array.from({ length: count }, (_, index) => ({
+    type: 'demo.steps',
+    payload: {
+      steps: options.steps ?? 3,
+      intervalMs: options.intervalMs ?? 20,
+      ...(index < (options.failing ?? 0) && { failAt: 2 }),
+    },
+    attempts: 1,
+  }));
+  const answer = await request<{ batch: BatchSnapshot; jobs: JobSnapshot[] }>(`${baseUrl}/batches`, {
+    token,
+    body: { jobs },
+  });
+  if (answer.status !== 202) throw new Error(`batch answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+/** Each job's snapshot as GET /jobs/:id answers it. */
+async function currentJobs(baseUrl: string, token: string, ids: readonly string[]): Promise<Map<string, JobSnapshot>> {
+  const jobs = await Promise.all(ids.map((id) => request<JobSnapshot>(`${baseUrl}/jobs/${id}`, { token })));
+  return new Map(jobs.map(({ body }) => [body.id, body]));
+}
 
 /** A `jobs:read` service token of the tenant, from the gateway's dev tokens. */
 async function serviceToken(baseUrl: string, tenant: string): Promise<string> {
