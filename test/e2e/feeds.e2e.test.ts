@@ -13,6 +13,7 @@ import { signToken, useE2eStack } from '../support/e2e-stack';
 import { request, submitJob, waitForEnd } from '../support/http-api';
 import { openPlain, type PlainClient, type PlainMessage } from '../support/plain-websocket';
 import { connected, emitWithAck, openSocket } from '../support/raw-socket';
+import { stopReading } from '../support/stalled-reader';
 
 /**
  * Feeds (docs/protocol.md, "Feeds") on real gateways and workers: a job submitted through one gateway appears
@@ -308,6 +309,29 @@ describe('feeds', () => {
     );
     for (const job of jobs) expect(feed.jobs.get(job.id)).toEqual(now.get(job.id));
     expect(changes.length).toBeGreaterThan(0);
+  });
+
+  it('holds a reader that stops reading to each job’s newest snapshot, and ends it at every job’s final state', async () => {
+    const socket = stack.closeAtStop(openSocket(stack.url(0), alice));
+    await connected(socket);
+    const updates: FeedJobs[] = [];
+    socket.on('feed:jobs', (update) => updates.push(update));
+    const ack = await emitWithAck<FeedSubscribeAck>(socket, 'subscribe', { feed: { tag: 'slow' } });
+    expect(ack.ok).toBe(true);
+    const resume = stopReading(socket);
+    const jobs = await Promise.all(
+      Array.from({ length: 40 }, () => submitJob(stack.url(1), alice, { ...steps(30, 10), tags: ['slow'] })),
+    );
+    const ended = await Promise.all(jobs.map((job) => waitForEnd(stack.url(1), alice, job.id)));
+    resume();
+    await eventually('every job at its end for the reader that stopped', () => {
+      const got = latestByJob(updates.flatMap((update) => update.jobs));
+      return ended.every((job) => got.get(job.id)?.lastSeq === job.lastSeq);
+    });
+    const got = latestByJob(updates.flatMap((update) => update.jobs));
+    for (const job of ended) expect(got.get(job.id)).toEqual(job);
+    // Still connected: a feed's backlog is bounded by its jobs, never by their changes.
+    expect(socket.connected).toBe(true);
   });
 
   it('ends each job of the feed at its terminal state', async () => {
