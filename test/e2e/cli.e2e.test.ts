@@ -127,6 +127,32 @@ describe('the jobcast CLI', () => {
     } satisfies Partial<JobSnapshot>);
   });
 
+  it('batch --watch: prints the batch id, then its progress polled to the end; jobs lists it as a table', async () => {
+    const payload = JSON.stringify({ steps: 2, intervalMs: 20 });
+    const run = await jobcast('batch', 'demo.steps', '--count', '5', '--payload', payload, '--tag', 'cli', '--watch');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const [batchId, ...progress] = run.stdout.trimEnd().split('\n');
+    expect(batchId).toMatch(/^[\w-]+$/);
+    expect(progress.at(-1)).toBe('100%  completed 5  (done)');
+
+    const table = await jobcast('jobs', '--batch', batchId as string, '--status', 'completed');
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+TYPE\s+STATUS\s+PERCENT\s+BATCH\s+TAGS\s+UPDATED$/);
+    expect(rows).toHaveLength(5);
+    for (const row of rows)
+      expect(row).toMatch(new RegExp(`^\\S+\\s+demo\\.steps\\s+completed\\s+100%\\s+${batchId}\\s+cli\\s`));
+    const json = await jobcast('jobs', '--tag', 'cli', '--json');
+    expect((JSON.parse(json.stdout) as JobSnapshot[]).map((job) => job.batchId)).toEqual(Array(5).fill(batchId));
+    expect(await jobcast('jobs', '--status', 'finished')).toMatchObject({ code: 3 });
+    expect((await jobcast('jobs', '--status', 'finished')).stderr).toContain('VALIDATION_FAILED');
+    expect((await jobcast('batch', 'demo.steps')).stderr).toContain('batch needs --count N');
+    // Without --watch: the id alone.
+    const quiet = await jobcast('batch', 'demo.steps', '--count', '1', '--payload', payload);
+    expect(quiet.stdout).toMatch(/^[\w-]+\n$/);
+  });
+
   it('types lists the registered job types, as text and as JSON', async () => {
     const run = await jobcast('types');
     expect(run).toMatchObject({ code: 0, stderr: '' });

@@ -48,6 +48,18 @@ describe('a batch submit', () => {
     expect(ok(SubmitBatchRequestSchema, { jobs: [] })).toBe(false);
   });
 
+  it("counts the batch's tags in each job's ten", () => {
+    const five = (prefix: string) => Array.from({ length: 5 }, (_, i) => `${prefix}${i}`);
+    expect(ok(SubmitBatchRequestSchema, { jobs: [{ ...job, tags: five('j') }], tags: five('b') })).toBe(true);
+    // Shared tags count once.
+    expect(ok(SubmitBatchRequestSchema, { jobs: [{ ...job, tags: [...five('b'), 'x'] }], tags: five('b') })).toBe(true);
+    const parsed = SubmitBatchRequestSchema.safeParse({
+      jobs: [job, { ...job, tags: [...five('j'), 'x'] }],
+      tags: five('b'),
+    });
+    expect(parsed.error?.issues.map((issue) => issue.path)).toEqual([['jobs', 1, 'tags']]);
+  });
+
   it('names the index of a bad job', () => {
     const parsed = SubmitBatchRequestSchema.safeParse({ jobs: [job, job, { ...job, atempts: 1 }] });
     expect(parsed.success).toBe(false);

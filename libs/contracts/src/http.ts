@@ -4,7 +4,7 @@ import { JobEventBodySchema } from './job-event';
 import { isTerminalEvent } from './terminal-events';
 import { JobSnapshotSchema, JobStatusSchema } from './job-snapshot';
 import { BatchIdSchema, BatchSnapshotSchema, MAX_BATCH_JOBS } from './batch-snapshot';
-import { JobTagSchema, JobTagsSchema } from './job-tags';
+import { JobTagSchema, JobTagsSchema, MAX_JOB_TAGS, batchJobTags } from './job-tags';
 
 const JobTypeNameSchema = z.string().min(1).max(100);
 
@@ -57,23 +57,34 @@ export type SubmitJobResponse = z.infer<typeof SubmitJobResponseSchema>;
 
 /**
  * `POST /batches`: 1 to MAX_BATCH_JOBS jobs, all checked before any is created. `tags` go on every job, with
- * each job's own (a job still has at most MAX_JOB_TAGS in all, which the gateway checks per job).
+ * each job's own (batchJobTags): at most MAX_JOB_TAGS in all per job.
  */
-export const SubmitBatchRequestSchema = z.strictObject({
-  jobs: z
-    .array(
-      z.strictObject({
-        type: JobTypeNameSchema,
-        payload: PayloadSchema.optional(),
-        tags: JobTagsSchema.optional(),
-        attempts: AttemptsSchema.optional(),
-      }),
-    )
-    .min(1)
-    .max(MAX_BATCH_JOBS),
-  tags: JobTagsSchema.optional(),
-  owner: OnBehalfOwnerSchema.optional(),
-});
+export const SubmitBatchRequestSchema = z
+  .strictObject({
+    jobs: z
+      .array(
+        z.strictObject({
+          type: JobTypeNameSchema,
+          payload: PayloadSchema.optional(),
+          tags: JobTagsSchema.optional(),
+          attempts: AttemptsSchema.optional(),
+        }),
+      )
+      .min(1)
+      .max(MAX_BATCH_JOBS),
+    tags: JobTagsSchema.optional(),
+    owner: OnBehalfOwnerSchema.optional(),
+  })
+  .superRefine((batch, context) => {
+    for (const [index, job] of batch.jobs.entries()) {
+      if (batchJobTags(batch.tags, job.tags).length <= MAX_JOB_TAGS) continue;
+      context.addIssue({
+        code: 'custom',
+        path: ['jobs', index, 'tags'],
+        message: `a job has at most ${MAX_JOB_TAGS} tags, the batch's included`,
+      });
+    }
+  });
 export type SubmitBatchRequest = z.infer<typeof SubmitBatchRequestSchema>;
 
 /** `202`: the batch and its jobs, in the order given, each with `batchId`. */

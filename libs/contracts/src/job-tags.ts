@@ -13,3 +13,8 @@ export const JobTagsSchema = z
   .array(JobTagSchema)
   .max(MAX_JOB_TAGS)
   .refine((tags) => new Set(tags).size === tags.length, { message: 'must not repeat a tag' });
+
+/** A batch job's tags: the batch's, then the job's own not among them (each job may have MAX_JOB_TAGS in all). */
+export function batchJobTags(batchTags: readonly string[] = [], jobTags: readonly string[] = []): string[] {
+  return [...new Set([...batchTags, ...jobTags])];
+}

@@ -2,15 +2,21 @@
 import { connect, JobcastError, JobcastHttp, type Parser } from '@jobcast/client';
 import {
   AppendEventsResponseSchema,
+  BatchSnapshotSchema,
   JobSnapshotSchema,
+  ListJobsResponseSchema,
+  SubmitBatchResponseSchema,
   ListJobTypesResponseSchema,
   WatchTokenSchema,
   SubmitJobResponseSchema,
   type DevTokenRequest,
   type JobEvent,
+  type BatchSnapshot,
+  type SubmitBatchRequest,
   type SubmitJobRequest,
 } from '@jobcast/contracts';
 import { parseArgs } from 'node:util';
+import { BatchView, describeJobs } from './batch-view';
 import { CliError, ExitCode } from './cli-error';
 import { describeJobTypes } from './job-types-view';
 import { plainText, terminalJson } from './terminal-text';
@@ -33,6 +39,11 @@ Commands:
   watch JOB_ID                      follow a job live: progress bar, percent, stage, message, ETA and
                                     log lines, then its result or error
   status JOB_ID                     print the job's snapshot as JSON
+  jobs [--tag T] [--batch B] [--status S] [--type T] [--limit N] [--json]
+                                    list your jobs, newest first, filters combined, as a table
+  batch TYPE --count N [--payload JSON] [--tag T ...] [--idempotency-key K] [--watch]
+                                    submit N jobs of TYPE as one batch and print its id; with
+                                    --watch, follow its progress bar (polled) to its end
   types [--json]                    list the registered job types: workers, attempts, payload fields
 
 Options:
@@ -42,7 +53,8 @@ Options:
                       JOBCAST_TOKEN or --token-file
   -h, --help          show this help
 
-Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code is printed).`;
+Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code is printed); a watched
+batch: 1 when any job failed, else 2 when any was cancelled.`;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -58,6 +70,12 @@ const OPTIONS = {
   json: { type: 'boolean' },
   scope: { type: 'string' },
   event: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  batch: { type: 'string' },
+  status: { type: 'string' },
+  type: { type: 'string' },
+  limit: { type: 'string' },
+  count: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -71,7 +89,12 @@ const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
   watch: { argument: 'JOB_ID', options: [] },
   status: { argument: 'JOB_ID', options: [] },
   types: { options: ['json'] },
+  jobs: { options: ['tag', 'batch', 'status', 'type', 'limit', 'json'] },
+  batch: { argument: 'TYPE', options: ['count', 'payload', 'tag', 'idempotency-key', 'watch'] },
 };
+
+/** How often `jobcast batch --watch` reads the batch. */
+const BATCH_POLL_MS = 500;
 
 const tokenAnswer: Parser<{ token: string }> = {
   parse: (input) => {
@@ -155,6 +178,36 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${lastSeq}\n`);
       return ExitCode.COMPLETED;
     }
+    case 'jobs': {
+      if ((values.tag?.length ?? 0) > 1) throw new CliError('USAGE', 'jobs takes one --tag');
+      const query = new URLSearchParams();
+      for (const [option, value] of [
+        ['tag', values.tag?.[0]],
+        ['batch', values.batch],
+        ['status', values.status],
+        ['type', values.type],
+        ['limit', values.limit],
+      ] as const) {
+        if (value !== undefined) query.set(option, value);
+      }
+      const { jobs } = await http.request('GET', `/jobs?${query.toString()}`, ListJobsResponseSchema);
+      process.stdout.write(values.json ? `${terminalJson(jobs)}\n` : describeJobs(jobs));
+      return ExitCode.COMPLETED;
+    }
+    case 'batch': {
+      if (values.count === undefined) throw new CliError('USAGE', 'batch needs --count N');
+      const count = parseCount(values.count, '--count');
+      const payload = values.payload === undefined ? undefined : parseJson(values.payload, '--payload');
+      const request: SubmitBatchRequest = {
+        jobs: Array.from({ length: count }, () => ({ type: target, ...(payload !== undefined && { payload }) })),
+        ...(values.tag !== undefined && { tags: values.tag }),
+      };
+      const key = values['idempotency-key'];
+      const headers: Record<string, string> = key === undefined ? {} : { 'idempotency-key': key };
+      const { batch } = await http.request('POST', '/batches', SubmitBatchResponseSchema, request, headers);
+      process.stdout.write(`${batch.id}\n`);
+      return values.watch ? watchBatch(http, batch) : ExitCode.COMPLETED;
+    }
     case 'types': {
       const { jobTypes } = await http.request('GET', '/job-types', ListJobTypesResponseSchema);
       process.stdout.write(values.json ? `${terminalJson(jobTypes)}\n` : describeJobTypes(jobTypes));
@@ -204,6 +257,28 @@ async function watchJob(urls: string[], token: string, jobId: string): Promise<n
   view.finish(terminal);
   if (terminal.type === 'completed') return ExitCode.COMPLETED;
   return terminal.type === 'failed' ? ExitCode.FAILED : ExitCode.CANCELLED;
+}
+
+/**
+ * Follows a batch by reading it every BATCH_POLL_MS until every job has ended (feeds will make this live).
+ * Exits as the worst of its jobs did: failed, then cancelled, then completed.
+ */
+async function watchBatch(http: JobcastHttp, first: BatchSnapshot): Promise<number> {
+  const view = new BatchView(process.stdout);
+  const path = `/batches/${encodeURIComponent(first.id)}`;
+  let batch = first;
+  try {
+    for (;;) {
+      view.show(batch);
+      if (batch.done) break;
+      await new Promise((resolve) => setTimeout(resolve, BATCH_POLL_MS));
+      batch = await http.request('GET', path, BatchSnapshotSchema);
+    }
+  } finally {
+    view.end();
+  }
+  if (batch.counts.failed > 0) return ExitCode.FAILED;
+  return batch.counts.cancelled > 0 ? ExitCode.CANCELLED : ExitCode.COMPLETED;
 }
 
 /** `--url`: one base URL or several, comma-separated. */

@@ -72,8 +72,7 @@ export class WatchView {
   }
 
   private drawBar(percent: number, line: string): void {
-    const filled = Math.min(BAR_WIDTH, Math.max(0, Math.floor((percent / 100) * BAR_WIDTH)));
-    const bar = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${plainText(line)}`;
+    const bar = `${progressBar(percent)} ${plainText(line)}`;
     // One character short of the width, so the line never wraps (a wrapped line cannot be redrawn in place).
     this.lastBar = bar.slice(0, Math.max(20, (this.out.columns || 80) - 1));
     this.out.write(CLEAR_LINE + this.lastBar);
@@ -92,6 +91,12 @@ export class WatchView {
       .join('  ')
       .trimStart();
   }
+}
+
+/** A bar of BAR_WIDTH cells, filled to `percent`: `jobcast watch`'s, and `jobcast batch --watch`'s. */
+export function progressBar(percent: number): string {
+  const filled = Math.min(BAR_WIDTH, Math.max(0, Math.floor((percent / 100) * BAR_WIDTH)));
+  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`;
 }
 
 /** A non-progress event as one line. */

@@ -1,18 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import {
   appendEvents,
+  cancelBatch,
   cancelJob,
   listJobs,
   mayReadJob,
+  mintBatchWatchToken,
   mintWatchToken,
   readAccessKey,
   readAccessOf,
   readFeed,
+  readBatch,
   readJob,
   sameReadAccess,
+  submitBatch,
   submitJob,
   type BatchResource,
   type FeedVerdict,
+  type BatchVerdict,
   type JobResource,
   type JobVerdict,
 } from './access-policy';
@@ -393,5 +398,178 @@ describe('feeds', () => {
   it('encodes a named owner as owner keys do, so it cannot reach into another tenant', () => {
     const verdict = readFeed(readAccessOf(service([Scope.READ], 'acme')), { owner: 'x:globex' });
     expect(feedAnswer(verdict)).toBe(`owner acme:${encodeURIComponent('x:globex')}`);
+  });
+});
+
+/**
+ * Batches, owned like jobs. Columns: alice's batch (the one a batch watch token watches), bob's (same
+ * tenant), carol's (tenant globex), one that does not exist.
+ */
+describe('batches', () => {
+  const batch = (id: string, owner: string): BatchResource => ({ owner, snapshot: { id } });
+  const batches = [
+    batch('own', 'acme:alice'),
+    batch('same-tenant', 'acme:bob'),
+    batch('other-tenant', 'globex:carol'),
+    null,
+  ];
+  const batchAnswer = (verdict: BatchVerdict<BatchResource>): Answer =>
+    verdict.permitted ? 'ok' : verdict.answer === 'not-found' ? 404 : 403;
+  const batchWatch: Principal = { kind: 'watch', batchId: 'own', expiresAt };
+
+  const rows: Array<[string, Principal, { read: Answer[]; cancel: Answer[]; mint: Answer[]; submit: SubmitAnswer[] }]> =
+    [
+      [
+        'user alice of acme',
+        user('alice', 'acme'),
+        {
+          read: ['ok', 404, 404, 404],
+          cancel: ['ok', 404, 404, 404],
+          mint: ['ok', 404, 404, 404],
+          submit: ['acme:alice', 403, 403],
+        },
+      ],
+      [
+        'watch token of alice’s batch',
+        batchWatch,
+        {
+          read: ['ok', 404, 404, 404],
+          cancel: [403, 404, 404, 404],
+          mint: [403, 403, 403, 403],
+          submit: refused,
+        },
+      ],
+      [
+        'watch token of alice’s job',
+        { kind: 'watch', jobId: 'own', expiresAt },
+        {
+          read: [404, 404, 404, 404],
+          cancel: [404, 404, 404, 404],
+          mint: [403, 403, 403, 403],
+          submit: refused,
+        },
+      ],
+      [
+        'service of acme, jobs:submit',
+        service([Scope.SUBMIT], 'acme'),
+        {
+          read: [404, 404, 404, 404],
+          cancel: [404, 404, 404, 404],
+          mint: [404, 404, 404, 404],
+          submit: ['acme:svc', 'acme:bob', 403],
+        },
+      ],
+      [
+        'service of acme, jobs:read',
+        service([Scope.READ], 'acme'),
+        {
+          read: ['ok', 'ok', 404, 404],
+          cancel: [403, 403, 404, 404],
+          mint: ['ok', 'ok', 404, 404],
+          submit: refused,
+        },
+      ],
+      [
+        'service of acme, jobs:submit jobs:read',
+        service([Scope.SUBMIT, Scope.READ], 'acme'),
+        {
+          read: ['ok', 'ok', 404, 404],
+          cancel: ['ok', 'ok', 404, 404],
+          mint: ['ok', 'ok', 404, 404],
+          submit: ['acme:svc', 'acme:bob', 403],
+        },
+      ],
+      [
+        'service of acme, jobs:publish',
+        service([Scope.PUBLISH], 'acme'),
+        {
+          read: [404, 404, 404, 404],
+          cancel: [404, 404, 404, 404],
+          mint: [404, 404, 404, 404],
+          submit: refused,
+        },
+      ],
+      [
+        'service of every tenant, jobs:submit jobs:read',
+        service([Scope.SUBMIT, Scope.READ]),
+        {
+          read: ['ok', 'ok', 'ok', 404],
+          cancel: ['ok', 'ok', 'ok', 404],
+          mint: ['ok', 'ok', 'ok', 404],
+          submit: [':svc', 'acme:bob', 'globex:carol'],
+        },
+      ],
+    ];
+
+  describe.each(rows)('%s', (_, principal, row) => {
+    it('reads, cancels, mints watch tokens of and submits batches', () => {
+      expect(batches.map((resource) => batchAnswer(readBatch(principal, resource)))).toEqual(row.read);
+      expect(batches.map((resource) => batchAnswer(cancelBatch(principal, resource)))).toEqual(row.cancel);
+      expect(batches.map((resource) => batchAnswer(mintBatchWatchToken(principal, resource)))).toEqual(row.mint);
+      const submits = submitTargets.map((owner) => {
+        const grant = submitBatch(principal, { ...(owner && { owner }) });
+        return grant.permitted ? grant.owner : 403;
+      });
+      expect(submits).toEqual(row.submit);
+    });
+  });
+
+  it('lets a batch’s watch token read each job of the batch and no other', () => {
+    const access = readAccessOf(batchWatch);
+    const inBatch: JobResource = { owner: 'acme:alice', snapshot: { id: 'a', batchId: 'own' } };
+    const elsewhere: JobResource = { owner: 'acme:alice', snapshot: { id: 'b', batchId: 'other' } };
+    const alone: JobResource = { owner: 'acme:alice', snapshot: { id: 'own' } };
+    expect([inBatch, elsewhere, alone].map((resource) => mayReadJob(access, resource))).toEqual([true, false, false]);
+    expect(readAccessKey(access)).not.toBe(readAccessKey(readAccessOf({ kind: 'watch', jobId: 'own', expiresAt })));
+  });
+});
+
+/** What `GET /jobs` lists its candidates from, by who asks and what it names. */
+describe('listing', () => {
+  const rows: Array<[string, Principal, Parameters<typeof listJobs>[1], unknown]> = [
+    ['a user, its own jobs', user('alice', 'acme'), {}, { kind: 'owner', owner: 'acme:alice' }],
+    [
+      'a user, its own with a tag',
+      user('alice', 'acme'),
+      { tag: 't' },
+      { kind: 'owner-tag', owner: 'acme:alice', tag: 't' },
+    ],
+    [
+      'a user naming itself',
+      user('alice', 'acme'),
+      { owner: { sub: 'alice' } },
+      { kind: 'owner', owner: 'acme:alice' },
+    ],
+    ['a user naming another', user('alice', 'acme'), { owner: { sub: 'bob' } }, 403],
+    ['a user, a batch', user('alice', 'acme'), { batch: 'b1' }, { kind: 'batch', batchId: 'b1' }],
+    ['a reader, nothing named', service([Scope.READ], 'acme'), {}, 403],
+    [
+      'a reader, a user',
+      service([Scope.READ], 'acme'),
+      { owner: { sub: 'bob' } },
+      { kind: 'owner', owner: 'acme:bob' },
+    ],
+    ['a reader, a user elsewhere', service([Scope.READ], 'acme'), { owner: { sub: 'c', tenant: 'globex' } }, 403],
+    ['a reader, a tag', service([Scope.READ], 'acme'), { tag: 't' }, { kind: 'tenant-tag', tenant: 'acme', tag: 't' }],
+    [
+      'a reader of every tenant, a tag',
+      service([Scope.READ]),
+      { tag: 't' },
+      { kind: 'tenant-tag', tenant: '', tag: 't' },
+    ],
+    ['a submitter, a tag', service([Scope.SUBMIT], 'acme'), { tag: 't' }, 403],
+    [
+      'a batch watch token, its batch',
+      { kind: 'watch', batchId: 'b1', expiresAt },
+      { batch: 'b1' },
+      { kind: 'batch', batchId: 'b1' },
+    ],
+    ['a batch watch token, nothing named', { kind: 'watch', batchId: 'b1', expiresAt }, {}, 403],
+    ['a job watch token, a batch', { kind: 'watch', jobId: 'j', expiresAt }, { batch: 'b1' }, 403],
+  ];
+
+  it.each(rows)('%s', (_, principal, request, expected) => {
+    const verdict = listJobs(principal, request);
+    expect(verdict.permitted ? verdict.source : 403).toEqual(expected);
   });
 });

@@ -1,7 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
-  MAX_JOB_TAGS,
+  batchJobTags,
   type JobSnapshot,
   type SubmitBatchRequest,
   type SubmitBatchResponse,
@@ -67,7 +67,10 @@ export class BatchSubmissions {
     return { ...outcome, watchToken: await this.watchTokens.mintFor({ batch: outcome.batch.id }) };
   }
 
-  /** Every job checked, in order; the first bad one answers its own error with its index in `details`. */
+  /**
+   * Every job checked against its type, in order; the first bad one answers its own error with its index in
+   * `details` (as the request's schema does: see BatchesController).
+   */
   private async checkAll(
     grant: SubmitGrant & { external: false },
     request: SubmitBatchRequest,
@@ -75,15 +78,9 @@ export class BatchSubmissions {
   ): Promise<JobToCreate[]> {
     const jobs: JobToCreate[] = [];
     for (const [index, job] of request.jobs.entries()) {
-      const tags = [...new Set([...(request.tags ?? []), ...(job.tags ?? [])])];
+      // The request's schema bounds them.
+      const tags = batchJobTags(request.tags, job.tags);
       try {
-        if (tags.length > MAX_JOB_TAGS) {
-          throw new ApiException(
-            ErrorCode.VALIDATION_FAILED,
-            HttpStatus.BAD_REQUEST,
-            `tags: at most ${MAX_JOB_TAGS} per job, the batch's included`,
-          );
-        }
         const newJob = await this.checks.check(grant, { type: job.type, payload: job.payload, attempts: job.attempts });
         jobs.push({ id: randomUUID(), type: job.type, owner: grant.owner, tags, batchId, job: newJob });
       } catch (error) {
@@ -103,15 +100,16 @@ export class BatchSubmissions {
     jobs: readonly JobToCreate[],
     idempotencyKey: string | undefined,
   ): Promise<Omit<BatchSubmitOutcome, 'watchToken'>> {
-    await this.reserveAll(owner, jobs);
+    const jobIds = jobs.map((job) => job.id);
+    await this.activeJobs.reserve(owner, jobIds);
     if (idempotencyKey !== undefined) {
       const existingId = await this.index.claimIdempotencyKey(owner, `batch ${idempotencyKey}`, batchId);
       if (existingId) {
-        await Promise.all(jobs.map((job) => this.activeJobs.release(owner, job.id)));
+        await this.activeJobs.release(owner, jobIds);
         return { ...(await this.existing(owner, existingId)), created: false };
       }
     }
-    const batch = await this.feeds.createBatch({ id: batchId, owner, jobIds: jobs.map((job) => job.id) });
+    const batch = await this.feeds.createBatch({ id: batchId, owner, jobIds });
     const created: JobSnapshot[] = new Array<JobSnapshot>(jobs.length);
     let next = 0;
     const createNext = async (): Promise<void> => {
@@ -122,20 +120,6 @@ export class BatchSubmissions {
     };
     await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, jobs.length) }, createNext));
     return { batch, jobs: created, created: true };
-  }
-
-  /** A place in the owner's active jobs for every job of the batch, or none (429 TOO_MANY_ACTIVE_JOBS). */
-  private async reserveAll(owner: string, jobs: readonly JobToCreate[]): Promise<void> {
-    const reserved: string[] = [];
-    try {
-      for (const job of jobs) {
-        await this.activeJobs.reserve(owner, job.id);
-        reserved.push(job.id);
-      }
-    } catch (error) {
-      await Promise.all(reserved.map((jobId) => this.activeJobs.release(owner, jobId)));
-      throw error;
-    }
   }
 
   /** The batch an idempotency key points at, with its jobs; its creator may still be writing it, so wait. */

@@ -1,14 +1,16 @@
 import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import {
   BatchIdSchema,
+  ErrorCode,
   SubmitBatchRequestSchema,
   type BatchSnapshot,
+  type SubmitBatchRequest,
   type SubmitBatchResponse,
   type WatchToken,
 } from '@jobcast/contracts';
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
-import { parseOrThrow } from '../http/parse-or-throw';
+import { ApiException } from '../http/api-exception';
 import { batchNotFound } from '../jobs/job-listing';
 import { checkIdempotencyKey } from '../jobs/jobs.controller';
 import { BatchService } from './batch.service';
@@ -31,11 +33,7 @@ export class BatchesController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<SubmitBatchResponse & { watchToken?: WatchToken }> {
     checkIdempotencyKey(idempotencyKey);
-    const { created, ...outcome } = await this.submissions.submit(
-      request.principal,
-      parseOrThrow(SubmitBatchRequestSchema, body),
-      idempotencyKey,
-    );
+    const { created, ...outcome } = await this.submissions.submit(request.principal, parseBatch(body), idempotencyKey);
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return outcome;
   }
@@ -57,6 +55,21 @@ export class BatchesController {
   watchToken(@Req() request: AuthenticatedRequest, @Param('id') id: string): Promise<WatchToken> {
     return this.batches.watchToken(request.principal, validBatchId(id));
   }
+}
+
+/**
+ * The request, or 400 VALIDATION_FAILED with zod's issues; when a job is at fault, `details.index` names the
+ * first such job, as the checks of each job against its type do.
+ */
+function parseBatch(body: unknown): SubmitBatchRequest {
+  const parsed = SubmitBatchRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const indexes = parsed.error.issues.flatMap(({ path }) =>
+    path[0] === 'jobs' && typeof path[1] === 'number' ? [path[1]] : [],
+  );
+  const details =
+    indexes.length > 0 ? { index: Math.min(...indexes), details: parsed.error.issues } : parsed.error.issues;
+  throw new ApiException(ErrorCode.VALIDATION_FAILED, HttpStatus.BAD_REQUEST, 'Request is not valid', details);
 }
 
 /** A malformed id cannot name anyone's batch, so it answers as a missing one. */

@@ -9,12 +9,13 @@ import reserveActiveJob from './lua/reserve-active-job.lua';
 const RETRY_AFTER_SECONDS = 5;
 
 interface QuotaCommands {
-  jobcastReserveActive(active: string, jobId: string, at: string, cap: string, ttlMs: string): Promise<number>;
+  jobcastReserveActive(active: string, at: string, cap: string, ttlMs: string, ...jobIds: string[]): Promise<number>;
 }
 
 /**
  * At most MAX_ACTIVE_JOBS_PER_USER queued or running jobs per owner, so that one user cannot fill every
- * worker's queue. Each submit takes a place in the owner's set of active jobs; jobs that have ended are
+ * worker's queue. Each submit takes a place in the owner's set of active jobs (a batch one for each of its
+ * jobs, all or none); jobs that have ended are
  * counted out only when the set is full (one status read per member then), which keeps a submit to one
  * round trip in the common case.
  */
@@ -31,11 +32,14 @@ export class ActiveJobQuota {
     this.redis = redis as RedisClient & QuotaCommands;
   }
 
-  /** Takes a place for the job, or answers 429 TOO_MANY_ACTIVE_JOBS with Retry-After. */
-  async reserve(owner: string, jobId: string, now = Date.now()): Promise<void> {
-    if (await this.tryReserve(owner, jobId, now)) return;
+  /**
+   * Takes a place for each job (not created yet), all or none, or answers 429 TOO_MANY_ACTIVE_JOBS with
+   * Retry-After. All at once, so that jobs of the same batch never count each other out as ended.
+   */
+  async reserve(owner: string, jobIds: readonly string[], now = Date.now()): Promise<void> {
+    if (await this.tryReserve(owner, jobIds, now)) return;
     await this.countOutEnded(owner);
-    if (await this.tryReserve(owner, jobId, now)) return;
+    if (await this.tryReserve(owner, jobIds, now)) return;
     throw new ApiException(
       ErrorCode.TOO_MANY_ACTIVE_JOBS,
       HttpStatus.TOO_MANY_REQUESTS,
@@ -45,18 +49,18 @@ export class ActiveJobQuota {
     );
   }
 
-  /** Gives the place back: the job was not created after all (an idempotent resubmit, a failure). */
-  async release(owner: string, jobId: string): Promise<void> {
-    await this.redis.zrem(this.keys.ownerActiveJobs(owner), jobId);
+  /** Gives the places back: the jobs were not created after all (an idempotent resubmit, a failure). */
+  async release(owner: string, jobIds: readonly string[]): Promise<void> {
+    await this.redis.zrem(this.keys.ownerActiveJobs(owner), ...jobIds);
   }
 
-  private async tryReserve(owner: string, jobId: string, now: number): Promise<boolean> {
+  private async tryReserve(owner: string, jobIds: readonly string[], now: number): Promise<boolean> {
     const reserved = await this.redis.jobcastReserveActive(
       this.keys.ownerActiveJobs(owner),
-      jobId,
       String(now),
       String(this.config.MAX_ACTIVE_JOBS_PER_USER),
       String(this.config.JOB_MAX_AGE),
+      ...jobIds,
     );
     return reserved === 1;
   }

@@ -70,11 +70,11 @@ export class JobSubmissions {
     newJob: NewJob,
   ): Promise<Omit<SubmitOutcome, 'watchToken'>> {
     const jobId = randomUUID();
-    await this.activeJobs.reserve(owner, jobId);
+    await this.activeJobs.reserve(owner, [jobId]);
     if (request.idempotencyKey) {
       const existingId = await this.index.claimIdempotencyKey(owner, request.idempotencyKey, jobId);
       if (existingId) {
-        await this.activeJobs.release(owner, jobId);
+        await this.activeJobs.release(owner, [jobId]);
         const job = await this.existingJob(owner, existingId);
         // A gateway that died between creating the job and queueing it left it queued but unknown to
         // BullMQ; the retried submit queues it (adding an existing BullMQ job id is a no-op).

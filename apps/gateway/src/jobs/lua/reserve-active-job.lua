@@ -1,8 +1,9 @@
--- Takes a place among an owner's active jobs for a new job, when one is free.
+-- Takes places among an owner's active jobs for new jobs (one job's, or a batch's), all or none.
 -- KEYS: the owner's active jobs (a sorted set of job ids by creation time).
--- ARGV: job id, created at, the most active jobs an owner may have, the set's TTL in ms.
--- Answers 1 when the place is taken, 0 when every place is.
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+-- ARGV: created at, the most active jobs an owner may have, the set's TTL in ms, then the job ids.
+-- Answers 1 when the places are taken, 0 when too few are free.
+local count = #ARGV - 3
+if redis.call('ZCARD', KEYS[1]) + count > tonumber(ARGV[2]) then return 0 end
+for i = 4, #ARGV do redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
