@@ -354,6 +354,39 @@ describe('feeds', () => {
   });
 });
 
+describe('feeds on a Redis Cluster', () => {
+  const stack = useE2eStack({ gateways: 2, workers: 1, clusterMasters: 3 });
+
+  it('shows jobs submitted through gateway B in owner, tag and batch feeds held on gateway A, and resumes by cursor', async () => {
+    const alice = await signToken('alice');
+    const client = stack.closeAtStop(await openPlain(stack.url(0), alice));
+    client.send({ type: 'subscribe', id: 'o', feed: { owner: 'me' } });
+    client.send({ type: 'subscribe', id: 't', feed: { tag: 'on-cluster' } });
+    const owner = await client.answer('o');
+    await client.answer('t');
+    const tagged = await submitJob(stack.url(1), alice, { ...steps(3, 10), tags: ['on-cluster'] });
+    const { batch, jobs } = await submitBatch(stack.url(1), alice, 10);
+    client.send({ type: 'subscribe', id: 'b', feed: { batch: batch.id } });
+    await client.answer('b');
+    const ended = await Promise.all([tagged, ...jobs].map((job) => waitForEnd(stack.url(1), alice, job.id)));
+    await eventually('every job at its end in the feeds', () => {
+      const got = latestByJob(plainFeedJobs(client));
+      return ended.every((job) => got.get(job.id)?.lastSeq === job.lastSeq);
+    });
+    const byFeed = (name: string): string[] =>
+      client.messages
+        .filter((message) => message.type === 'jobs' && name in (message.feed as object))
+        .flatMap((message) => (message.jobs as JobSnapshot[]).map((job) => job.id));
+    expect(new Set(byFeed('tag'))).toEqual(new Set([tagged.id]));
+    expect(new Set(byFeed('batch'))).toEqual(new Set(jobs.map((job) => job.id)));
+    const other = stack.closeAtStop(await openPlain(stack.url(1), alice));
+    other.send({ type: 'subscribe', id: 'r', feed: { owner: 'me' }, since: owner.cursor });
+    const resumed = await other.answer('r');
+    const got = latestByJob(resumed.jobs as JobSnapshot[]);
+    for (const job of ended) expect(got.get(job.id)).toEqual(job);
+  });
+});
+
 /** Submits a batch of `count` jobs of `steps` steps each through `baseUrl`; `failing` of them fail at step 2. */
 async function submitBatch(
   baseUrl: string,
