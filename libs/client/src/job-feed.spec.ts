@@ -33,7 +33,13 @@ function fakeConnection(): {
 }
 
 const released: JobFeed[] = [];
-const host: FeedHost = { ackTimeoutMs: 1000, retryDelay: () => 10, releaseFeed: (feed) => released.push(feed) };
+const host: FeedHost = {
+  ackTimeoutMs: 1000,
+  retryDelay: () => 10,
+  refreshToken: () => false,
+  tokenAccepted: () => undefined,
+  releaseFeed: (feed) => released.push(feed),
+};
 
 describe('JobFeed', () => {
   it('keeps each job’s snapshot with the highest lastSeq, the batch and the cursor, and ignores fields it does not know', () => {

@@ -28,6 +28,9 @@ interface FeedPage {
 export interface FeedHost {
   readonly ackTimeoutMs: number;
   retryDelay(attempt: number): number;
+  /** As for a job's subscription: reconnect with a fresh token after an UNAUTHORIZED; false when just tried. */
+  refreshToken(): boolean;
+  tokenAccepted(): void;
   /** The feed was closed, or failed: the client forgets it (and unsubscribes, with `unsubscribe`). */
   releaseFeed(feed: JobFeed, unsubscribe: boolean): void;
 }
@@ -204,6 +207,7 @@ export class JobFeed implements AsyncIterable<JobSnapshot[]> {
     const page = checkPage(answer);
     if (!page) return this.malformed();
     this.retries = 0;
+    this.host.tokenAccepted();
     this.apply(page);
   }
 
@@ -233,6 +237,8 @@ export class JobFeed implements AsyncIterable<JobSnapshot[]> {
       this.retryTimer = setTimeout(() => this.subscribe(), this.host.retryDelay(this.retries++));
       return;
     }
+    // The token expired since the handshake: the client reconnects with a fresh one, and this feed resubscribes.
+    if (error?.code === ErrorCode.UNAUTHORIZED && this.host.refreshToken()) return;
     this.fail(
       new JobcastError(
         error?.code ?? ClientErrorCode.INVALID_RESPONSE,

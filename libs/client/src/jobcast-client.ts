@@ -71,19 +71,24 @@ export class JobcastClient {
   ) {
     this.backoff = { baseMs: options.reconnectDelayMs ?? 500, maxMs: options.maxReconnectDelayMs ?? 5000 };
     this.policy = new ReconnectPolicy(options.urls, this.backoff);
+    // What job subscriptions and feeds share of the client.
     const retryDelay = (attempt: number): number => backoffDelay(attempt, this.backoff);
+    const refreshToken = (): boolean => this.refreshToken();
+    const tokenAccepted = (): void => {
+      this.tokenRefresh = 'none';
+    };
     this.host = {
       ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
       retryDelay,
-      refreshToken: () => this.refreshToken(),
-      tokenAccepted: () => {
-        this.tokenRefresh = 'none';
-      },
+      refreshToken,
+      tokenAccepted,
       release: (subscription, unsubscribe) => this.release(subscription, unsubscribe),
     };
     this.feedHost = {
       ackTimeoutMs: this.host.ackTimeoutMs,
       retryDelay,
+      refreshToken,
+      tokenAccepted,
       releaseFeed: (feed, unsubscribe) => this.releaseFeed(feed, unsubscribe),
     };
     void this.open();
