@@ -11,8 +11,8 @@ import {
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
 import { ApiException } from '../http/api-exception';
+import { checkIdempotencyKey } from '../http/idempotency-key';
 import { batchNotFound } from '../jobs/job-listing';
-import { checkIdempotencyKey } from '../jobs/jobs.controller';
 import { BatchService } from './batch.service';
 import { BatchSubmissions } from './batch-submissions';
 

@@ -14,7 +14,6 @@ import {
 } from '@nestjs/common';
 import {
   AppendEventsRequestSchema,
-  ErrorCode,
   ListJobsQuerySchema,
   SubmitJobRequestSchema,
   type AppendEventsResponse,
@@ -25,16 +24,13 @@ import {
 } from '@jobcast/contracts';
 import type { Response } from 'express';
 import { HttpAuthGuard, type AuthenticatedRequest } from '../auth/http-auth.guard';
-import { ApiException } from '../http/api-exception';
+import { checkIdempotencyKey } from '../http/idempotency-key';
 import { parseOrThrow } from '../http/parse-or-throw';
 import { ExternalJobReports } from './external-job-reports';
 import { JobService } from './job.service';
 import { JobListing } from './job-listing';
 import { JobSubmissions } from './job-submissions';
 import { validJobId } from './valid-job-id';
-
-/** Idempotency keys of append requests: what a client would put there (a UUID, a counter), bounded. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
 @Controller('jobs')
 @UseGuards(HttpAuthGuard)
@@ -94,16 +90,5 @@ export class JobsController {
     checkIdempotencyKey(idempotencyKey);
     const events = parseOrThrow(AppendEventsRequestSchema, body);
     return { lastSeq: await this.externalJobs.append(request.principal, jobId, events, idempotencyKey) };
-  }
-}
-
-/** An `Idempotency-Key` header, when there is one, is 1 to 200 visible ASCII characters. */
-export function checkIdempotencyKey(idempotencyKey: string | undefined): void {
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    throw new ApiException(
-      ErrorCode.VALIDATION_FAILED,
-      HttpStatus.BAD_REQUEST,
-      'Idempotency-Key must be 1 to 200 visible ASCII characters',
-    );
   }
 }
