@@ -153,6 +153,45 @@ describe('the demo page', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a job submitted elsewhere (over HTTP, as the CLI does) live through the owner feed, and a batch above its jobs', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    // Gateway A was killed above: the page and the submit both use B.
+    await page.goto(`http://${HOST_B}/`);
+    await testId(page, 'user-name').fill('fay');
+    await testId(page, 'get-token').click();
+    await until(() => testId(page, 'connection-state').getAttribute('data-state')).toBe('connected');
+    const { token } = (await (
+      await fetch(`${stack.url(1)}/auth/dev-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sub: 'fay' }),
+      })
+    ).json()) as { token: string };
+    const submitted = (await (
+      await fetch(`${stack.url(1)}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ type: 'demo.steps', payload: { steps: 10, intervalMs: 50, log: true } }),
+      })
+    ).json()) as { job: { id: string } };
+    // Nothing on the page asked for it: the feed brought it.
+    await until(() => jobCard(submitted.job.id).count()).toBe(1);
+    await expectCompleted(submitted.job.id, 10);
+
+    await testId(page, 'job-type').selectOption('demo.steps');
+    await testId(page, 'payload-steps').fill('5');
+    await testId(page, 'payload-intervalMs').fill('50');
+    await testId(page, 'batch-size').fill('5');
+    await testId(page, 'submit-batch').click();
+    await until(() => testId(page, 'job').count()).toBe(6);
+    const batch = testId(page, 'batch');
+    await until(() => batch.getAttribute('data-done')).toBe('true');
+    expect(await testId(batch, 'batch-percent').textContent()).toBe('100%');
+    expect(await testId(batch, 'batch-counts').textContent()).toContain('5 jobs: 5 completed');
+    expect(errors).toEqual([]);
+  });
+
   it('runs examples/plain-websocket.html: no library, its own WebSocket, resumed across a gateway restart', async () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));

@@ -68,6 +68,18 @@ describe('README examples', () => {
     expect(stdout).toBe('You asked: “Why stream?”. Here is the answer, word by word. 🚀\n');
   });
 
+  it('watches a batch through one feed with the typed client', async () => {
+    const example = readFileSync(join(root, 'examples/watch-a-batch.mjs'), 'utf8');
+    expect(readme).toContain(example);
+    const { stdout } = await run(process.execPath, [join(root, 'examples/watch-a-batch.mjs')], {
+      env: { ...process.env, JOBCAST_URLS: `${stack.url(0)},${stack.url(1)}` },
+      timeout: 30_000,
+    });
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((line) => line.endsWith(' completed 100%'))).toHaveLength(5);
+    expect(lines.at(-1)).toBe('batch 100% {"queued":0,"active":0,"retrying":0,"completed":5,"failed":0,"cancelled":0}');
+  });
+
   it('watches a job from Python over the plain WebSocket, and resumes on the other gateway when one drains', async () => {
     const example = readFileSync(join(root, 'examples/watch-with-python.py'), 'utf8');
     expect(readme).toContain(example);

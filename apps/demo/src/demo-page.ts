@@ -4,13 +4,16 @@ import {
   JobcastHttp,
   type ConnectionState,
   type JobcastClient,
+  type JobFeed,
   type Parser,
 } from '@jobcast/client';
 import {
   JobSnapshotSchema,
   ListJobTypesResponseSchema,
   ListJobsResponseSchema,
+  SubmitBatchResponseSchema,
   SubmitJobResponseSchema,
+  type BatchSnapshot,
   type DisconnectNotice,
   type JobSnapshot,
   type SubmitJobRequest,
@@ -77,6 +80,11 @@ class DemoPage {
   private readonly connectedUrl = find('[data-testid="connected-url"]');
   private readonly gatewayId = find('[data-testid="gateway-id"]');
   private readonly connectionLog = find<HTMLOListElement>('[data-testid="connection-log"]');
+  private readonly batchSize = find<HTMLInputElement>('#batch-size');
+  private readonly submitBatchButton = find<HTMLButtonElement>('[data-testid="submit-batch"]');
+  private readonly batchPanel = find('[data-testid="batch"]');
+  /** The batch submitted last, whose progress bar shows above the jobs. */
+  private batchFeed: JobFeed | undefined;
 
   start(): void {
     this.signInForm.addEventListener('submit', (event) => {
@@ -87,6 +95,7 @@ class DemoPage {
       event.preventDefault();
       void this.guarded(() => this.submit());
     });
+    this.submitBatchButton.addEventListener('click', () => void this.guarded(() => this.submitBatch()));
     this.jobType.addEventListener('change', () => this.showPayloadFields());
     // A worker started since sign-in may have registered new types.
     this.jobType.addEventListener('focus', () => void this.guarded(() => this.loadJobTypes(this.session)));
@@ -102,6 +111,8 @@ class DemoPage {
     const { token } = await this.api.request('POST', '/auth/dev-token', tokenAnswer, { sub });
     if (session !== this.session) return;
     this.client?.close();
+    this.batchFeed = undefined;
+    this.batchPanel.hidden = true;
     for (const card of this.cards.values()) card.dispose();
     this.cards.clear();
     this.nextCursor = undefined;
@@ -116,6 +127,11 @@ class DemoPage {
     this.signedIn.hidden = false;
     this.jobFields.disabled = false;
     this.noJobs.textContent = 'No jobs yet: submit one.';
+    // Every job of the user as it changes: one created elsewhere (the CLI, another tab) gets its card here.
+    client.feed({ owner: 'me' }).onChange((jobs) => {
+      if (client !== this.client) return;
+      for (const job of jobs) this.addJob(job);
+    });
     await Promise.all([this.loadJobTypes(session), this.loadJobs(session)]);
   }
 
@@ -125,7 +141,7 @@ class DemoPage {
     if (this.nextCursor) query.set('cursor', this.nextCursor);
     const page = await this.api.request('GET', `/jobs?${query}`, ListJobsResponseSchema);
     if (session !== this.session) return;
-    for (const job of page.jobs) this.addJob(job, 'end');
+    for (const job of page.jobs) this.addJob(job);
     this.nextCursor = page.nextCursor;
     this.loadMore.hidden = page.nextCursor === undefined;
   }
@@ -158,18 +174,58 @@ class DemoPage {
       ...(this.attempts.value !== '' && { attempts: this.attempts.valueAsNumber }),
     };
     const { job } = await this.api.request('POST', '/jobs', SubmitJobResponseSchema, request);
-    if (session === this.session) this.addJob(job, 'start');
+    if (session === this.session) this.addJob(job);
   }
 
-  private addJob(job: JobSnapshot, where: 'start' | 'end'): void {
+  /** N jobs of the form's type and payload as one batch; its progress bar follows the batch's feed. */
+  private async submitBatch(): Promise<void> {
+    const session = this.session;
+    const count = this.batchSize.valueAsNumber;
+    const job = {
+      type: this.jobType.value,
+      payload: this.readPayload(),
+      ...(this.attempts.value !== '' && { attempts: this.attempts.valueAsNumber }),
+    };
+    const { batch, jobs } = await this.api.request('POST', '/batches', SubmitBatchResponseSchema, {
+      jobs: Array.from({ length: count }, () => job),
+    });
+    if (session !== this.session || !this.client) return;
+    for (const created of jobs) this.addJob(created);
+    this.batchFeed?.close();
+    const feed = this.client.feed({ batch: batch.id });
+    this.batchFeed = feed;
+    this.showBatch(batch);
+    feed.onChange(() => {
+      if (feed === this.batchFeed && feed.batch) this.showBatch(feed.batch);
+    });
+  }
+
+  private showBatch(batch: BatchSnapshot): void {
+    const { counts } = batch;
+    this.batchPanel.hidden = false;
+    this.batchPanel.dataset.batchId = batch.id;
+    this.batchPanel.dataset.done = String(batch.done);
+    const percent = `${Math.floor(batch.percent)}%`;
+    find('[data-testid="batch-percent"]', this.batchPanel).textContent = percent;
+    find<HTMLElement>('.fill', this.batchPanel).style.width = percent;
+    find('[data-testid="batch-counts"]', this.batchPanel).textContent =
+      `${batch.total} jobs: ${counts.completed} completed, ${counts.failed} failed, ${counts.cancelled} cancelled, ` +
+      `${counts.active} running, ${counts.queued + counts.retrying} waiting`;
+  }
+
+  /** A card for the job, in the list's order (newest first, whichever way it came: a page, the feed, a submit). */
+  private addJob(job: JobSnapshot): void {
     if (this.cards.has(job.id) || !this.client) return;
     const card = new JobCard(this.template, job.id, {
       cancel: (jobId) => this.api.request('POST', `/jobs/${encodeURIComponent(jobId)}/cancel`, JobSnapshotSchema),
     });
     this.cards.set(job.id, card);
     card.render(job);
-    if (where === 'start') this.jobList.prepend(card.element);
-    else this.jobList.append(card.element);
+    card.element.dataset.createdAt = String(job.createdAt);
+    const older = [...this.jobList.children].find(
+      (element) => Number((element as HTMLElement).dataset.createdAt) < job.createdAt,
+    );
+    this.jobList.insertBefore(card.element, older ?? null);
     this.noJobs.hidden = true;
     card.follow(this.client.watch(job.id));
   }

@@ -35,11 +35,13 @@ import { MetricsController } from './metrics/metrics.controller';
 import { ConnectionGate } from './realtime/connection-gate';
 import { Subscriptions } from './realtime/subscriptions';
 import { TokenExpiry } from './realtime/token-expiry';
+import { FeedRelayFactory } from './realtime/feed-relay.factory';
 import { JobRelayFactory } from './realtime/job-relay.factory';
+import { LiveFeedUpdates } from './realtime/live-feed-updates';
 import { LiveJobEvents } from './realtime/live-job-events';
 import { PlainWebSocketServer } from './realtime/plain-websocket/plain-websocket.server';
 import { JobsGateway } from './realtime/socket-io/jobs.gateway';
-import { JobEventsSseController } from './realtime/sse/job-events-sse.controller';
+import { SseStreamsController } from './realtime/sse/sse-streams.controller';
 
 /** The gateway's connection to the job log (createJobLog), from which its parts below are provided. */
 const JOB_LOG = Symbol('JOB_LOG');
@@ -103,7 +105,7 @@ export class GatewayModule {
         JobsController,
         BatchesController,
         JobTypesController,
-        JobEventsSseController,
+        SseStreamsController,
         ...(config.DEV_TOKENS ? [DevTokenController] : []),
       ],
       providers: [
@@ -130,6 +132,8 @@ export class GatewayModule {
         // The delivery core, then its transports.
         LiveJobEvents,
         JobRelayFactory,
+        LiveFeedUpdates,
+        FeedRelayFactory,
         Subscriptions,
         TokenExpiry,
         ConnectionGate,

@@ -1,4 +1,4 @@
-import type { DisconnectNotice, SubscribeAck } from '@jobcast/contracts/protocol';
+import type { DisconnectNotice, Feed, FeedSubscribeAck, SubscribeAck } from '@jobcast/contracts/protocol';
 
 /** What a connection tells its client. */
 export interface ConnectionHandlers {
@@ -10,6 +10,8 @@ export interface ConnectionHandlers {
   disconnected(notice?: DisconnectNotice): void;
   /** A live event (not yet checked). */
   event(raw: unknown): void;
+  /** A feed's live update, `{feed, jobs, cursor, batch?}` (not yet checked). */
+  feedJobs(raw: unknown): void;
 }
 
 /** One connection to one gateway, whatever carries it: what a job's subscription needs of it. */
@@ -23,6 +25,15 @@ export interface GatewayConnection {
   subscribe(jobId: string, afterSeq: number, timeoutMs: number, answer: (ack: SubscribeAck | undefined) => void): void;
   /** Unsubscribes; `answered` says whether the gateway confirmed it within `timeoutMs`. */
   unsubscribe(jobId: string, timeoutMs: number, answered: (confirmed: boolean) => void): void;
+  /** Subscribes to a feed from `since`; `answer` as for `subscribe`. */
+  subscribeFeed(
+    feed: Feed,
+    since: string | undefined,
+    timeoutMs: number,
+    answer: (ack: FeedSubscribeAck | undefined) => void,
+  ): void;
+  /** Unsubscribes from a feed. */
+  unsubscribeFeed(feed: Feed, timeoutMs: number, answered: (confirmed: boolean) => void): void;
   /** Closes for good: no handler is called afterwards. */
   close(): void;
 }

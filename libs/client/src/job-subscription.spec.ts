@@ -14,6 +14,8 @@ function fakeSocket(): {
     subscribe: (jobId, afterSeq, _timeoutMs, answer) =>
       requests.push({ payload: { jobId, afterSeq }, answer: (ack) => answer(ack as Parameters<typeof answer>[0]) }),
     unsubscribe: () => undefined,
+    subscribeFeed: () => undefined,
+    unsubscribeFeed: () => undefined,
     close: () => undefined,
   };
   return { socket, requests };

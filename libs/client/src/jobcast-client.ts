@@ -1,5 +1,6 @@
-import { ErrorCode, type DisconnectNotice } from '@jobcast/contracts/protocol';
+import { ErrorCode, type DisconnectNotice, type Feed } from '@jobcast/contracts/protocol';
 import type { GatewayConnection, Transport } from './gateway-connection';
+import { feedKey, JobFeed, type FeedHost, type FeedOptions } from './job-feed';
 import { JobSubscription, type SubscriptionHost } from './job-subscription';
 import type { JobWatch, WatchOptions } from './job-watch';
 import { ClientErrorCode, JobcastError } from './jobcast-error';
@@ -40,6 +41,8 @@ export class JobcastClient {
   private readonly policy: ReconnectPolicy;
   private readonly backoff: Backoff;
   private readonly subscriptions = new Map<string, JobSubscription>();
+  private readonly feeds = new Map<string, JobFeed>();
+  private readonly feedHost: FeedHost;
   private readonly stateListeners = new Set<StateListener>();
   private readonly host: SubscriptionHost;
   private connection: GatewayConnection | undefined;
@@ -68,14 +71,25 @@ export class JobcastClient {
   ) {
     this.backoff = { baseMs: options.reconnectDelayMs ?? 500, maxMs: options.maxReconnectDelayMs ?? 5000 };
     this.policy = new ReconnectPolicy(options.urls, this.backoff);
+    // What job subscriptions and feeds share of the client.
+    const retryDelay = (attempt: number): number => backoffDelay(attempt, this.backoff);
+    const refreshToken = (): boolean => this.refreshToken();
+    const tokenAccepted = (): void => {
+      this.tokenRefresh = 'none';
+    };
     this.host = {
       ackTimeoutMs: options.ackTimeoutMs ?? 10_000,
-      retryDelay: (attempt) => backoffDelay(attempt, this.backoff),
-      refreshToken: () => this.refreshToken(),
-      tokenAccepted: () => {
-        this.tokenRefresh = 'none';
-      },
+      retryDelay,
+      refreshToken,
+      tokenAccepted,
       release: (subscription, unsubscribe) => this.release(subscription, unsubscribe),
+    };
+    this.feedHost = {
+      ackTimeoutMs: this.host.ackTimeoutMs,
+      retryDelay,
+      refreshToken,
+      tokenAccepted,
+      releaseFeed: (feed, unsubscribe) => this.releaseFeed(feed, unsubscribe),
     };
     void this.open();
   }
@@ -101,6 +115,24 @@ export class JobcastClient {
     // A closed client still hands out a watch, already failed with the reason it closed (e.g. UNAUTHORIZED).
     if (this.closedBy) subscription.fail(this.closedBy);
     return watch;
+  }
+
+  /**
+   * A live view of many jobs: `{owner: "me"}`, `{tag}`, `{batch}` (docs/protocol.md, "Feeds"). One per feed
+   * shape: asking again for an open one answers it.
+   */
+  feed(feed: Feed, options: FeedOptions = {}): JobFeed {
+    const key = feedKey(feed) ?? '';
+    const open = this.feeds.get(key);
+    if (open) return open;
+    const created = new JobFeed(feed, key, options, this.feedHost);
+    if (this.closedBy) {
+      created.fail(this.closedBy);
+      return created;
+    }
+    this.feeds.set(key, created);
+    if (this.connection?.connected) created.attach(this.connection);
+    return created;
   }
 
   onState(listener: StateListener): () => void {
@@ -131,6 +163,10 @@ export class JobcastClient {
       event: (raw) => {
         if (connection === this.connection) this.route(raw);
       },
+      feedJobs: (raw) => {
+        const key = connection === this.connection ? feedKey((raw as { feed?: unknown } | null)?.feed) : undefined;
+        if (key !== undefined) this.feeds.get(key)?.receive(raw);
+      },
     });
     this.connection = connection;
   }
@@ -144,6 +180,7 @@ export class JobcastClient {
     this.connectedTo = url;
     this.setState('connected', url);
     for (const subscription of [...this.subscriptions.values()]) subscription.attach(connection);
+    for (const feed of [...this.feeds.values()]) feed.attach(connection);
   }
 
   private onConnectError(connection: GatewayConnection, code: string): void {
@@ -196,6 +233,13 @@ export class JobcastClient {
     if (unsubscribe && this.connection?.connected) this.unsubscribe(this.connection, subscription.jobId);
   }
 
+  private releaseFeed(feed: JobFeed, unsubscribe: boolean): void {
+    if (this.feeds.get(feed.key) !== feed) return;
+    this.feeds.delete(feed.key);
+    if (unsubscribe && this.connection?.connected)
+      this.connection.unsubscribeFeed(feed.feed, this.host.ackTimeoutMs, () => undefined);
+  }
+
   private unsubscribe(connection: GatewayConnection, jobId: string): void {
     connection.unsubscribe(jobId, this.host.ackTimeoutMs, (confirmed) => {
       // Ask again only while nothing watches the job anew, or the retry would end the new subscription.
@@ -210,6 +254,7 @@ export class JobcastClient {
     this.connection = undefined;
     this.connectedTo = undefined;
     for (const subscription of this.subscriptions.values()) subscription.detach();
+    for (const feed of this.feeds.values()) feed.detach();
     connection.close();
   }
 
@@ -219,6 +264,7 @@ export class JobcastClient {
     clearTimeout(this.reconnectTimer);
     this.dropConnection();
     for (const subscription of [...this.subscriptions.values()]) subscription.fail(reason);
+    for (const feed of [...this.feeds.values()]) feed.fail(reason);
     this.setState('closed');
   }
 

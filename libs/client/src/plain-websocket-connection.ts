@@ -5,6 +5,8 @@ import {
   PLAIN_WEBSOCKET_PROTOCOL,
   PlainCloseCode,
   type DisconnectNotice,
+  type Feed,
+  type FeedSubscribeAck,
   type SubscribeAck,
 } from '@jobcast/contracts/protocol';
 import type { ConnectionHandlers, GatewayConnection, Transport } from './gateway-connection';
@@ -13,7 +15,8 @@ import { webSocketClass, type WebSocketClass } from './web-socket-class';
 /** Code a refused or failed connection reports when the gateway gave no reason the client acts on. */
 const CONNECTION_FAILED = 'CONNECTION_FAILED';
 
-type Answer = SubscribeAck | undefined;
+/** An answer as a Socket.IO ack would have it: a job's or a feed's. */
+type Answer = SubscribeAck | FeedSubscribeAck | undefined;
 
 interface Pending {
   settle: (answer: Answer) => void;
@@ -52,8 +55,22 @@ class PlainWebSocketConnection implements GatewayConnection {
     return this.welcomed && !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
-  subscribe(jobId: string, afterSeq: number, timeoutMs: number, answer: (ack: Answer) => void): void {
-    this.request({ type: 'subscribe', jobId, afterSeq }, timeoutMs, answer);
+  subscribe(jobId: string, afterSeq: number, timeoutMs: number, answer: (ack: SubscribeAck | undefined) => void): void {
+    this.request({ type: 'subscribe', jobId, afterSeq }, timeoutMs, answer as (ack: Answer) => void);
+  }
+
+  subscribeFeed(
+    feed: Feed,
+    since: string | undefined,
+    timeoutMs: number,
+    answer: (ack: FeedSubscribeAck | undefined) => void,
+  ): void {
+    const body = { type: 'subscribe', feed, ...(since !== undefined && { since }) };
+    this.request(body, timeoutMs, answer as (ack: Answer) => void);
+  }
+
+  unsubscribeFeed(feed: Feed, timeoutMs: number, answered: (confirmed: boolean) => void): void {
+    this.request({ type: 'unsubscribe', feed }, timeoutMs, (answer) => answered(answer?.ok === true));
   }
 
   unsubscribe(jobId: string, timeoutMs: number, answered: (confirmed: boolean) => void): void {
@@ -105,9 +122,11 @@ class PlainWebSocketConnection implements GatewayConnection {
       case 'events':
         if (Array.isArray(message.events)) for (const raw of message.events as unknown[]) this.handlers.event(raw);
         return;
+      case 'jobs':
+        return this.handlers.feedJobs(message);
       case 'subscribed':
       case 'unsubscribed': {
-        const { id, type: _type, jobId: _jobId, ...ack } = message;
+        const { id, type: _type, jobId: _jobId, feed: _feed, ...ack } = message;
         return this.settle(id, { ok: true, ...ack } as SubscribeAck);
       }
       case 'error':

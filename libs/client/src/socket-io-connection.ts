@@ -3,6 +3,8 @@ import {
   JOBS_NAMESPACE,
   SocketEvent,
   type DisconnectNotice,
+  type Feed,
+  type FeedSubscribeAck,
   type SocketAuth,
   type SubscribeAck,
 } from '@jobcast/contracts/protocol';
@@ -48,6 +50,7 @@ class SocketIoConnection implements GatewayConnection {
     socket.on(SocketEvent.JOB_EVENTS, (burst: unknown) => {
       if (Array.isArray(burst)) for (const raw of burst as unknown[]) handlers.event(raw);
     });
+    socket.on(SocketEvent.FEED_JOBS, (raw: unknown) => handlers.feedJobs(raw));
   }
 
   get connected(): boolean {
@@ -64,6 +67,25 @@ class SocketIoConnection implements GatewayConnection {
 
   unsubscribe(jobId: string, timeoutMs: number, answered: (confirmed: boolean) => void): void {
     this.socket.timeout(timeoutMs).emit(SocketEvent.UNSUBSCRIBE, { jobId }, (error: Error | null) => answered(!error));
+  }
+
+  subscribeFeed(
+    feed: Feed,
+    since: string | undefined,
+    timeoutMs: number,
+    answer: (ack: FeedSubscribeAck | undefined) => void,
+  ): void {
+    this.socket
+      .timeout(timeoutMs)
+      .emit(
+        SocketEvent.SUBSCRIBE,
+        { feed, ...(since !== undefined && { since }) },
+        (error: Error | null, ack: FeedSubscribeAck) => answer(error ? undefined : ack),
+      );
+  }
+
+  unsubscribeFeed(feed: Feed, timeoutMs: number, answered: (confirmed: boolean) => void): void {
+    this.socket.timeout(timeoutMs).emit(SocketEvent.UNSUBSCRIBE, { feed }, (error: Error | null) => answered(!error));
   }
 
   close(): void {

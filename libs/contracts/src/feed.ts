@@ -49,12 +49,17 @@ const FeedPageShape = {
   reset: z.literal(true).optional(),
 };
 
-/** A live update: jobs of the feed that changed, at their state then, and the cursor to resume after them. */
+/**
+ * A live update: jobs of the feed that changed, at their state then, and the cursor to resume after them.
+ * `reset`: the feed lost its history while subscribed (a Redis that lost writes), so `jobs` is its first page
+ * again, as a subscribe's reset answer would be.
+ */
 const FeedUpdateShape = {
   feed: FeedSchema,
   jobs: z.array(JobSnapshotSchema),
   cursor: FeedCursorSchema,
   batch: BatchSnapshotSchema.optional(),
+  reset: z.literal(true).optional(),
 };
 
 // Socket.IO (namespace /jobs): `subscribe {feed, since?}` → ack; live `feed:jobs`; `unsubscribe {feed}`.

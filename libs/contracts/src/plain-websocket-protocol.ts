@@ -1,5 +1,5 @@
 import type { ApiError } from './api-error';
-import type { PlainFeedJobs, PlainFeedSubscribed, PlainFeedUnsubscribed } from './feed';
+import type { Feed, PlainFeedJobs, PlainFeedSubscribed, PlainFeedUnsubscribed } from './feed';
 import type { JobEvent } from './job-event';
 import type { JobSnapshot } from './job-snapshot';
 
@@ -57,7 +57,7 @@ export type PlainServerMessage =
   | { type: 'unsubscribed'; id?: string; jobId: string }
   | { type: 'pong'; id?: string }
   | { type: 'events'; jobId: string; events: JobEvent[] }
-  | { type: 'error'; id?: string; jobId?: string; error: ApiError }
+  | { type: 'error'; id?: string; jobId?: string; feed?: Feed; error: ApiError }
   | { type: 'disconnect'; reason: PlainDisconnectReason; message: string }
   | PlainFeedSubscribed
   | PlainFeedJobs

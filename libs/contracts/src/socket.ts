@@ -3,6 +3,7 @@ import { ApiErrorSchema } from './api-error';
 import { JobEventSchema, type JobEvent } from './job-event';
 import { JobIdSchema } from './job-id';
 import { JobSnapshotSchema } from './job-snapshot';
+import type { FeedJobs, FeedSubscribeAck, FeedSubscribeRequest, FeedUnsubscribeRequest } from './feed';
 import type { DisconnectNotice } from './socket-events';
 
 export const SubscribeRequestSchema = z.strictObject({
@@ -39,8 +40,12 @@ export type UnsubscribeAck = z.infer<typeof UnsubscribeAckSchema>;
 
 /** Events a client sends on the `/jobs` namespace, for `Server<ClientToServerEvents, ServerToClientEvents>`. */
 export interface ClientToServerEvents {
-  subscribe: (request: SubscribeRequest, ack: (answer: SubscribeAck) => void) => void;
-  unsubscribe: (request: UnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
+  /** A job's (`jobId`) or a feed's (`feed`), answered by the ack of its kind. */
+  subscribe: (
+    request: SubscribeRequest | FeedSubscribeRequest,
+    ack: (answer: SubscribeAck & FeedSubscribeAck) => void,
+  ) => void;
+  unsubscribe: (request: UnsubscribeRequest | FeedUnsubscribeRequest, ack: (answer: UnsubscribeAck) => void) => void;
 }
 
 /** Events the gateway pushes on the `/jobs` namespace. */
@@ -48,5 +53,7 @@ export interface ServerToClientEvents {
   'job:event': (event: JobEvent) => void;
   /** Only to sockets that opted in with `auth.batch`: consecutive events of one job, in seq order. */
   'job:events': (events: JobEvent[]) => void;
+  /** A feed's live update. */
+  'feed:jobs': (update: FeedJobs) => void;
   'gateway:disconnect': (notice: DisconnectNotice) => void;
 }

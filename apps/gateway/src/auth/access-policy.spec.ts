@@ -9,16 +9,19 @@ import {
   mintWatchToken,
   readAccessKey,
   readAccessOf,
+  readFeed,
   readBatch,
   readJob,
   sameReadAccess,
   submitBatch,
   submitJob,
   type BatchResource,
+  type FeedVerdict,
   type BatchVerdict,
   type JobResource,
   type JobVerdict,
 } from './access-policy';
+import type { Feed } from '@jobcast/contracts';
 import { ownerOf, Scope, type Principal } from './principal';
 
 const expiresAt = Date.now() + 60_000;
@@ -314,6 +317,87 @@ describe('read access', () => {
     const reader = readAccessOf(service([Scope.READ], 'acme'));
     expect(sameReadAccess(reader, readAccessOf(service([Scope.READ, Scope.SUBMIT], 'acme')))).toBe(true);
     expect(sameReadAccess(reader, readAccessOf(service([Scope.READ, Scope.PUBLISH], 'acme')))).toBe(true);
+  });
+});
+
+/**
+ * Feeds, in the same world. Columns: `{owner: "me"}`, `{owner: "bob"}`, `{tag: "t"}`, alice's batch, carol's
+ * batch, a batch that does not exist. An answer names the feed read (`owner <key>`, `tag <owner>`,
+ * `tenant-tag <tenant>`, `batch`), or the refusal.
+ */
+const feedsAsked: Array<{ feed: Feed; batch?: BatchResource | null }> = [
+  { feed: { owner: 'me' } },
+  { feed: { owner: 'bob' } },
+  { feed: { tag: 't' } },
+  { feed: { batch: 'b1' }, batch: { owner: 'acme:alice', snapshot: { id: 'b1' } } },
+  { feed: { batch: 'b2' }, batch: { owner: 'globex:carol', snapshot: { id: 'b2' } } },
+  { feed: { batch: 'b3' }, batch: null },
+];
+type FeedAnswer = string | 403 | 404;
+const readsNoFeed: FeedAnswer[] = [403, 403, 403, 404, 404, 404];
+const acmeReader: FeedAnswer[] = ['owner acme:svc', 'owner acme:bob', 'tenant-tag acme', 'batch', 404, 404];
+const everyTenantReader: FeedAnswer[] = ['owner :svc', 'owner :bob', 'tenant-tag ', 'batch', 'batch', 404];
+const feedTable: Record<string, FeedAnswer[]> = {
+  'user alice of acme': ['owner acme:alice', 403, 'tag acme:alice', 'batch', 404, 404],
+  'watch token of alice’s job': readsNoFeed,
+  'service of acme with no scope it knows': readsNoFeed,
+  'service of acme, jobs:submit': readsNoFeed,
+  'service of acme, jobs:read': acmeReader,
+  'service of acme, jobs:publish': readsNoFeed,
+  'service of acme, jobs:submit jobs:read': acmeReader,
+  'service of acme, jobs:read jobs:publish': acmeReader,
+  'service of acme, jobs:submit jobs:publish': readsNoFeed,
+  'service of every tenant, jobs:submit': readsNoFeed,
+  'service of every tenant, jobs:read': everyTenantReader,
+  'service of every tenant, jobs:submit jobs:read': everyTenantReader,
+  'service of every tenant, jobs:publish': readsNoFeed,
+};
+
+function feedAnswer(verdict: FeedVerdict): FeedAnswer {
+  if (!verdict.permitted) return verdict.answer === 'not-found' ? 404 : 403;
+  const { feed } = verdict;
+  switch (feed.kind) {
+    case 'owner':
+      return `owner ${feed.owner}`;
+    case 'tag':
+      return `tag ${feed.owner}`;
+    case 'tenant-tag':
+      return `tenant-tag ${feed.tenant}`;
+    case 'batch':
+      return 'batch';
+  }
+}
+
+describe('feeds', () => {
+  it('has a row for every principal of the table', () => {
+    expect(Object.keys(feedTable).sort()).toEqual(Object.keys(table).sort());
+  });
+
+  it.each(Object.entries(feedTable))('%s', (name, expected) => {
+    const access = readAccessOf((table[name] as Row).principal);
+    expect(feedsAsked.map(({ feed, batch }) => feedAnswer(readFeed(access, feed, batch)))).toEqual(expected);
+  });
+
+  it('lets a batch’s watch token read that batch’s feed and no other feed', () => {
+    const access = readAccessOf({ kind: 'watch', batchId: 'b1', expiresAt });
+    expect(feedsAsked.map(({ feed, batch }) => feedAnswer(readFeed(access, feed, batch)))).toEqual([
+      403,
+      403,
+      403,
+      'batch',
+      404,
+      404,
+    ]);
+  });
+
+  it('lets a user name itself as the owner, as "me" does', () => {
+    const verdict = readFeed(readAccessOf(user('alice', 'acme')), { owner: 'alice' });
+    expect(feedAnswer(verdict)).toBe('owner acme:alice');
+  });
+
+  it('encodes a named owner as owner keys do, so it cannot reach into another tenant', () => {
+    const verdict = readFeed(readAccessOf(service([Scope.READ], 'acme')), { owner: 'x:globex' });
+    expect(feedAnswer(verdict)).toBe(`owner acme:${encodeURIComponent('x:globex')}`);
   });
 });
 

@@ -1,3 +1,5 @@
+import { OWN_FEED, type Feed } from '@jobcast/contracts';
+import type { FeedIdentity } from '@jobcast/redis';
 import { ownerOf, Scope, tenantOfOwner, type Principal, type ServicePrincipal } from './principal';
 
 /**
@@ -138,6 +140,44 @@ function readsOwner(access: ReadAccess, owner: string): boolean {
   if (access.kind === 'owner') return access.owner === owner;
   if (access.kind === 'tenant') return access.tenant === undefined || access.tenant === tenantOfOwner(owner);
   return false;
+}
+
+/** A permitted feed subscription carries the feed it reads, as the feed store names it. */
+export type FeedVerdict = { readonly permitted: true; readonly feed: FeedIdentity } | Refusal;
+
+/**
+ * Subscribe to a feed (Socket.IO, plain WebSocket, SSE). `{owner: "me"}`: a user's own jobs (a service's, the
+ * jobs it submitted for itself); `{owner: sub}`: a user's, for a service that may read (within its tenant;
+ * one of every tenant names a user of none). `{tag}`: the caller's jobs with the tag; a service that may read,
+ * its tenant's. `{batch}`: a batch the caller may read (`mayReadBatch`: its owner's reader, or the batch's
+ * watch token); `batch` is null when there is none, and a batch it may not read is answered as if there were
+ * none. Any other watch token, or a service that may not read, reads no feed.
+ */
+export function readFeed(access: ReadAccess, feed: Feed, batch?: BatchResource | null): FeedVerdict {
+  if ('batch' in feed) {
+    return batch && mayReadBatch(access, batch)
+      ? { permitted: true, feed: { kind: 'batch', batchId: feed.batch } }
+      : NOT_FOUND;
+  }
+  if (access.kind !== 'owner' && access.kind !== 'tenant') return forbidden('This token reads no feed');
+  if ('tag' in feed) {
+    if (access.kind === 'owner') return { permitted: true, feed: { kind: 'tag', owner: access.owner, tag: feed.tag } };
+    return { permitted: true, feed: { kind: 'tenant-tag', tenant: access.tenant ?? '', tag: feed.tag } };
+  }
+  const own = access.kind === 'owner' ? access.owner : access.service;
+  if (feed.owner === OWN_FEED) return { permitted: true, feed: { kind: 'owner', owner: own } };
+  if (access.kind === 'owner') {
+    // An owner key is `<tenant>:<sub>`, each encoded, so what follows its first `:` is the user's sub.
+    if (access.owner.slice(access.owner.indexOf(':') + 1) === encodeURIComponent(feed.owner)) {
+      return { permitted: true, feed: { kind: 'owner', owner: access.owner } };
+    }
+    return forbidden('A user token reads its own feed only: {"owner": "me"}');
+  }
+  // Within the service's tenant, encoded as `ownerOf` encodes both parts.
+  return {
+    permitted: true,
+    feed: { kind: 'owner', owner: `${access.tenant ?? ''}:${encodeURIComponent(feed.owner)}` },
+  };
 }
 
 /** `GET /jobs/:id`. Here and below, `job` is null when there is none. */

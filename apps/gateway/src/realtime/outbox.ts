@@ -119,6 +119,15 @@ export class Outbox<Peer extends object> {
     return new Promise((resolve) => whenEmpty.push(resolve));
   }
 
+  /**
+   * Drops the peer as a slow consumer now: what waits for it elsewhere (a feed's jobs, conflated per job) went
+   * past the bound.
+   */
+  overflow(peer: Peer): void {
+    const backlog = this.backlogs.get(peer) ?? this.openBacklog(peer);
+    if (!backlog.overflowed) this.dropSlow(backlog);
+  }
+
   forget(peer: Peer): void {
     this.backlogs.delete(peer);
   }
@@ -184,7 +193,10 @@ export class Outbox<Peer extends object> {
   }
 
   private checkBound(backlog: Backlog<Peer>): void {
-    if (backlog.waiting <= this.maxPendingEvents) return;
+    if (backlog.waiting > this.maxPendingEvents) this.dropSlow(backlog);
+  }
+
+  private dropSlow(backlog: Backlog<Peer>): void {
     backlog.overflowed = true;
     // What waits is of no further use: the peer resumes from its last seq elsewhere.
     backlog.held = [];

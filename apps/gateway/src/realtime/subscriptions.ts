@@ -1,8 +1,18 @@
 import { LOGGER } from '@jobcast/observability';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type ErrorAck, type JobEvent, type SubscribeAck, type SubscribeRequest } from '@jobcast/contracts';
+import {
+  ErrorCode,
+  type ErrorAck,
+  type Feed,
+  type FeedSubscribeAck,
+  type FeedSubscribeRequest,
+  type JobEvent,
+  type SubscribeAck,
+  type SubscribeRequest,
+} from '@jobcast/contracts';
+import { FeedCursorError } from '@jobcast/job-feeds';
 import type { Logger } from 'pino';
-import { mayReadJob, readAccessOf, sameReadAccess } from '../auth/access-policy';
+import { mayReadJob, readAccessOf, readFeed, sameReadAccess } from '../auth/access-policy';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -13,6 +23,8 @@ import {
   withSubscription,
   withoutSubscription,
 } from './connection-subscriptions';
+import type { FeedDelivery, FeedSink } from './feed-relay';
+import { FeedRelayFactory } from './feed-relay.factory';
 import type { RelaySink } from './job-relay';
 import { JobRelayFactory } from './job-relay.factory';
 import type { Outbox } from './outbox';
@@ -59,6 +71,40 @@ class OutboxSink<Peer extends object> implements RelaySink {
   }
 }
 
+/**
+ * Where a feed's subscription delivers: its transport's outbox, each update as a message the transport makes
+ * (`send`), weighed as the jobs it carries.
+ */
+class FeedOutboxSink<Peer extends object> implements FeedSink {
+  constructor(
+    private readonly transport: SubscriberTransport<Peer>,
+    private readonly peer: Peer,
+    private readonly send: (delivery: FeedDelivery) => void,
+  ) {}
+
+  deliver(delivery: FeedDelivery): void {
+    this.transport.outbox.answer(this.peer, () => this.send(delivery), delivery.jobs.length);
+  }
+
+  whenWritable(): Promise<void> | undefined {
+    return this.transport.outbox.whenWritable(this.peer);
+  }
+
+  overflow(): void {
+    this.transport.outbox.overflow(this.peer);
+  }
+}
+
+/**
+ * A feed's subscription key: no job id takes it (job ids are only `A-Z a-z 0-9 _ -`), and an unsubscribe
+ * naming the feed as the subscribe did finds it.
+ */
+export function feedKey(feed: Feed): string {
+  if ('owner' in feed) return `feed owner ${feed.owner}`;
+  if ('tag' in feed) return `feed tag ${feed.tag}`;
+  return `feed batch ${feed.batch}`;
+}
+
 /** Drops the connection's subscription of the key once it has ended; a newer, open one stays. */
 function forgetEnded(watcher: Watcher, key: string): void {
   if (subscriptionOf(watcher.subscriptions, key)?.isOpen === false) {
@@ -79,6 +125,7 @@ export class Subscriptions {
 
   constructor(
     private readonly relayFactory: JobRelayFactory,
+    private readonly feedRelays: FeedRelayFactory,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly metrics: GatewayMetrics,
@@ -149,7 +196,57 @@ export class Subscriptions {
     }
   }
 
-  /** Ends the connection's subscription of the key (a job id), if it has one. */
+  /**
+   * Subscribes the connection to a feed. `answer` is called once, through the connection's outbox: with the
+   * feed's page and cursor (`reset` when `since` could not be served, `more` as the feed store says, the batch
+   * on a batch's feed), or an error. Then `update` with every change after it, through the outbox too.
+   */
+  async subscribeFeed<Peer extends object>(
+    watcher: Watcher,
+    peer: Peer,
+    transport: SubscriberTransport<Peer>,
+    request: FeedSubscribeRequest,
+    answer: (ack: FeedSubscribeAck) => void,
+    update: (delivery: FeedDelivery) => void,
+  ): Promise<void> {
+    const { outbox } = transport;
+    const reply = (ack: FeedSubscribeAck): void => outbox.answer(peer, () => answer(ack), ack.ok ? ack.jobs.length : 0);
+    const key = feedKey(request.feed);
+    const refusal = this.refusal(watcher, key);
+    if (refusal) return reply(refusal);
+    const { feed } = request;
+    try {
+      const batch = 'batch' in feed ? await this.feedRelays.feeds.getBatch(feed.batch) : undefined;
+      // The one place a feed subscription asks the access rules.
+      const verdict = readFeed(watcher.reader, feed, batch);
+      if (!verdict.permitted) {
+        return reply(
+          verdict.answer === 'not-found'
+            ? errorAck(ErrorCode.BATCH_NOT_FOUND, 'Batch not found')
+            : errorAck(ErrorCode.FORBIDDEN, verdict.reason),
+        );
+      }
+      const relay = this.feedRelays.create(
+        key,
+        verdict.feed,
+        request.since,
+        new FeedOutboxSink(transport, peer, update),
+      );
+      this.add(watcher, relay);
+      const outcome = await relay.start((page) => reply({ ok: true, ...page }));
+      if (outcome === 'closed') {
+        forgetEnded(watcher, key);
+        reply(errorAck(ErrorCode.SUBSCRIPTION_CLOSED, 'Replaced by a newer subscribe or an unsubscribe'));
+      }
+    } catch (error) {
+      forgetEnded(watcher, key);
+      if (error instanceof FeedCursorError) return reply(errorAck(error.code, error.message));
+      this.logger.warn({ err: error, feed }, 'feed subscribe failed');
+      reply(errorAck(ErrorCode.SERVICE_UNAVAILABLE, 'Could not read the feed; retry'));
+    }
+  }
+
+  /** Ends the connection's subscription of the key (a job id, a `feedKey`), if it has one. */
   unsubscribe(watcher: Watcher, key: string): void {
     subscriptionOf(watcher.subscriptions, key)?.close();
     watcher.subscriptions = withoutSubscription(watcher.subscriptions, key);

@@ -4,10 +4,15 @@ import { WebSocketGateway, type OnGatewayConnection, type OnGatewayInit } from '
 import {
   DisconnectReason,
   ErrorCode,
+  FeedSubscribeRequestSchema,
+  FeedUnsubscribeRequestSchema,
   JOBS_NAMESPACE,
   SocketEvent,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type FeedJobs,
+  type FeedSubscribeAck,
+  type FeedSubscribeRequest,
   type SocketAuth,
   type SubscribeAck,
   type UnsubscribeAck,
@@ -20,7 +25,7 @@ import { GatewayMetrics } from '../../metrics/gateway-metrics';
 import { forgetToken } from '../framework-internals';
 import { Outbox } from '../outbox';
 import { validationError } from '../subscribe-acks';
-import { Subscriptions, type SubscriberTransport } from '../subscriptions';
+import { feedKey, Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
 import { disconnectWithNotice } from './disconnect-with-notice';
 import type { JobsNamespace, JobsSocket } from './jobs-socket';
@@ -39,6 +44,11 @@ function splitRequest<T>(args: unknown[]): { body: unknown; ack: AckFn<T> } {
  * One listener function for every socket, which Socket.IO calls with the socket as `this`: a closure per
  * socket and event would cost every idle socket memory.
  */
+/** Whether a subscribe or unsubscribe names a feed rather than a job: its body has a `feed` of its own. */
+function namesFeed(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'feed');
+}
+
 function socketListener(
   handle: (socket: JobsSocket, args: unknown[]) => void,
 ): (this: JobsSocket, ...args: unknown[]) => void {
@@ -57,10 +67,17 @@ function socketListener(
 export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConnection<JobsSocket> {
   private readonly transport: SubscriberTransport<JobsSocket>;
   private readonly onSubscribe = socketListener((socket, args) => {
-    const { body, ack } = splitRequest<SubscribeAck>(args);
-    const reply = (answer: SubscribeAck): void => {
-      if (typeof ack === 'function') ack(answer);
+    const { body, ack } = splitRequest<SubscribeAck & FeedSubscribeAck>(args);
+    const reply = (answer: SubscribeAck | FeedSubscribeAck): void => {
+      if (typeof ack === 'function') ack(answer as SubscribeAck & FeedSubscribeAck);
     };
+    if (namesFeed(body)) {
+      const feedRequest = FeedSubscribeRequestSchema.safeParse(body);
+      if (!feedRequest.success) {
+        return this.transport.outbox.answer(socket, () => reply(validationError(feedRequest.error)));
+      }
+      return this.subscribeFeed(socket, feedRequest.data, reply);
+    }
     const request = SubscribeRequestSchema.safeParse(body);
     if (!request.success) return this.transport.outbox.answer(socket, () => reply(validationError(request.error)));
     this.subscriptions
@@ -69,8 +86,13 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
   });
   private readonly onUnsubscribe = socketListener((socket, args) => {
     const { body, ack } = splitRequest<UnsubscribeAck>(args);
-    const request = UnsubscribeRequestSchema.safeParse(body);
-    if (request.success) this.subscriptions.unsubscribe(socket.data, request.data.jobId);
+    const request = namesFeed(body)
+      ? FeedUnsubscribeRequestSchema.safeParse(body)
+      : UnsubscribeRequestSchema.safeParse(body);
+    if (request.success) {
+      const { data } = request;
+      this.subscriptions.unsubscribe(socket.data, 'feed' in data ? feedKey(data.feed) : data.jobId);
+    }
     if (typeof ack !== 'function') return;
     const answer: UnsubscribeAck = request.success ? { ok: true } : validationError(request.error);
     this.transport.outbox.answer(socket, () => ack(answer));
@@ -92,6 +114,21 @@ export class JobsGateway implements OnGatewayInit<JobsNamespace>, OnGatewayConne
     private readonly tokenExpiry: TokenExpiry,
   ) {
     this.transport = { outbox: new Outbox(socketIoTransport, config.SOCKET_MAX_PENDING_EVENTS, metrics, logger) };
+  }
+
+  /** A feed's subscribe: its ack, then a `feed:jobs` per update. */
+  private subscribeFeed(
+    socket: JobsSocket,
+    request: FeedSubscribeRequest,
+    reply: (answer: FeedSubscribeAck) => void,
+  ): void {
+    const { feed } = request;
+    const update = (delivery: Omit<FeedJobs, 'feed'>): void => {
+      socket.emit(SocketEvent.FEED_JOBS, { feed, ...delivery } satisfies FeedJobs);
+    };
+    this.subscriptions
+      .subscribeFeed(socket.data, socket, this.transport, request, reply, update)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'feed subscribe crashed'));
   }
 
   afterInit(namespace: JobsNamespace): void {

@@ -1,4 +1,11 @@
-import type { JobEvent, JobSnapshot } from '@jobcast/contracts';
+import {
+  FEED_STREAM_EVENT,
+  type BatchSnapshot,
+  type Feed,
+  type FeedStreamData,
+  type JobEvent,
+  type JobSnapshot,
+} from '@jobcast/contracts';
 import type { Response } from 'express';
 import { eventJson } from '../event-json';
 import type { OutboxTransport } from '../outbox';
@@ -14,6 +21,33 @@ export function sseEventFrame(event: JobEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${eventJson(event)}\n\n`;
 }
 
+/** What a stream's response starts with, whatever it streams. */
+export function writeStreamHeaders(response: Response): void {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    // Tells nginx not to buffer the stream.
+    'x-accel-buffering': 'no',
+  });
+}
+
+/**
+ * A feed's answer or update as SSE: `event: jobs` whose `id:` is the cursor after it, so EventSource resumes
+ * after it with Last-Event-ID; a reset is announced first by `event: reset` naming the feed.
+ */
+export function feedFrame(page: {
+  feed: Feed;
+  jobs: JobSnapshot[];
+  cursor: string;
+  batch?: BatchSnapshot;
+  reset?: true;
+}): string {
+  const data: FeedStreamData = { feed: page.feed, jobs: page.jobs, ...(page.batch && { batch: page.batch }) };
+  const reset = page.reset ? `event: reset\ndata: ${JSON.stringify({ feed: page.feed })}\n\n` : '';
+  return `${reset}id: ${page.cursor}\nevent: ${FEED_STREAM_EVENT}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /**
  * A stream's head, the subscribe's answer: `retry:`, an `event: reset` with the snapshot when the log could not
  * give every event after the resume point, then the first page of the backlog.
@@ -24,13 +58,7 @@ export function writeStreamHead(
   backlog: readonly JobEvent[],
   reset: boolean,
 ) {
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache, no-transform',
-    connection: 'keep-alive',
-    // Tells nginx not to buffer the stream.
-    'x-accel-buffering': 'no',
-  });
+  writeStreamHeaders(response);
   const resetFrame = reset ? `event: reset\ndata: ${JSON.stringify(snapshot)}\n\n` : '';
   response.write(`retry: 1000\n\n${resetFrame}${backlog.map(sseEventFrame).join('')}`);
 }

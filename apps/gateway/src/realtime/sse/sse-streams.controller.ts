@@ -1,9 +1,18 @@
 import { LOGGER } from '@jobcast/observability';
 import { Controller, Get, Headers, HttpStatus, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ErrorCode, EventStreamQuerySchema, TERMINAL_STATUSES, type SubscribeAck } from '@jobcast/contracts';
+import {
+  ErrorCode,
+  EventStreamQuerySchema,
+  FEED_STREAM_PATH,
+  FeedStreamQuerySchema,
+  TERMINAL_STATUSES,
+  type FeedSubscribeAck,
+  type SubscribeAck,
+} from '@jobcast/contracts';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { bearerToken } from '../../auth/bearer-token';
+import type { Principal } from '../../auth/principal';
 import { TokenVerifier } from '../../auth/token-verifier';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config';
 import { ApiException } from '../../http/api-exception';
@@ -16,27 +25,31 @@ import { Outbox } from '../outbox';
 import { Subscriptions, type SubscriberTransport } from '../subscriptions';
 import { TokenExpiry } from '../token-expiry';
 import { OpenStream, OpenStreams, type StreamRefusal } from './open-streams';
-import { endStream, sseTransport, writeStreamHead } from './sse-transport';
+import { endStream, feedFrame, sseTransport, writeStreamHead, writeStreamHeaders } from './sse-transport';
 
 /** The HTTP status of each refused subscribe a stream can get from the core; a closed one answers nothing. */
 const REFUSED_SUBSCRIBE_STATUS: Partial<Record<string, HttpStatus>> = {
   [ErrorCode.JOB_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ErrorCode.BATCH_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ErrorCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
+  [ErrorCode.VALIDATION_FAILED]: HttpStatus.BAD_REQUEST,
   [ErrorCode.UNAUTHORIZED]: HttpStatus.UNAUTHORIZED,
   [ErrorCode.RATE_LIMITED]: HttpStatus.TOO_MANY_REQUESTS,
   [ErrorCode.SERVICE_UNAVAILABLE]: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /**
- * `GET /jobs/:id/events`, SSE's adapter to the delivery core: a stream is a connection with one subscription,
+ * `GET /jobs/:id/events` and `GET /feed`, SSE's adapter to the delivery core: a stream is a connection with one subscription,
  * made through the same Subscriptions and Outbox as a socket's, written as Server-Sent Events. Resumes after
  * `Last-Event-ID` (what EventSource sends on reconnect) or `?afterSeq=`, and ends after the terminal event.
  * EventSource cannot set headers, so the token may also come as `?access_token=`. When the log cannot give
  * every event after the resume point, the stream starts with `event: reset` carrying the snapshot. A stream
  * counts toward MAX_CONNECTIONS_PER_IP with the sockets, and ends when its token expires, when the gateway
- * drains, or when its client falls too far behind.
+ * drains, or when its client falls too far behind. A feed's stream (`GET /feed?owner=me|tag=…|batch=…`) is
+ * the same, with `event: jobs` frames whose `id:` is the feed's cursor; it never ends by itself.
  */
-@Controller('jobs')
-export class JobEventsSseController {
+@Controller()
+export class SseStreamsController {
   private readonly transport: SubscriberTransport<OpenStream>;
   private readonly streams: OpenStreams;
 
@@ -67,7 +80,7 @@ export class JobEventsSseController {
     });
   }
 
-  @Get(':id/events')
+  @Get('jobs/:id/events')
   async stream(
     @Param('id') id: string,
     @Query() query: Record<string, unknown>,
@@ -75,6 +88,59 @@ export class JobEventsSseController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
+    const principal = await this.verifyStart(request, query);
+    const jobId = validJobId(id);
+    const { afterSeq: queryAfterSeq } = parseOrThrow(EventStreamQuerySchema, { afterSeq: query.afterSeq });
+    const afterSeq =
+      lastEventId !== undefined
+        ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq
+        : queryAfterSeq;
+    const stream = this.start(request, response, principal);
+    let answer: SubscribeAck | undefined;
+    await this.subscriptions.subscribeJob(stream, stream, this.transport, { jobId, afterSeq }, (ack) => {
+      answer = ack;
+      if (ack.ok) this.open(stream, ack);
+    });
+    this.refused(stream, answer);
+  }
+
+  @Get(FEED_STREAM_PATH)
+  async feed(
+    @Query() query: Record<string, unknown>,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const principal = await this.verifyStart(request, query);
+    const { access_token: _token, ...rest } = query;
+    // EventSource resumes with Last-Event-ID, the cursor of the last frame it read whole.
+    const { feed, since } = parseOrThrow(FeedStreamQuerySchema, {
+      ...rest,
+      ...(lastEventId !== undefined && { since: lastEventId }),
+    });
+    const stream = this.start(request, response, principal);
+    let answer: FeedSubscribeAck | undefined;
+    await this.subscriptions.subscribeFeed(
+      stream,
+      stream,
+      this.transport,
+      { feed, ...(since !== undefined && { since }) },
+      (ack) => {
+        answer = ack;
+        if (!ack.ok) return;
+        writeStreamHeaders(response);
+        response.write(`retry: 1000\n\n${feedFrame({ feed, ...ack })}`);
+        this.keepOpen(stream);
+      },
+      (delivery) => {
+        if (!response.writableEnded) response.write(feedFrame({ feed, ...delivery }));
+      },
+    );
+    this.refused(stream, answer);
+  }
+
+  /** The checks before any stream starts: the handshake's, then the token's. */
+  private async verifyStart(request: Request, query: Record<string, unknown>): Promise<Principal> {
     const handshakeRefusal = this.gate.refusal(request);
     if (handshakeRefusal) {
       const status = HANDSHAKE_REFUSALS[handshakeRefusal];
@@ -82,12 +148,11 @@ export class JobEventsSseController {
     }
     const principal = await this.verifier.verify(bearerToken(request.headers.authorization) ?? query.access_token);
     if (!principal) throw ApiException.unauthorized();
-    const jobId = validJobId(id);
-    const { afterSeq: queryAfterSeq } = parseOrThrow(EventStreamQuerySchema, { afterSeq: query.afterSeq });
-    const afterSeq =
-      lastEventId !== undefined
-        ? parseOrThrow(EventStreamQuerySchema, { afterSeq: lastEventId }).afterSeq
-        : queryAfterSeq;
+    return principal;
+  }
+
+  /** Opens the stream as a connection of the core, counted toward the limits until its response closes. */
+  private start(request: Request, response: Response, principal: Principal): OpenStream {
     const stream = new OpenStream(response, this.gate.limiter.clientIp(request));
     this.subscriptions.admit(stream, principal);
     const streamRefusal = this.streams.refusal(stream.reader);
@@ -104,11 +169,11 @@ export class JobEventsSseController {
       this.transport.outbox.forget(stream);
       this.streams.delete(stream);
     });
-    let answer: SubscribeAck | undefined;
-    await this.subscriptions.subscribeJob(stream, stream, this.transport, { jobId, afterSeq }, (ack) => {
-      answer = ack;
-      if (ack.ok) this.open(stream, ack);
-    });
+    return stream;
+  }
+
+  /** A refused subscribe is answered as an HTTP error, and the stream no longer counts. */
+  private refused(stream: OpenStream, answer: SubscribeAck | FeedSubscribeAck | undefined): void {
     if (!answer || answer.ok || answer.error.code === ErrorCode.SUBSCRIPTION_CLOSED) return;
     this.streams.delete(stream);
     const { code, message } = answer.error;
@@ -126,6 +191,12 @@ export class JobEventsSseController {
       return;
     }
     writeStreamHead(response, snapshot, events, reset === true);
+    this.keepOpen(stream);
+  }
+
+  /** After the head: the stream stays open, with a heartbeat; a HEAD request ends here. */
+  private keepOpen(stream: OpenStream): void {
+    const { response } = stream;
     // HEAD gets the head a GET would, and no stream: Node sends a HEAD answer's headers only once it ends.
     if (response.req.method === 'HEAD') {
       response.end();
