@@ -75,7 +75,10 @@ export class RedisKeys {
 
   /** A tenant's job ids with one tag, scored by creation time: `GET /jobs?tag=` for a service. */
   tenantTagJobs(tenant: string, tag: string): string {
-    return `${this.prefix}:tenant:{${tenant}}:tag:${tag}:jobs`;
+    // The hash tag is never empty, even for jobs of no tenant: Redis Cluster hashes a key with an empty `{}`
+    // whole, which would put each tag's key of one tenant in a slot of its own, and fail the MULTI that adds
+    // a job under all its tags.
+    return `${this.prefix}:tenant:{tenant:${tenant}}:tag:${tag}:jobs`;
   }
 
   /** A feed's clock: a Hash of `epoch` (set when the feed is first written), `clock`, and `floor`. */
