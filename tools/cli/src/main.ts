@@ -315,6 +315,8 @@ async function watchFeed(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   feed.onReset(() => view.reset());
+  // On a terminal the (empty) table shows at once, not only when the first job does.
+  view.show([], feed.jobs);
   try {
     for await (const changed of feed) {
       view.show(changed, feed.jobs, feed.batch);
