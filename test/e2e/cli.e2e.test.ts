@@ -172,6 +172,40 @@ describe('the jobcast CLI', () => {
     expect(quiet.stdout).toMatch(/^[\w-]+\n$/);
   });
 
+  it('jobs --watch --batch: a line per change (not a terminal), each job to its end, then exit as the batch did', async () => {
+    const payload = JSON.stringify({ steps: 20, intervalMs: 150 });
+    const submitted = await jobcast('batch', 'demo.steps', '--count', '3', '--payload', payload);
+    const batchId = submitted.stdout.trim();
+    const watched = await jobcast('jobs', '--watch', '--batch', batchId);
+    expect(watched).toMatchObject({ code: 0, stderr: '' });
+    const lines = watched.stdout.trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(/^\S+ demo\.steps (queued|active|completed) \d+%/);
+    // Watched while running: the jobs' progress shows, not only their ends.
+    expect(lines.some((line) => / active [1-9]\d?%/.test(line))).toBe(true);
+    const finished = lines.filter((line) => / completed 100%/.test(line)).map((line) => line.split(' ')[0]);
+    const { jobs } = (await request(`${stack.url(0)}/jobs?batch=${batchId}`, { token })).body as {
+      jobs: JobSnapshot[];
+    };
+    expect(finished.sort()).toEqual(jobs.map((job) => job.id).sort());
+    // Watching a batch that is already done shows its jobs once and ends at once.
+    const again = await jobcast('jobs', '--watch', '--batch', batchId, '--status', 'completed');
+    expect(again).toMatchObject({ code: 0, stderr: '' });
+    expect(again.stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(await jobcast('jobs', '--watch', '--batch', batchId, '--tag', 'x')).toMatchObject({ code: 3 });
+  });
+
+  it('jobs --watch of your own jobs: prints them as they change until SIGTERM; exit 0', async () => {
+    const child = spawn(process.execPath, [CLI, 'jobs', '--watch', '--type', 'demo.steps'], { env: cliEnv() });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const submitted = await jobcast('submit', 'demo.steps', '--payload', '{"steps":2,"intervalMs":20}');
+    const job = JSON.parse(submitted.stdout) as JobSnapshot;
+    await expect.poll(() => stdout, { timeout: 30_000 }).toContain(`${job.id} demo.steps completed 100%`);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('types lists the registered job types, as text and as JSON', async () => {
     const run = await jobcast('types');
     expect(run).toMatchObject({ code: 0, stderr: '' });

@@ -8,28 +8,27 @@ const CLEAR_LINE = '\r\x1b[2K';
 /** `jobcast jobs`: one job a line under a header, columns aligned; job text without control characters. */
 export function describeJobs(jobs: readonly JobSnapshot[]): string {
   if (jobs.length === 0) return 'No jobs.\n';
-  const rows = [
-    ['ID', 'TYPE', 'STATUS', 'PERCENT', 'BATCH', 'TAGS', 'UPDATED'],
-    ...jobs.map((job) => [
-      job.id,
-      job.type,
-      job.status,
-      `${Math.floor(job.percent)}%`,
-      job.batchId ?? '-',
-      job.tags?.join(',') || '-',
-      new Date(job.updatedAt).toISOString(),
-    ]),
-  ].map((row) => row.map(plainText));
+  const rows = jobs.map((job) => [
+    job.id,
+    job.type,
+    job.status,
+    `${Math.floor(job.percent)}%`,
+    job.batchId ?? '-',
+    job.tags?.join(',') || '-',
+    new Date(job.updatedAt).toISOString(),
+  ]);
+  return alignColumns([['ID', 'TYPE', 'STATUS', 'PERCENT', 'BATCH', 'TAGS', 'UPDATED'], ...rows]).join('\n') + '\n';
+}
+
+/** Rows of cells as lines, each column as wide as its widest cell; cells without control characters. */
+export function alignColumns(table: readonly (readonly string[])[]): string[] {
+  const rows = table.map((row) => row.map(plainText));
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return (
-    rows
-      .map((row) =>
-        row
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
   );
 }
 

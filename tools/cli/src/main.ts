@@ -7,17 +7,20 @@ import {
   ListJobsResponseSchema,
   SubmitBatchResponseSchema,
   ListJobTypesResponseSchema,
+  JobStatusSchema,
   WatchTokenSchema,
   SubmitJobResponseSchema,
   type DevTokenRequest,
   type JobEvent,
   type BatchSnapshot,
+  type Feed,
   type SubmitBatchRequest,
   type SubmitJobRequest,
 } from '@jobcast/contracts';
 import { parseArgs } from 'node:util';
 import { BatchView, describeJobs } from './batch-view';
 import { CliError, ExitCode } from './cli-error';
+import { FeedView } from './feed-view';
 import { describeJobTypes } from './job-types-view';
 import { plainText, terminalJson } from './terminal-text';
 import { bearerToken } from './token-source';
@@ -41,6 +44,10 @@ Commands:
   status JOB_ID                     print the job's snapshot as JSON
   jobs [--tag T] [--batch B] [--status S] [--type T] [--limit N] [--json]
                                     list your jobs, newest first, filters combined, as a table
+  jobs [--tag T | --batch B] [--status S] [--type T] --watch
+                                    follow your jobs (or a tag's, or a batch's) live: a table redrawn
+                                    in place on a terminal, else a line per change; until Ctrl-C, or
+                                    with --batch until the batch is done
   batch TYPE --count N [--payload JSON] [--tag T ...] [--idempotency-key K] [--watch]
                                     submit N jobs of TYPE as one batch and print its id; with
                                     --watch, follow its progress bar (polled) to its end
@@ -54,7 +61,8 @@ Options:
   -h, --help          show this help
 
 Exit status: 0 completed, 1 failed, 2 cancelled, 3 usage or HTTP error (its code is printed); a watched
-batch: 1 when any job failed, else 2 when any was cancelled.`;
+batch (batch --watch, jobs --batch B --watch): 1 when any job failed, else 2 when any was cancelled;
+jobs --watch stopped by Ctrl-C or SIGTERM: 0.`;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -89,7 +97,7 @@ const COMMANDS: Record<string, { argument?: string; options: OptionName[] }> = {
   watch: { argument: 'JOB_ID', options: [] },
   status: { argument: 'JOB_ID', options: [] },
   types: { options: ['json'] },
-  jobs: { options: ['tag', 'batch', 'status', 'type', 'limit', 'json'] },
+  jobs: { options: ['tag', 'batch', 'status', 'type', 'limit', 'json', 'watch'] },
   batch: { argument: 'TYPE', options: ['count', 'payload', 'tag', 'idempotency-key', 'watch'] },
 };
 
@@ -180,6 +188,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'jobs': {
       if ((values.tag?.length ?? 0) > 1) throw new CliError('USAGE', 'jobs takes one --tag');
+      if (values.watch) return watchFeed(urls, token, values);
       const query = new URLSearchParams();
       for (const [option, value] of [
         ['tag', values.tag?.[0]],
@@ -261,7 +270,7 @@ async function watchJob(urls: string[], token: string, jobId: string): Promise<n
 
 /**
  * Follows a batch by reading it every BATCH_POLL_MS until every job has ended (feeds will make this live).
- * Exits as the worst of its jobs did: failed, then cancelled, then completed.
+ * Exits as batchExitCode says.
  */
 async function watchBatch(http: JobcastHttp, first: BatchSnapshot): Promise<number> {
   const view = new BatchView(process.stdout);
@@ -277,6 +286,52 @@ async function watchBatch(http: JobcastHttp, first: BatchSnapshot): Promise<numb
   } finally {
     view.end();
   }
+  return batchExitCode(batch);
+}
+
+/**
+ * `jobs --watch`: holds the feed of the --batch, the --tag, or else the user's own jobs, with the typed
+ * client (which resumes it across reconnects), and shows it until Ctrl-C or SIGTERM (exit 0). With --batch
+ * it ends when the batch is done, exiting as `batch --watch` does.
+ */
+async function watchFeed(
+  urls: string[],
+  token: string,
+  options: { tag?: string[]; batch?: string; status?: string; type?: string; limit?: string; json?: boolean },
+): Promise<number> {
+  const tag = options.tag?.[0];
+  if (tag !== undefined && options.batch !== undefined)
+    throw new CliError('USAGE', 'jobs --watch follows one feed: --tag or --batch, not both');
+  if (options.limit !== undefined || options.json)
+    throw new CliError('USAGE', 'jobs --watch takes no --limit or --json');
+  if (options.status !== undefined && !JobStatusSchema.safeParse(options.status).success)
+    throw new CliError('USAGE', `--status must be one of ${JobStatusSchema.options.join(', ')}`);
+  const shape: Feed =
+    options.batch !== undefined ? { batch: options.batch } : tag !== undefined ? { tag } : { owner: 'me' };
+  const view = new FeedView(process.stdout, { status: options.status, type: options.type });
+  const client = connect({ urls, token });
+  const feed = client.feed(shape);
+  const stop = (): void => feed.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  feed.onReset(() => view.reset());
+  // On a terminal the (empty) table shows at once, not only when the first job does.
+  view.show([], feed.jobs);
+  try {
+    for await (const changed of feed) {
+      view.show(changed, feed.jobs, feed.batch);
+      if (feed.batch?.done) break;
+    }
+  } finally {
+    client.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return feed.batch?.done ? batchExitCode(feed.batch) : ExitCode.COMPLETED;
+}
+
+/** A finished batch exits as the worst of its jobs did: failed, then cancelled, then completed. */
+function batchExitCode(batch: BatchSnapshot): number {
   if (batch.counts.failed > 0) return ExitCode.FAILED;
   return batch.counts.cancelled > 0 ? ExitCode.CANCELLED : ExitCode.COMPLETED;
 }
