@@ -9,4 +9,6 @@ node_modules/.bin/tsc -p bench/tsconfig.json
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 65535 2>/dev/null || true
 # `npm run bench -- tokens …`: S5, token streams (bench/tokens.ts), on its own.
 if [ "${1:-}" = "tokens" ]; then shift; exec node bench/dist/tokens.js "$@"; fi
+# `npm run bench -- dashboard …`: S6, a dashboard of a batch (bench/dashboard.ts), on its own.
+if [ "${1:-}" = "dashboard" ]; then shift; exec node bench/dist/dashboard.js "$@"; fi
 exec node bench/dist/main.js "$@"

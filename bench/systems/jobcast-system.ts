@@ -88,6 +88,16 @@ export class JobcastSystem implements StreamingSystem {
     return job.id;
   }
 
+  /** Submits a batch of jobs (`POST /batches`); answers its id and its jobs' ids. `finishJobs` cancels them. */
+  async submitBatch(
+    jobs: readonly { type: string; payload: unknown }[],
+  ): Promise<{ batchId: string; jobIds: string[] }> {
+    const answer = await this.request<{ batch: { id: string }; jobs: JobSnapshot[] }>('POST', '/batches', { jobs });
+    const jobIds = answer.jobs.map((job) => job.id);
+    this.openIds.push(...jobIds);
+    return { batchId: answer.batch.id, jobIds };
+  }
+
   processes(): MeasuredProcess[] {
     const { gateways, workers, redis } = this.stack;
     return [
