@@ -149,7 +149,10 @@ describe('secure by default', () => {
   it('ends a socket when its token expires (plus the skew), with a TOKEN_EXPIRED notice', async () => {
     const alice = await tokens.rs256();
     const job = await submitJob(stack.url(0), alice, { type: 'demo.steps', payload: { steps: 200, intervalMs: 50 } });
-    // Expired 4 s ago: still inside the 5 s skew at the handshake, past it a second later.
+    // Expired 4 s ago: still inside the 5 s skew at the handshake, past it a second later. `exp` is in whole
+    // seconds, so start at the top of one: late in a second, it would be 4.9 s ago, and the subscribe below
+    // could come past the skew already.
+    await sleep(1000 - (Date.now() % 1000));
     const expiresAtS = Math.floor(Date.now() / 1000) - 4;
     const shortLived = socket(await tokens.rs256({ expiresAt: expiresAtS }));
     const notices: DisconnectNotice[] = [];
