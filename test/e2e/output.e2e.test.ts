@@ -104,6 +104,16 @@ describe('output streams', () => {
       handleSignals: false,
       logger: pino({ level: 'silent' }),
     });
+    // Registered now, but each gateway reads the registry on its own schedule: wait until both accept them.
+    for (const gateway of [0, 1]) {
+      await eventually(`gateway ${gateway} knows the test's job types`, async () => {
+        const { body } = await request<{ jobTypes: Array<{ name: string }> }>(`${stack.url(gateway)}/job-types`, {
+          token,
+        });
+        const names = body.jobTypes.map((jobType) => jobType.name);
+        return names.includes(splitJob.name) && names.includes(boundJob.name);
+      });
+    }
   });
 
   afterAll(() => worker.close());
