@@ -320,7 +320,12 @@ async function watchFeed(
   try {
     for await (const changed of feed) {
       view.show(changed, feed.jobs, feed.batch);
-      if (feed.batch?.done) break;
+      if (feed.batch?.done) {
+        // The batch (the feed's newest state) can be done while changes that came with it still wait in the
+        // iteration: show every job as it ends before exiting (a line only where it reads differently).
+        view.show([...feed.jobs.values()], feed.jobs, feed.batch);
+        break;
+      }
     }
   } finally {
     client.close();
